@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "authority.accounts"
+    verbose_name = _("Authorities and people")
+
+    def ready(self) -> None:
+        from authority.accounts import signals  # noqa: F401  (connects the login audit)

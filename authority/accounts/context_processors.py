@@ -1,0 +1,38 @@
+"""Navigation adapted to the role, and the session settings the expiry warning needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from authority.accounts import permissions
+
+# (url name, label, who sees it); features add their entries here.
+NAVIGATION: list[tuple[str, Any, Any]] = [
+    ("home", _("Home"), lambda user: True),
+    ("accounts:people", _("People"), permissions.can_manage_people),
+    ("audit:list", _("Audit trail"), permissions.can_view_audit),
+    ("admin:index", _("Administration"), permissions.is_administrator),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_verified():
+        return {"navigation": [], "session_idle_seconds": 0}
+    path = request.path
+    items = []
+    for name, label, visible in NAVIGATION:
+        if visible(user):
+            url = reverse(name)
+            active = path == url if name == "home" else path.startswith(url)
+            items.append({"url": url, "label": label, "active": active})
+    return {
+        "navigation": items,
+        "session_idle_seconds": settings.SESSION_COOKIE_AGE,
+        "session_warning_seconds": settings.SESSION_WARNING_SECONDS,
+    }

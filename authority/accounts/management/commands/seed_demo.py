@@ -1,0 +1,32 @@
+"""Demo accounts for the embedded run; refuses to touch a production database."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from authority.accounts.models import Region, Role, User
+
+DEMO_PASSWORD = "demo-password-not-for-production"
+DEMO_ACCOUNTS = [
+    ("admin", "Ada", "Amministratrice", Role.ADMINISTRATOR, None),
+    ("supervisor-lazio", "Sara", "Supervisori", Role.SUPERVISOR, "Lazio"),
+    ("operator-lazio", "Oscar", "Operatori", Role.OPERATOR, "Lazio"),
+    ("operator-lombardia", "Olga", "Operatrice", Role.OPERATOR, "Lombardia"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts (first run only; development mode only)."
+
+    def handle(self, *args: object, **options: object) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("Demo data is never loaded in production mode.")
+        if User.objects.exists():
+            return
+        for username, first, last, role, region_name in DEMO_ACCOUNTS:
+            region = Region.objects.get(name=region_name) if region_name else None
+            user = User(username=username, first_name=first, last_name=last, role=role, region=region)
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        self.stdout.write(f"Created {len(DEMO_ACCOUNTS)} demo accounts.")

@@ -1,0 +1,105 @@
+"""Health authorities (regions and their provinces) and the people who work for them."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Region(models.Model):
+    """A regional health authority (Italy: 19 regions and 2 autonomous provinces)."""
+
+    code = models.CharField(_("code"), max_length=8, unique=True, help_text=_("ISTAT code"))
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Province(models.Model):
+    """A province as the app reports it: a two-letter code that maps to one region."""
+
+    code = models.CharField(_("code"), max_length=2, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="provinces")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+    def clean(self) -> None:
+        if not (len(self.code) == 2 and self.code.isascii() and self.code.isalpha() and self.code.isupper()):
+            raise ValidationError({"code": _("A province code is two capital letters.")})
+
+
+class Role(models.TextChoices):
+    OPERATOR = "operator", _("Operator")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class User(AbstractUser):
+    """A member of staff. Operators and supervisors belong to one region; administrators to none."""
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OPERATOR)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="staff",
+        null=True,
+        blank=True,
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                name="regional_roles_have_a_region",
+                condition=models.Q(role="administrator") | models.Q(region__isnull=False),
+            ),
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.role != Role.ADMINISTRATOR and self.region_id is None:
+            raise ValidationError({"region": _("Operators and supervisors belong to a region.")})
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        # The Django admin's own permission checks follow the role; nobody sets these by hand.
+        self.is_staff = self.is_superuser = self.role == Role.ADMINISTRATOR
+        if self.role == Role.ADMINISTRATOR:
+            self.region = None
+        super().save(*args, **kwargs)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == Role.OPERATOR
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == Role.SUPERVISOR
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == Role.ADMINISTRATOR
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username

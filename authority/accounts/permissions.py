@@ -1,0 +1,116 @@
+"""Every permission decision of the site, in one place, so one test matrix covers them all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from authority.accounts.models import Region, Role, User
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
+
+    from authority.audit.models import AuditEntry
+
+
+def _is_staff_member(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def is_regional_staff(user: Any) -> bool:
+    """Operators and supervisors: people who deal with patients of their region."""
+    return _is_staff_member(user) and user.role in (Role.OPERATOR, Role.SUPERVISOR) and user.region_id is not None
+
+
+def is_administrator(user: Any) -> bool:
+    return _is_staff_member(user) and user.role == Role.ADMINISTRATOR
+
+
+def can_manage_people(user: Any) -> bool:
+    return _is_staff_member(user) and user.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
+
+
+def users_visible_to(user: Any) -> QuerySet[User]:
+    """Supervisors see their region's staff; administrators see everyone."""
+    if is_administrator(user):
+        return User.objects.all()
+    if can_manage_people(user):
+        return User.objects.filter(region_id=user.region_id)
+    return User.objects.none()
+
+
+def users_manageable_by(user: Any) -> QuerySet[User]:
+    """Whom this user may deactivate, reset or invite again: never themselves."""
+    if is_administrator(user):
+        return User.objects.exclude(pk=user.pk)
+    if can_manage_people(user):
+        return User.objects.filter(region_id=user.region_id, role=Role.OPERATOR).exclude(pk=user.pk)
+    return User.objects.none()
+
+
+def can_manage_user(actor: Any, target: User) -> bool:
+    return users_manageable_by(actor).filter(pk=target.pk).exists()
+
+
+def assignable_roles(user: Any) -> list[Role]:
+    if is_administrator(user):
+        return [Role.OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR]
+    if can_manage_people(user):
+        return [Role.OPERATOR]
+    return []
+
+
+def assignable_regions(user: Any) -> QuerySet[Region]:
+    if is_administrator(user):
+        return Region.objects.filter(is_active=True)
+    if can_manage_people(user):
+        return Region.objects.filter(pk=user.region_id)
+    return Region.objects.none()
+
+
+def can_view_region(user: Any, region: Region | None) -> bool:
+    """Regional statistics and audit: a supervisor's own region; any region for administrators.
+
+    `region=None` means national figures, for administrators only.
+    """
+    if is_administrator(user):
+        return True
+    return can_manage_people(user) and region is not None and region.pk == user.region_id
+
+
+def can_view_audit(user: Any) -> bool:
+    return can_manage_people(user)
+
+
+def audit_visible_to(user: Any) -> QuerySet[AuditEntry]:
+    from authority.audit.models import AuditEntry
+
+    if is_administrator(user):
+        return AuditEntry.objects.all()
+    if can_manage_people(user):
+        return AuditEntry.objects.filter(region_id=user.region_id)
+    return AuditEntry.objects.none()
+
+
+def can_use_admin_site(user: Any) -> bool:
+    """The Django admin: administrators who passed the second factor."""
+    return is_administrator(user) and bool(getattr(user, "is_verified", lambda: False)())
+
+
+def allowed_if(check: Callable[[Any], bool]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """View decorator: 403 unless `check(request.user)` holds (login itself is the middleware's job)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not check(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

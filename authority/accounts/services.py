@@ -1,0 +1,146 @@
+"""Workflows about people: inviting, deactivating, second factors and lockouts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from axes.utils import reset as reset_lockout
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from authority.accounts import permissions
+from authority.accounts.models import Region, Role, User
+from authority.audit.models import Action
+from authority.audit.services import record_event
+
+AUTHENTICATOR_NAME = "Authenticator app"
+BACKUP_DEVICE_NAME = "Backup codes"
+
+
+@dataclass(frozen=True)
+class Invitation:
+    user: User
+    path: str  # relative link; the page shows it with the site's address
+
+
+def invitation_path(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return reverse("accounts:accept_invitation", args=[uid, token])
+
+
+def invite_user(
+    *,
+    actor: User,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: Role,
+    region: Region | None,
+) -> Invitation:
+    """Create an account with no usable password and a link with which its owner sets one."""
+    if role not in permissions.assignable_roles(actor):
+        raise PermissionDenied("This role cannot be assigned by you.")
+    if role != Role.ADMINISTRATOR and not permissions.assignable_regions(actor).filter(pk=getattr(region, "pk", None)).exists():
+        raise PermissionDenied("This region cannot be assigned by you.")
+    with transaction.atomic():
+        user = User(
+            username=username,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            role=role,
+            region=None if role == Role.ADMINISTRATOR else region,
+        )
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+        record_event(
+            action=Action.USER_CREATED,
+            actor=actor,
+            region=user.region,
+            target=user.username,
+            details={"role": role.value},
+        )
+    return Invitation(user=user, path=invitation_path(user))
+
+
+def renew_invitation(*, actor: User, user: User) -> Invitation:
+    _require_manageable(actor, user)
+    record_event(action=Action.USER_CHANGED, actor=actor, region=user.region, target=user.username, details={"invitation": "renewed"})
+    return Invitation(user=user, path=invitation_path(user))
+
+
+def set_active(*, actor: User, user: User, active: bool) -> None:
+    _require_manageable(actor, user)
+    if user.is_active == active:
+        return
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    record_event(
+        action=Action.USER_REACTIVATED if active else Action.USER_DEACTIVATED,
+        actor=actor,
+        region=user.region,
+        target=user.username,
+    )
+
+
+def reset_second_factor(*, actor: User, user: User) -> None:
+    """For a user who lost their phone: they enrol again at their next login."""
+    _require_manageable(actor, user)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        record_event(action=Action.SECOND_FACTOR_RESET, actor=actor, region=user.region, target=user.username)
+
+
+def lift_lockout(*, actor: User, user: User) -> None:
+    _require_manageable(actor, user)
+    reset_lockout(username=user.username)
+    record_event(action=Action.LOGIN_UNLOCKED, actor=actor, region=user.region, target=user.username)
+
+
+def pending_authenticator(user: User) -> TOTPDevice:
+    """The unconfirmed device whose secret the enrolment page shows, created on first visit."""
+    device, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": AUTHENTICATOR_NAME})
+    return device
+
+
+def confirm_authenticator(*, user: User, device: TOTPDevice, token: str) -> list[str] | None:
+    """Confirm the device if the token matches; returns the first backup codes, or None."""
+    if device.user_id != user.pk or device.confirmed or not device.verify_token(token):
+        return None
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        record_event(action=Action.SECOND_FACTOR_ENROLLED, actor=user)
+        return replace_backup_codes(user=user)
+
+
+def replace_backup_codes(*, user: User) -> list[str]:
+    """New single-use backup codes; the old ones stop working. Shown once, then only counted."""
+    with transaction.atomic():
+        device, _ = StaticDevice.objects.get_or_create(user=user, defaults={"name": BACKUP_DEVICE_NAME, "confirmed": True})
+        device.token_set.all().delete()
+        codes = [StaticToken.random_token() for _ in range(settings.BACKUP_CODE_COUNT)]
+        StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+        record_event(action=Action.BACKUP_CODES_GENERATED, actor=user)
+    return codes
+
+
+def remaining_backup_codes(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user).count()
+
+
+def _require_manageable(actor: User, user: User) -> None:
+    if not permissions.can_manage_user(actor, user):
+        raise PermissionDenied

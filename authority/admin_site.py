@@ -1,0 +1,50 @@
+"""The Django admin, open only to administrators who passed the second factor."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.admin import AdminSite
+from django.contrib.admin.apps import AdminConfig
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.utils.translation import gettext_lazy as _
+
+
+class AuthorityAdminSite(AdminSite):
+    site_header = _("Exposure Notification Authority – administration")
+    site_title = _("Authority administration")
+    index_title = _("Administration")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        # Imported here: this module loads with INSTALLED_APPS, before any model can.
+        from authority.accounts.permissions import can_use_admin_site
+
+        return can_use_admin_site(request.user)
+
+    def admin_view(self, view: Any, cacheable: bool = False) -> Any:
+        protected = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def refuse_signed_in_non_administrators(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            # Signed-in staff without the role get a plain 403, not a detour via a login page.
+            user = request.user
+            if user.is_authenticated and user.is_verified() and not self.has_permission(request):  # type: ignore[union-attr]
+                raise PermissionDenied
+            return protected(request, *args, **kwargs)
+
+        return refuse_signed_in_non_administrators
+
+    def login(self, request: HttpRequest, extra_context: dict[str, object] | None = None) -> HttpResponse:
+        # One login for the whole site, with its second factor; the admin has none of its own.
+        if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
+            raise PermissionDenied  # signed in, but not an administrator
+        next_url = request.GET.get("next", resolve_url("admin:index"))
+        return HttpResponseRedirect(f"{resolve_url('accounts:login')}?{urlencode({'next': next_url})}")
+
+
+class AuthorityAdminConfig(AdminConfig):
+    default_site = "authority.admin_site.AuthorityAdminSite"

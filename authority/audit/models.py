@@ -1,0 +1,120 @@
+"""The append-only, hash-chained record of security-relevant actions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+GENESIS_HASH = "0" * 64
+
+
+class Action(models.TextChoices):
+    LOGIN = "login", _("Logged in")
+    LOGIN_FAILED = "login_failed", _("Login failed")
+    LOGIN_LOCKED_OUT = "login_locked_out", _("Locked out after repeated failures")
+    LOGOUT = "logout", _("Logged out")
+    SECOND_FACTOR_FAILED = "second_factor_failed", _("Second factor rejected")
+    SECOND_FACTOR_ENROLLED = "second_factor_enrolled", _("Second factor enrolled")
+    SECOND_FACTOR_RESET = "second_factor_reset", _("Second factor reset")
+    BACKUP_CODES_GENERATED = "backup_codes_generated", _("Backup codes generated")
+    BACKUP_CODE_USED = "backup_code_used", _("Backup code used")
+    USER_CREATED = "user_created", _("User created")
+    USER_CHANGED = "user_changed", _("User changed")
+    USER_DEACTIVATED = "user_deactivated", _("User deactivated")
+    USER_REACTIVATED = "user_reactivated", _("User reactivated")
+    LOGIN_UNLOCKED = "login_unlocked", _("Login lockout lifted")
+    PASSWORD_SET = "password_set", _("Password set")
+    OTP_ISSUED = "otp_issued", _("Code issued")
+    OTP_AUTHORIZED = "otp_authorized", _("Code authorized")
+    OTP_REVOKED = "otp_revoked", _("Code revoked")
+    OTP_QUOTA_REACHED = "otp_quota_reached", _("Code quota reached")
+    API_KEY_CREATED = "api_key_created", _("API key created")
+    API_KEY_REVOKED = "api_key_revoked", _("API key revoked")
+    PUBLICATION_STARTED = "publication_started", _("Publication started")
+    PUBLICATION_FINISHED = "publication_finished", _("Publication finished")
+    SIGNING_KEY_CREATED = "signing_key_created", _("Signing key created")
+    SIGNING_KEY_ROTATED = "signing_key_rotated", _("Signing key rotated")
+    SIGNING_KEY_RETIRED = "signing_key_retired", _("Signing key retired")
+    REGION_CHANGED = "region_changed", _("Region changed")
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("Audit entries are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit entries are append-only")
+
+
+class AuditEntry(models.Model):
+    """One action. `entry_hash` covers this entry's fields and the previous entry's hash."""
+
+    created_at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Kept as text too, so the chain can be re-hashed without joins and survives renames.
+    actor_username = models.CharField(_("actor"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices, db_index=True)
+    region = models.ForeignKey(
+        "accounts.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    target = models.CharField(_("subject"), max_length=200, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_username or '-'} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("Audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit entries are append-only")
+
+    def compute_hash(self) -> str:
+        payload = {
+            "previous": self.previous_hash,
+            "time": self.created_at.isoformat(),
+            "actor": self.actor_username,
+            "action": self.action,
+            "region": self.region_id,
+            "target": self.target,
+            "details": self.details,
+        }
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class AuditChainHead(models.Model):
+    """A single row locked while appending, so concurrent writers extend the chain in turn."""
+
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = _("audit chain head")

@@ -1,0 +1,61 @@
+"""The audit trail page: supervisors see their region's entries, administrators all."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django import forms
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from authority.accounts import permissions
+from authority.accounts.models import Region
+from authority.audit.models import Action
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    actor = forms.CharField(label=_("Actor"), required=False, max_length=150)
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all(), required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: object, show_region: bool, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["action"].choices = [("", _("Any action")), *Action.choices]
+        if not show_region:
+            del self.fields["region"]
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The end date is before the start date."))
+        return cleaned
+
+
+@permissions.allowed_if(permissions.can_view_audit)
+def audit_view(request: HttpRequest) -> HttpResponse:
+    entries = permissions.audit_visible_to(request.user).select_related("region")
+    form = AuditFilterForm(request.GET or None, show_region=permissions.is_administrator(request.user))
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("action"):
+            entries = entries.filter(action=data["action"])
+        if data.get("actor"):
+            entries = entries.filter(actor_username__icontains=data["actor"])
+        if data.get("region"):
+            entries = entries.filter(region=data["region"])
+        zone = timezone.get_current_timezone()
+        if data.get("since"):
+            entries = entries.filter(created_at__gte=datetime.combine(data["since"], time.min, zone))
+        if data.get("until"):
+            entries = entries.filter(created_at__lte=datetime.combine(data["until"], time.max, zone))
+    page = Paginator(entries, settings.AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "audit/list.html", {"page": page, "form": form, "query_string": query.urlencode()})

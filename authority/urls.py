@@ -1,0 +1,16 @@
+"""URL map of the whole site."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from authority.accounts.access import public
+from authority.accounts.views import home_view
+
+urlpatterns = [
+    path("", home_view, name="home"),
+    path("accounts/", include("authority.accounts.urls")),
+    path("audit/", include("authority.audit.urls")),
+    path("i18n/setlang/", public(set_language), name="set_language"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,104 @@
+// Behaviour shared by every page: session-expiry warning, copy and print buttons, confirmations.
+// Loaded as a file (the Content-Security-Policy forbids inline scripts).
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function formatSeconds(total) {
+    var minutes = Math.floor(total / 60);
+    var seconds = total % 60;
+    return minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
+  }
+
+  // Warn before the idle session ends; "stay logged in" pings the server, which slides it.
+  function sessionWarning() {
+    var body = document.body;
+    var lifetime = parseInt(body.dataset.sessionSeconds || "0", 10);
+    if (!lifetime) return;
+    var warnBefore = parseInt(body.dataset.sessionWarningSeconds || "120", 10);
+    var panel = document.getElementById("session-warning");
+    var countdown = panel.querySelector("[data-countdown]");
+    var deadline;
+    var timer;
+
+    function reset() {
+      deadline = Date.now() + lifetime * 1000;
+      panel.hidden = true;
+    }
+
+    function tick() {
+      var left = Math.round((deadline - Date.now()) / 1000);
+      if (left <= 0) {
+        clearInterval(timer);
+        window.location.assign(body.dataset.loginUrl);
+        return;
+      }
+      if (left <= warnBefore) {
+        countdown.textContent = formatSeconds(left);
+        if (panel.hidden) {
+          panel.hidden = false;
+          panel.querySelector("[data-keepalive]").focus();
+        }
+      }
+    }
+
+    panel.querySelector("[data-keepalive]").addEventListener("click", function () {
+      fetch(body.dataset.keepaliveUrl, {
+        method: "POST",
+        headers: { "X-CSRFToken": csrfToken() },
+        credentials: "same-origin",
+      }).then(function (response) {
+        if (response.ok) reset();
+        else window.location.assign(body.dataset.loginUrl);
+      });
+    });
+    reset();
+    timer = setInterval(tick, 1000);
+  }
+
+  function copyButtons() {
+    document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var source = document.getElementById(button.dataset.copyTarget);
+        var text = source.dataset.copyValue || source.value || source.textContent.trim();
+        var done = function () {
+          var original = button.textContent;
+          button.textContent = button.dataset.copiedText || "Copied";
+          setTimeout(function () { button.textContent = original; }, 2000);
+        };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(text).then(done);
+        } else if (source.select) {
+          source.select();
+          document.execCommand("copy");
+          done();
+        }
+      });
+    });
+  }
+
+  function printButtons() {
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  function confirmations() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    sessionWarning();
+    copyButtons();
+    printButtons();
+    confirmations();
+  });
+})();

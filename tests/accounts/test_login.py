@@ -1,0 +1,179 @@
+"""The two-step login, enrolment, backup codes, lockout, session expiry and logout."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from authority.audit.models import Action, AuditEntry
+from tests.conftest import PASSWORD, current_code, enroll_authenticator
+
+pytestmark = pytest.mark.django_db
+
+
+def log_in(client: Client, username: str, password: str = PASSWORD):
+    return client.post(reverse("accounts:login"), {"username": username, "password": password})
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2F"
+
+
+def test_it_rejects_a_wrong_password_with_a_readable_message(client, operator):
+    response = log_in(client, operator.username, "wrong password")
+    assert response.status_code == 200
+    assert "do not match an active account" in response.content.decode()
+    assert AuditEntry.objects.filter(action=Action.LOGIN_FAILED, actor=operator).exists()
+
+
+def test_unknown_usernames_are_not_written_to_the_audit(client, db):
+    log_in(client, "my secret password typed in the wrong box", "x")
+    entry = AuditEntry.objects.get(action=Action.LOGIN_FAILED)
+    assert entry.actor_username == "(unknown account)"
+    assert "secret" not in str(entry.details)
+
+
+def test_a_new_user_enrolls_an_authenticator_after_the_password(client, operator):
+    response = log_in(client, operator.username)
+    assert response["Location"] == reverse("accounts:enroll")
+    page = client.get(reverse("accounts:enroll")).content.decode()
+    assert 'src="data:image/svg+xml' in page  # the QR code
+    secret_shown = re.search(r'data-testid="totp-secret">(.*?)</p>', page, re.S).group(1)
+    device = TOTPDevice.objects.get(user=operator, confirmed=False)
+    from base64 import b32encode
+
+    assert re.sub(r"<[^>]+>|\s", "", secret_shown) == b32encode(device.bin_key).decode()
+    # Not yet signed in: the home page sends the user back to enrolment.
+    assert client.get("/")["Location"].startswith(reverse("accounts:enroll"))
+
+    response = client.post(reverse("accounts:enroll"), {"token": current_code(device)})
+    assert response.status_code == 200
+    codes = re.findall(r"<li><code>(\w+)</code></li>", response.content.decode())
+    assert len(codes) == 10
+    assert client.get("/").status_code == 200
+    device.refresh_from_db()
+    assert device.confirmed
+    assert AuditEntry.objects.filter(action=Action.SECOND_FACTOR_ENROLLED, actor=operator).exists()
+
+
+def test_enrolment_rejects_a_wrong_code(client, operator):
+    log_in(client, operator.username)
+    client.get(reverse("accounts:enroll"))
+    response = client.post(reverse("accounts:enroll"), {"token": "000000"})
+    assert "does not match" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=operator, confirmed=True).exists()
+
+
+def test_an_enrolled_user_enters_the_code_from_the_app(client, operator):
+    device = enroll_authenticator(operator)
+    response = log_in(client, operator.username)
+    assert response["Location"] == reverse("accounts:verify")
+    bad = client.post(reverse("accounts:verify"), {"token": "123456"})
+    assert "not valid" in bad.content.decode()
+    device.refresh_from_db()
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.save()
+    good = client.post(reverse("accounts:verify"), {"token": current_code(device), "next": "/audit/"})
+    assert good.status_code == 302
+    assert good["Location"] == "/audit/"
+    assert AuditEntry.objects.filter(action=Action.LOGIN, actor=operator).exists()
+    assert AuditEntry.objects.filter(action=Action.SECOND_FACTOR_FAILED, actor=operator).exists()
+
+
+def test_a_backup_code_works_once(client, operator, signed_in):
+    enroll_authenticator(operator)
+    page = signed_in(operator).post(reverse("accounts:backup_codes")).content.decode()
+    code = re.findall(r"<li><code>(\w+)</code></li>", page)[0]
+
+    log_in(client, operator.username)
+    assert client.post(reverse("accounts:verify"), {"token": code}).status_code == 302
+    assert client.get("/").status_code == 200
+
+    second = Client()
+    log_in(second, operator.username)
+    response = second.post(reverse("accounts:verify"), {"token": code})
+    assert response.status_code == 200
+    assert "not valid" in response.content.decode()
+
+
+def test_open_redirects_are_refused_after_login(client, operator):
+    device = enroll_authenticator(operator)
+    log_in(client, operator.username)
+    response = client.post(reverse("accounts:verify"), {"token": current_code(device), "next": "https://evil.example/"})
+    assert response["Location"] == "/"
+
+
+def test_the_account_locks_after_repeated_failures_with_a_clear_message(client, operator):
+    for _ in range(4):
+        assert log_in(client, operator.username, "wrong").status_code == 200
+    locked = log_in(client, operator.username, "wrong")
+    assert locked.status_code == 429
+    assert "locked after 5 failed login attempts" in locked.content.decode()
+    # Even the right password is refused while the lock lasts.
+    assert log_in(client, operator.username).status_code == 429
+    assert AuditEntry.objects.filter(action=Action.LOGIN_LOCKED_OUT, actor=operator).exists()
+
+
+def test_the_lockout_is_per_account_not_per_client(client, operator, other_operator):
+    for _ in range(5):
+        log_in(client, operator.username, "wrong")
+    # Same browser, other account: not locked.
+    assert log_in(client, other_operator.username)["Location"] == reverse("accounts:enroll")
+
+
+def test_a_supervisor_lifts_a_lockout(client, operator, supervisor, signed_in):
+    for _ in range(5):
+        log_in(client, operator.username, "wrong")
+    response = signed_in(supervisor).post(reverse("accounts:person_action", args=[operator.pk, "lift-lockout"]))
+    assert response.status_code == 302
+    assert log_in(Client(), operator.username)["Location"] == reverse("accounts:enroll")
+    assert AuditEntry.objects.filter(action=Action.LOGIN_UNLOCKED, target=operator.username).exists()
+
+
+def test_pages_carry_the_session_expiry_warning(operator, signed_in, settings):
+    page = signed_in(operator).get("/").content.decode()
+    assert f'data-session-seconds="{settings.SESSION_COOKIE_AGE}"' in page
+    assert 'id="session-warning"' in page
+    assert settings.SESSION_SAVE_EVERY_REQUEST
+
+
+def test_the_session_ends_after_inactivity(operator, signed_in, settings):
+    import time_machine
+    from django.utils import timezone
+
+    client = signed_in(operator)
+    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=settings.SESSION_COOKIE_AGE + 5)):
+        response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_keepalive_extends_the_session(operator, signed_in):
+    assert signed_in(operator).post(reverse("accounts:keepalive")).status_code == 204
+
+
+def test_logout_ends_the_session(operator, signed_in):
+    client = signed_in(operator)
+    response = client.post(reverse("accounts:logout"))
+    assert response["Location"] == reverse("accounts:login")
+    assert client.get("/").status_code == 302
+    assert AuditEntry.objects.filter(action=Action.LOGOUT, actor=operator).exists()
+
+
+def test_logout_needs_a_post(operator, signed_in):
+    assert signed_in(operator).get(reverse("accounts:logout")).status_code == 405
+
+
+def test_deactivated_users_cannot_log_in(client, operator):
+    operator.is_active = False
+    operator.save()
+    response = log_in(client, operator.username)
+    assert response.status_code == 200
+    assert "/accounts/enroll/" not in response.get("Location", "")

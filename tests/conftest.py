@@ -1,0 +1,110 @@
+"""The cast every test uses: staff of two regions in every role, and clients logged in as them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from authority.accounts.models import Region, Role, User
+
+PASSWORD = "correct horse battery staple"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `postgres` need PostgreSQL: skipped on SQLite locally, an error in CI
+    (where the SQLite pass sets AUTHORITY_SQLITE_RUN=1 because the PostgreSQL pass runs them)."""
+    if "postgres" not in item.keywords:
+        return
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return
+    if IN_CI and os.environ.get("AUTHORITY_SQLITE_RUN") != "1":
+        pytest.fail("CI must run this test on PostgreSQL (DATABASE_URL is not set to it)")
+    pytest.skip("needs PostgreSQL (set DATABASE_URL=postgresql://...)")
+
+
+@pytest.fixture
+def lazio(db: None) -> Region:
+    return Region.objects.get(name="Lazio")
+
+
+@pytest.fixture
+def lombardia(db: None) -> Region:
+    return Region.objects.get(name="Lombardia")
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(username: str, role: Role = Role.OPERATOR, region: Region | None = None, **extra: object) -> User:
+        user = User(username=username, role=role, region=region, first_name=username.title(), **extra)
+        user.set_password(PASSWORD)
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def operator(make_user: Callable[..., User], lazio: Region) -> User:
+    return make_user("operator-lazio", Role.OPERATOR, lazio)
+
+
+@pytest.fixture
+def other_operator(make_user: Callable[..., User], lazio: Region) -> User:
+    return make_user("operator2-lazio", Role.OPERATOR, lazio)
+
+
+@pytest.fixture
+def supervisor(make_user: Callable[..., User], lazio: Region) -> User:
+    return make_user("supervisor-lazio", Role.SUPERVISOR, lazio)
+
+
+@pytest.fixture
+def foreign_operator(make_user: Callable[..., User], lombardia: Region) -> User:
+    return make_user("operator-lombardia", Role.OPERATOR, lombardia)
+
+
+@pytest.fixture
+def foreign_supervisor(make_user: Callable[..., User], lombardia: Region) -> User:
+    return make_user("supervisor-lombardia", Role.SUPERVISOR, lombardia)
+
+
+@pytest.fixture
+def administrator(make_user: Callable[..., User]) -> User:
+    return make_user("admin", Role.ADMINISTRATOR, None)
+
+
+def enroll_authenticator(user: User) -> TOTPDevice:
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def current_code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift):0{device.digits}d}"
+
+
+@pytest.fixture
+def signed_in() -> Callable[[User], Client]:
+    """A client that passed both factors as `user` (the login flow itself has its own tests)."""
+
+    def sign_in(user: User) -> Client:
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or enroll_authenticator(user)
+        client = Client()
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
