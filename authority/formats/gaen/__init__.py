@@ -1,0 +1,1 @@
+"""GAEN export files (export.bin, export.sig, the zip) and their signing; no Django."""
