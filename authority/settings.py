@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "authority.accounts",
     "authority.audit",
+    "authority.statistics",
 ]
 
 MIDDLEWARE = [
