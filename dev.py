@@ -50,9 +50,16 @@ def run(port: int) -> int:
     celery = [str(VENV / "bin" / "celery"), "-A", "tasks"]
     var = ROOT / "var"
     processes = [
-        subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2", "-n", "worker@%h"], cwd=ROOT),
-        subprocess.Popen([*celery, "beat", "--loglevel=INFO", "--schedule", str(var / "celerybeat-schedule")], cwd=ROOT),
-        subprocess.Popen([str(PYTHON), "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT),
+        subprocess.Popen(
+            [*celery, "worker", "--loglevel=INFO", "--concurrency=2", "-n", "worker@%h"], cwd=ROOT
+        ),
+        subprocess.Popen(
+            [*celery, "beat", "--loglevel=INFO", "--schedule", str(var / "celerybeat-schedule")],
+            cwd=ROOT,
+        ),
+        subprocess.Popen(
+            [str(PYTHON), "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT
+        ),
     ]
     time.sleep(2)
     print(
@@ -103,7 +110,9 @@ def test(pytest_args: list[str]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    run_parser = sub.add_parser("run", help="start web server, Celery worker and beat with demo data")
+    run_parser = sub.add_parser(
+        "run", help="start web server, Celery worker and beat with demo data"
+    )
     run_parser.add_argument("--port", type=int, default=8000)
     sub.add_parser("test", help="run the test suite (extra arguments go to pytest)")
     args, extra = parser.parse_known_args()

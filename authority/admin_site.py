@@ -29,7 +29,9 @@ class AuthorityAdminSite(AdminSite):
         protected = super().admin_view(view, cacheable)
 
         @wraps(view)
-        def refuse_signed_in_non_administrators(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def refuse_signed_in_non_administrators(
+            request: HttpRequest, *args: Any, **kwargs: Any
+        ) -> HttpResponse:
             # Signed-in staff without the role get a plain 403, not a detour via a login page.
             user = request.user
             if user.is_authenticated and user.is_verified() and not self.has_permission(request):  # type: ignore[union-attr]
@@ -38,12 +40,16 @@ class AuthorityAdminSite(AdminSite):
 
         return refuse_signed_in_non_administrators
 
-    def login(self, request: HttpRequest, extra_context: dict[str, object] | None = None) -> HttpResponse:
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, object] | None = None
+    ) -> HttpResponse:
         # One login for the whole site, with its second factor; the admin has none of its own.
         if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
             raise PermissionDenied  # signed in, but not an administrator
         next_url = request.GET.get("next", resolve_url("admin:index"))
-        return HttpResponseRedirect(f"{resolve_url('accounts:login')}?{urlencode({'next': next_url})}")
+        return HttpResponseRedirect(
+            f"{resolve_url('accounts:login')}?{urlencode({'next': next_url})}"
+        )
 
 
 class AuthorityAdminConfig(AdminConfig):

@@ -35,7 +35,9 @@ def _secret(name: str, purpose: str) -> str:
         return env_str(name, f"{DEV_SECRET_PREFIX}{purpose}-change-me-in-production-0123456789")
     value = env_str(name)
     if value.startswith(DEV_SECRET_PREFIX) or len(value) < 32:
-        raise ConfigurationError(f"{name} must be a real secret of at least 32 characters in production")
+        raise ConfigurationError(
+            f"{name} must be a real secret of at least 32 characters in production"
+        )
     return value
 
 
@@ -49,7 +51,9 @@ DEBUG = env_bool("DEBUG", not PRODUCTION)
 if PRODUCTION and DEBUG:
     raise ConfigurationError("DEBUG cannot be on in production")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ConfigurationError("ALLOWED_HOSTS must list the site's host names in production")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -130,12 +134,21 @@ REDIS_URL = env_str("REDIS_URL", "")
 if TESTING:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 elif REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     # Shared by every process of the embedded run (web, worker, beat) without a server.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+        }
+    }
 if PRODUCTION and not REDIS_URL:
-    raise ConfigurationError("REDIS_URL must be set in production (cache, throttling, Celery broker)")
+    raise ConfigurationError(
+        "REDIS_URL must be set in production (cache, throttling, Celery broker)"
+    )
 
 STORAGES = {
     "default": {

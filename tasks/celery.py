@@ -15,7 +15,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each feature lists its task module here and its periodic jobs in the schedule below.
 app.conf.include = ["tasks.maintenance"]
 app.conf.beat_schedule = {
-    "clear-expired-sessions": {"task": "tasks.maintenance.clear_expired_sessions", "schedule": crontab(hour=3, minute=17)},
+    "clear-expired-sessions": {
+        "task": "tasks.maintenance.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=17),
+    },
 }
 
 

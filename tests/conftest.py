@@ -42,8 +42,12 @@ def lombardia(db: None) -> Region:
 
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
-    def make(username: str, role: Role = Role.OPERATOR, region: Region | None = None, **extra: object) -> User:
-        user = User(username=username, role=role, region=region, first_name=username.title(), **extra)
+    def make(
+        username: str, role: Role = Role.OPERATOR, region: Region | None = None, **extra: object
+    ) -> User:
+        user = User(
+            username=username, role=role, region=region, first_name=username.title(), **extra
+        )
         user.set_password(PASSWORD)
         user.save()
         return user
@@ -94,7 +98,9 @@ def signed_in() -> Callable[[User], Client]:
     """A client that passed both factors as `user` (the login flow itself has its own tests)."""
 
     def sign_in(user: User) -> Client:
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or enroll_authenticator(user)
+        device = TOTPDevice.objects.filter(
+            user=user, confirmed=True
+        ).first() or enroll_authenticator(user)
         client = Client()
         client.force_login(user)
         session = client.session

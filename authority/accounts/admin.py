@@ -44,7 +44,13 @@ class RegionAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        record_event(action=Action.REGION_CHANGED, actor=request.user, region=obj, target=obj.name, details={"fields": sorted(form.changed_data)})  # type: ignore[arg-type]
+        record_event(
+            action=Action.REGION_CHANGED,
+            actor=request.user,
+            region=obj,
+            target=obj.name,
+            details={"fields": sorted(form.changed_data)},
+        )  # type: ignore[arg-type]
 
 
 @admin.register(Province)
@@ -56,7 +62,15 @@ class ProvinceAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class StaffAdmin(UserAdmin):
-    list_display = ["username", "first_name", "last_name", "role", "region", "is_active", "last_login"]
+    list_display = [
+        "username",
+        "first_name",
+        "last_name",
+        "role",
+        "region",
+        "is_active",
+        "last_login",
+    ]
     list_filter = ["role", "region", "is_active"]
     search_fields = ["username", "first_name", "last_name", "email"]
     readonly_fields = ["last_login", "date_joined"]
@@ -67,7 +81,20 @@ class StaffAdmin(UserAdmin):
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "role", "region", "usable_password", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "role",
+                    "region",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
     )
     actions = ["reset_second_factor"]
 
@@ -78,7 +105,11 @@ class StaffAdmin(UserAdmin):
             actor=request.user,  # type: ignore[arg-type]
             region=obj.region,
             target=obj.username,
-            details={"fields": sorted(f for f in form.changed_data if f not in ("password", "password1", "password2"))},
+            details={
+                "fields": sorted(
+                    f for f in form.changed_data if f not in ("password", "password1", "password2")
+                )
+            },
         )
 
     @admin.action(description=_("Reset second factor (they enrol again at next login)"))

@@ -30,7 +30,12 @@ class TokenForm(forms.Form):
         max_length=16,
         help_text=_("The 6-digit code from your authenticator app, or one of your backup codes."),
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True, "spellcheck": "false"}
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "autofocus": True,
+                "spellcheck": "false",
+            }
         ),
     )
 
@@ -42,7 +47,9 @@ class EnrollForm(forms.Form):
     token = forms.CharField(
         label=_("Code from the app"),
         max_length=12,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
     )
 
     def clean_token(self) -> str:
@@ -84,6 +91,10 @@ class InviteForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if cleaned.get("role") and cleaned["role"] != Role.ADMINISTRATOR and not cleaned.get("region"):
+        if (
+            cleaned.get("role")
+            and cleaned["role"] != Role.ADMINISTRATOR
+            and not cleaned.get("region")
+        ):
             self.add_error("region", _("Operators and supervisors belong to a region."))
         return cleaned

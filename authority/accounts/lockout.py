@@ -12,8 +12,14 @@ def no_client_address(request: HttpRequest) -> None:
     return None
 
 
-def lockout_response(request: HttpRequest, original_response: object, credentials: object) -> HttpResponse:
+def lockout_response(
+    request: HttpRequest, original_response: object, credentials: object
+) -> HttpResponse:
     """A readable page (HTTP 429) that says how long the lock lasts and who can lift it."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60) if settings.AXES_COOLOFF_TIME else None
+    minutes = (
+        int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        if settings.AXES_COOLOFF_TIME
+        else None
+    )
     context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": minutes}
     return render(request, "accounts/locked_out.html", context, status=429)

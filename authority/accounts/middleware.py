@@ -43,8 +43,12 @@ class SecondFactorRequiredMiddleware:
         user = request.user
         if not user.is_authenticated:
             login_url = resolve_url(settings.LOGIN_URL)
-            return HttpResponseRedirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
+            return HttpResponseRedirect(
+                f"{login_url}?{urlencode({'next': request.get_full_path()})}"
+            )
         if level == PASSWORD_ONLY or user.is_verified():  # type: ignore[union-attr]
             return None
         step = "accounts:verify" if user_has_device(user, confirmed=True) else "accounts:enroll"
-        return HttpResponseRedirect(f"{resolve_url(step)}?{urlencode({'next': request.get_full_path()})}")
+        return HttpResponseRedirect(
+            f"{resolve_url(step)}?{urlencode({'next': request.get_full_path()})}"
+        )

@@ -40,7 +40,12 @@ class Province(models.Model):
         return f"{self.code} – {self.name}"
 
     def clean(self) -> None:
-        if not (len(self.code) == 2 and self.code.isascii() and self.code.isalpha() and self.code.isupper()):
+        if not (
+            len(self.code) == 2
+            and self.code.isascii()
+            and self.code.isalpha()
+            and self.code.isupper()
+        ):
             raise ValidationError({"code": _("A province code is two capital letters.")})
 
 

@@ -23,7 +23,11 @@ def _is_staff_member(user: Any) -> bool:
 
 def is_regional_staff(user: Any) -> bool:
     """Operators and supervisors: people who deal with patients of their region."""
-    return _is_staff_member(user) and user.role in (Role.OPERATOR, Role.SUPERVISOR) and user.region_id is not None
+    return (
+        _is_staff_member(user)
+        and user.role in (Role.OPERATOR, Role.SUPERVISOR)
+        and user.region_id is not None
+    )
 
 
 def is_administrator(user: Any) -> bool:
@@ -101,7 +105,9 @@ def can_use_admin_site(user: Any) -> bool:
     return is_administrator(user) and bool(getattr(user, "is_verified", lambda: False)())
 
 
-def allowed_if(check: Callable[[Any], bool]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def allowed_if(
+    check: Callable[[Any], bool],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """View decorator: 403 unless `check(request.user)` holds (login itself is the middleware's job)."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

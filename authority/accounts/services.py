@@ -49,7 +49,12 @@ def invite_user(
     """Create an account with no usable password and a link with which its owner sets one."""
     if role not in permissions.assignable_roles(actor):
         raise PermissionDenied("This role cannot be assigned by you.")
-    if role != Role.ADMINISTRATOR and not permissions.assignable_regions(actor).filter(pk=getattr(region, "pk", None)).exists():
+    if (
+        role != Role.ADMINISTRATOR
+        and not permissions.assignable_regions(actor)
+        .filter(pk=getattr(region, "pk", None))
+        .exists()
+    ):
         raise PermissionDenied("This region cannot be assigned by you.")
     with transaction.atomic():
         user = User(
@@ -75,7 +80,13 @@ def invite_user(
 
 def renew_invitation(*, actor: User, user: User) -> Invitation:
     _require_manageable(actor, user)
-    record_event(action=Action.USER_CHANGED, actor=actor, region=user.region, target=user.username, details={"invitation": "renewed"})
+    record_event(
+        action=Action.USER_CHANGED,
+        actor=actor,
+        region=user.region,
+        target=user.username,
+        details={"invitation": "renewed"},
+    )
     return Invitation(user=user, path=invitation_path(user))
 
 
@@ -99,18 +110,24 @@ def reset_second_factor(*, actor: User, user: User) -> None:
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
-        record_event(action=Action.SECOND_FACTOR_RESET, actor=actor, region=user.region, target=user.username)
+        record_event(
+            action=Action.SECOND_FACTOR_RESET, actor=actor, region=user.region, target=user.username
+        )
 
 
 def lift_lockout(*, actor: User, user: User) -> None:
     _require_manageable(actor, user)
     reset_lockout(username=user.username)
-    record_event(action=Action.LOGIN_UNLOCKED, actor=actor, region=user.region, target=user.username)
+    record_event(
+        action=Action.LOGIN_UNLOCKED, actor=actor, region=user.region, target=user.username
+    )
 
 
 def pending_authenticator(user: User) -> TOTPDevice:
     """The unconfirmed device whose secret the enrolment page shows, created on first visit."""
-    device, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": AUTHENTICATOR_NAME})
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, confirmed=False, defaults={"name": AUTHENTICATOR_NAME}
+    )
     return device
 
 
@@ -129,7 +146,9 @@ def confirm_authenticator(*, user: User, device: TOTPDevice, token: str) -> list
 def replace_backup_codes(*, user: User) -> list[str]:
     """New single-use backup codes; the old ones stop working. Shown once, then only counted."""
     with transaction.atomic():
-        device, _ = StaticDevice.objects.get_or_create(user=user, defaults={"name": BACKUP_DEVICE_NAME, "confirmed": True})
+        device, _ = StaticDevice.objects.get_or_create(
+            user=user, defaults={"name": BACKUP_DEVICE_NAME, "confirmed": True}
+        )
         device.token_set.all().delete()
         codes = [StaticToken.random_token() for _ in range(settings.BACKUP_CODE_COUNT)]
         StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)

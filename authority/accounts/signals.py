@@ -21,7 +21,9 @@ def _known_user(username: str | None) -> User | None:
 
 
 @receiver(user_login_failed)
-def audit_failed_login(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+def audit_failed_login(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
     if getattr(request, "axes_locked_out", False):
         return  # the lockout itself is audited below, once
     user = _known_user(credentials.get("username"))

@@ -35,7 +35,9 @@ from authority.audit.services import record_event
 
 def _next_url(request: HttpRequest) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return candidate
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
@@ -76,18 +78,31 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             if isinstance(device, StaticDevice):
-                record_event(action=Action.BACKUP_CODE_USED, actor=user, details={"remaining": device.token_set.count()})
+                record_event(
+                    action=Action.BACKUP_CODE_USED,
+                    actor=user,
+                    details={"remaining": device.token_set.count()},
+                )
             record_event(action=Action.LOGIN, actor=user)
             return redirect(_next_url(request))
         record_event(action=Action.SECOND_FACTOR_FAILED, actor=user)
-        form.add_error("token", _throttle_message(user) or _("That code is not valid. Codes change every 30 seconds."))
-    return render(request, "accounts/verify.html", {"form": form, "next": request.GET.get("next", "")})
+        form.add_error(
+            "token",
+            _throttle_message(user) or _("That code is not valid. Codes change every 30 seconds."),
+        )
+    return render(
+        request, "accounts/verify.html", {"form": form, "next": request.GET.get("next", "")}
+    )
 
 
 def _throttle_message(user: User) -> str | None:
     # django-otp slows down guessing with growing delays; say so once it becomes noticeable.
-    if TOTPDevice.objects.filter(user=user, confirmed=True, throttling_failure_count__gte=3).exists():
-        return _("Too many wrong codes: each new attempt must wait longer. Wait a little, then enter the newest code from your app.")
+    if TOTPDevice.objects.filter(
+        user=user, confirmed=True, throttling_failure_count__gte=3
+    ).exists():
+        return _(
+            "Too many wrong codes: each new attempt must wait longer. Wait a little, then enter the newest code from your app."
+        )
     return None
 
 
@@ -99,12 +114,21 @@ def enroll_view(request: HttpRequest) -> HttpResponse:
     device = services.pending_authenticator(user)  # type: ignore[arg-type]
     form = EnrollForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        codes = services.confirm_authenticator(user=user, device=device, token=form.cleaned_data["token"])  # type: ignore[arg-type]
+        codes = services.confirm_authenticator(
+            user=user, device=device, token=form.cleaned_data["token"]
+        )  # type: ignore[arg-type]
         if codes is not None:
             otp_login(request, device)
             record_event(action=Action.LOGIN, actor=user)  # type: ignore[arg-type]
-            return render(request, "accounts/backup_codes.html", {"codes": codes, "first_time": True, "next": _next_url(request)})
-        form.add_error("token", _("That code does not match. Check the phone's clock and enter the newest code."))
+            return render(
+                request,
+                "accounts/backup_codes.html",
+                {"codes": codes, "first_time": True, "next": _next_url(request)},
+            )
+        form.add_error(
+            "token",
+            _("That code does not match. Check the phone's clock and enter the newest code."),
+        )
     secret = b32encode(device.bin_key).decode()
     return render(
         request,
@@ -123,7 +147,9 @@ def backup_codes_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         codes = services.replace_backup_codes(user=user)
         return render(request, "accounts/backup_codes.html", {"codes": codes, "first_time": False})
-    return render(request, "accounts/backup_codes.html", {"remaining": services.remaining_backup_codes(user)})
+    return render(
+        request, "accounts/backup_codes.html", {"remaining": services.remaining_backup_codes(user)}
+    )
 
 
 @public
@@ -165,10 +191,16 @@ def accept_invitation_view(request: HttpRequest, uidb64: str, token: str) -> Htt
 
 @permissions.allowed_if(permissions.can_manage_people)
 def people_view(request: HttpRequest) -> HttpResponse:
-    people = permissions.users_visible_to(request.user).select_related("region").order_by("region__name", "username")
+    people = (
+        permissions.users_visible_to(request.user)
+        .select_related("region")
+        .order_by("region__name", "username")
+    )
     query = request.GET.get("q", "").strip()
     if query:
-        people = people.filter(username__icontains=query) | people.filter(last_name__icontains=query)
+        people = people.filter(username__icontains=query) | people.filter(
+            last_name__icontains=query
+        )
     page = Paginator(people, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -192,25 +224,39 @@ def invite_view(request: HttpRequest) -> HttpResponse:
             role=Role(data["role"]),
             region=data["region"] if permissions.is_administrator(actor) else actor.region,
         )
-        return render(request, "accounts/invitation.html", {"invitation": invitation, "link": request.build_absolute_uri(invitation.path)})
+        return render(
+            request,
+            "accounts/invitation.html",
+            {"invitation": invitation, "link": request.build_absolute_uri(invitation.path)},
+        )
     return render(request, "accounts/invite.html", {"form": form})
 
 
 @permissions.allowed_if(permissions.can_manage_people)
 def person_view(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_object_or_404(permissions.users_visible_to(request.user).select_related("region"), pk=pk)
+    person = get_object_or_404(
+        permissions.users_visible_to(request.user).select_related("region"), pk=pk
+    )
     context = {
         "person": person,
         "can_manage": permissions.can_manage_user(request.user, person),
         "has_second_factor": user_has_device(person, confirmed=True),
         "has_password": person.has_usable_password(),
         "backup_codes_left": services.remaining_backup_codes(person),
-        "recent_events": permissions.audit_visible_to(request.user).filter(target=person.username)[:10],
+        "recent_events": permissions.audit_visible_to(request.user).filter(target=person.username)[
+            :10
+        ],
     }
     return render(request, "accounts/person.html", context)
 
 
-PERSON_ACTIONS = {"deactivate", "reactivate", "reset-second-factor", "lift-lockout", "renew-invitation"}
+PERSON_ACTIONS = {
+    "deactivate",
+    "reactivate",
+    "reset-second-factor",
+    "lift-lockout",
+    "renew-invitation",
+}
 
 
 @require_POST
@@ -222,14 +268,31 @@ def person_action_view(request: HttpRequest, pk: int, action: str) -> HttpRespon
     actor: User = request.user  # type: ignore[assignment]
     if action == "renew-invitation":
         invitation = services.renew_invitation(actor=actor, user=person)
-        return render(request, "accounts/invitation.html", {"invitation": invitation, "link": request.build_absolute_uri(invitation.path)})
+        return render(
+            request,
+            "accounts/invitation.html",
+            {"invitation": invitation, "link": request.build_absolute_uri(invitation.path)},
+        )
     if action in ("deactivate", "reactivate"):
         services.set_active(actor=actor, user=person, active=action == "reactivate")
-        messages.success(request, _("%(name)s is now %(state)s.") % {"name": person.username, "state": _("active") if person.is_active else _("deactivated")})
+        messages.success(
+            request,
+            _("%(name)s is now %(state)s.")
+            % {
+                "name": person.username,
+                "state": _("active") if person.is_active else _("deactivated"),
+            },
+        )
     elif action == "reset-second-factor":
         services.reset_second_factor(actor=actor, user=person)
-        messages.success(request, _("%(name)s will set up a new authenticator at their next login.") % {"name": person.username})
+        messages.success(
+            request,
+            _("%(name)s will set up a new authenticator at their next login.")
+            % {"name": person.username},
+        )
     else:
         services.lift_lockout(actor=actor, user=person)
-        messages.success(request, _("%(name)s can try to log in again.") % {"name": person.username})
+        messages.success(
+            request, _("%(name)s can try to log in again.") % {"name": person.username}
+        )
     return redirect("accounts:person", pk=person.pk)

@@ -20,9 +20,15 @@ from authority.audit.models import Action
 class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), required=False)
     actor = forms.CharField(label=_("Actor"), required=False, max_length=150)
-    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all(), required=False)
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    region = forms.ModelChoiceField(
+        label=_("Region"), queryset=Region.objects.all(), required=False
+    )
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args: object, show_region: bool, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -41,7 +47,9 @@ class AuditFilterForm(forms.Form):
 @permissions.allowed_if(permissions.can_view_audit)
 def audit_view(request: HttpRequest) -> HttpResponse:
     entries = permissions.audit_visible_to(request.user).select_related("region")
-    form = AuditFilterForm(request.GET or None, show_region=permissions.is_administrator(request.user))
+    form = AuditFilterForm(
+        request.GET or None, show_region=permissions.is_administrator(request.user)
+    )
     if form.is_valid():
         data = form.cleaned_data
         if data.get("action"):
@@ -52,10 +60,16 @@ def audit_view(request: HttpRequest) -> HttpResponse:
             entries = entries.filter(region=data["region"])
         zone = timezone.get_current_timezone()
         if data.get("since"):
-            entries = entries.filter(created_at__gte=datetime.combine(data["since"], time.min, zone))
+            entries = entries.filter(
+                created_at__gte=datetime.combine(data["since"], time.min, zone)
+            )
         if data.get("until"):
-            entries = entries.filter(created_at__lte=datetime.combine(data["until"], time.max, zone))
+            entries = entries.filter(
+                created_at__lte=datetime.combine(data["until"], time.max, zone)
+            )
     page = Paginator(entries, settings.AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "audit/list.html", {"page": page, "form": form, "query_string": query.urlencode()})
+    return render(
+        request, "audit/list.html", {"page": page, "form": form, "query_string": query.urlencode()}
+    )

@@ -29,7 +29,8 @@ class DailyCounter(models.Model):
         verbose_name_plural = _("daily counters")
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "metric", "region_id", "operator_id", "bucket"], name="one_counter_per_key"
+                fields=["day", "metric", "region_id", "operator_id", "bucket"],
+                name="one_counter_per_key",
             )
         ]
         indexes = [models.Index(fields=["metric", "day"])]

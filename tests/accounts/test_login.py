@@ -80,7 +80,9 @@ def test_an_enrolled_user_enters_the_code_from_the_app(client, operator):
     device.throttling_failure_count = 0
     device.throttling_failure_timestamp = None
     device.save()
-    good = client.post(reverse("accounts:verify"), {"token": current_code(device), "next": "/audit/"})
+    good = client.post(
+        reverse("accounts:verify"), {"token": current_code(device), "next": "/audit/"}
+    )
     assert good.status_code == 302
     assert good["Location"] == "/audit/"
     assert AuditEntry.objects.filter(action=Action.LOGIN, actor=operator).exists()
@@ -106,7 +108,9 @@ def test_a_backup_code_works_once(client, operator, signed_in):
 def test_open_redirects_are_refused_after_login(client, operator):
     device = enroll_authenticator(operator)
     log_in(client, operator.username)
-    response = client.post(reverse("accounts:verify"), {"token": current_code(device), "next": "https://evil.example/"})
+    response = client.post(
+        reverse("accounts:verify"), {"token": current_code(device), "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/"
 
 
@@ -131,10 +135,14 @@ def test_the_lockout_is_per_account_not_per_client(client, operator, other_opera
 def test_a_supervisor_lifts_a_lockout(client, operator, supervisor, signed_in):
     for _ in range(5):
         log_in(client, operator.username, "wrong")
-    response = signed_in(supervisor).post(reverse("accounts:person_action", args=[operator.pk, "lift-lockout"]))
+    response = signed_in(supervisor).post(
+        reverse("accounts:person_action", args=[operator.pk, "lift-lockout"])
+    )
     assert response.status_code == 302
     assert log_in(Client(), operator.username)["Location"] == reverse("accounts:enroll")
-    assert AuditEntry.objects.filter(action=Action.LOGIN_UNLOCKED, target=operator.username).exists()
+    assert AuditEntry.objects.filter(
+        action=Action.LOGIN_UNLOCKED, target=operator.username
+    ).exists()
 
 
 def test_pages_carry_the_session_expiry_warning(operator, signed_in, settings):
@@ -149,7 +157,9 @@ def test_the_session_ends_after_inactivity(operator, signed_in, settings):
     from django.utils import timezone
 
     client = signed_in(operator)
-    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=settings.SESSION_COOKIE_AGE + 5)):
+    with time_machine.travel(
+        timezone.now() + timezone.timedelta(seconds=settings.SESSION_COOKIE_AGE + 5)
+    ):
         response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))

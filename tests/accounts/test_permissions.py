@@ -12,7 +12,14 @@ pytestmark = pytest.mark.django_db
 
 # Who asks: the subject (an operator of Lazio) is in the own region of "operator" and
 # "supervisor", and in the other region of "foreign_operator" and "foreign_supervisor".
-ACTORS = ["anonymous", "operator", "foreign_operator", "supervisor", "foreign_supervisor", "administrator"]
+ACTORS = [
+    "anonymous",
+    "operator",
+    "foreign_operator",
+    "supervisor",
+    "foreign_supervisor",
+    "administrator",
+]
 LOGIN = "login"  # redirected to the login page
 
 # (method, path template, expected outcome per actor, in ACTORS order)
@@ -39,7 +46,9 @@ MATRIX = [
 
 
 @pytest.fixture
-def cast(operator, foreign_operator, supervisor, foreign_supervisor, administrator, make_user, lazio):
+def cast(
+    operator, foreign_operator, supervisor, foreign_supervisor, administrator, make_user, lazio
+):
     subject = make_user("subject-lazio", Role.OPERATOR, lazio)
     return {
         "operator": operator,
@@ -52,7 +61,9 @@ def cast(operator, foreign_operator, supervisor, foreign_supervisor, administrat
     }
 
 
-@pytest.mark.parametrize(("method", "path", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])
+@pytest.mark.parametrize(
+    ("method", "path", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX]
+)
 @pytest.mark.parametrize("actor_index", range(len(ACTORS)), ids=ACTORS)
 def test_permission_matrix(cast, signed_in, method, path, expected, actor_index):
     actor = ACTORS[actor_index]
@@ -77,7 +88,9 @@ def test_users_with_only_a_password_cannot_reach_any_page(operator, administrato
             assert response["Location"].startswith("/accounts/enroll/")
 
 
-def test_region_visibility_helpers(operator, supervisor, foreign_supervisor, administrator, lazio, lombardia):
+def test_region_visibility_helpers(
+    operator, supervisor, foreign_supervisor, administrator, lazio, lombardia
+):
     assert permissions.can_view_region(supervisor, lazio)
     assert not permissions.can_view_region(supervisor, lombardia)
     assert not permissions.can_view_region(supervisor, None)
@@ -87,7 +100,9 @@ def test_region_visibility_helpers(operator, supervisor, foreign_supervisor, adm
     assert permissions.can_view_region(administrator, None)
 
 
-def test_people_lists_only_show_the_own_region(supervisor, operator, foreign_operator, administrator, signed_in):
+def test_people_lists_only_show_the_own_region(
+    supervisor, operator, foreign_operator, administrator, signed_in
+):
     page = signed_in(supervisor).get("/accounts/people/").content.decode()
     assert operator.username in page
     assert foreign_operator.username not in page
@@ -95,12 +110,16 @@ def test_people_lists_only_show_the_own_region(supervisor, operator, foreign_ope
     assert operator.username in national and foreign_operator.username in national
 
 
-def test_audit_lists_only_show_the_own_region(supervisor, foreign_supervisor, operator, foreign_operator, signed_in):
+def test_audit_lists_only_show_the_own_region(
+    supervisor, foreign_supervisor, operator, foreign_operator, signed_in
+):
     from authority.audit.models import Action
     from authority.audit.services import record_event
 
     record_event(action=Action.USER_CHANGED, actor=supervisor, target=operator.username)
-    record_event(action=Action.USER_CHANGED, actor=foreign_supervisor, target=foreign_operator.username)
+    record_event(
+        action=Action.USER_CHANGED, actor=foreign_supervisor, target=foreign_operator.username
+    )
     page = signed_in(supervisor).get("/audit/").content.decode()
     assert operator.username in page
     assert foreign_operator.username not in page

@@ -26,7 +26,9 @@ class Command(BaseCommand):
             return
         for username, first, last, role, region_name in DEMO_ACCOUNTS:
             region = Region.objects.get(name=region_name) if region_name else None
-            user = User(username=username, first_name=first, last_name=last, role=role, region=region)
+            user = User(
+                username=username, first_name=first, last_name=last, role=role, region=region
+            )
             user.set_password(DEMO_PASSWORD)
             user.save()
         self.stdout.write(f"Created {len(DEMO_ACCOUNTS)} demo accounts.")

@@ -14,7 +14,9 @@ class Command(BaseCommand):
     help = "Print the current 6-digit code for a base32 secret (development mode only)."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
-        parser.add_argument("secret", nargs="+", help="the secret shown on the enrolment page (spaces allowed)")
+        parser.add_argument(
+            "secret", nargs="+", help="the secret shown on the enrolment page (spaces allowed)"
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         if settings.PRODUCTION:

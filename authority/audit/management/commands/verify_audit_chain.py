@@ -11,8 +11,12 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         report = verify_chain()
         if not report.intact:
-            where = f"entry {report.first_broken_id}" if report.first_broken_id else "the chain's end"
+            where = (
+                f"entry {report.first_broken_id}" if report.first_broken_id else "the chain's end"
+            )
             raise CommandError(
                 f"Audit chain broken at {where}: {report.problem} ({report.checked} entries intact before it)."
             )
-        self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {report.checked} entries verified."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Audit chain intact: {report.checked} entries verified.")
+        )

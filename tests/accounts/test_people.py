@@ -1,0 +1,151 @@
+"""Supervisors invite and manage the operators of their region; administrators everyone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from authority.accounts.models import Role, User
+from authority.audit.models import Action, AuditEntry
+from tests.conftest import enroll_authenticator
+
+pytestmark = pytest.mark.django_db
+
+
+def invite(client: Client, **fields: str):
+    data = {
+        "username": "new-operator",
+        "first_name": "Nina",
+        "last_name": "Nuova",
+        "email": "",
+        "role": "operator",
+    }
+    data.update(fields)
+    return client.post(reverse("accounts:invite"), data)
+
+
+def test_a_supervisor_invites_an_operator_who_sets_a_password_and_enrolls(
+    supervisor, signed_in, lazio
+):
+    response = invite(signed_in(supervisor))
+    assert response.status_code == 200
+    link = re.search(
+        r'value="(http://testserver/accounts/invitation/[^"]+)"', response.content.decode()
+    ).group(1)
+    user = User.objects.get(username="new-operator")
+    assert (user.role, user.region, user.has_usable_password()) == (Role.OPERATOR, lazio, False)
+
+    newcomer = Client()
+    path = link.removeprefix("http://testserver")
+    weak = newcomer.post(path, {"new_password1": "password", "new_password2": "password"})
+    assert "too common" in weak.content.decode() or "too short" in weak.content.decode()
+    strong = "a long and quiet river at dawn"
+    assert newcomer.post(path, {"new_password1": strong, "new_password2": strong})[
+        "Location"
+    ] == reverse("accounts:login")
+    # The link works only once.
+    assert newcomer.get(path).status_code == 400
+
+    response = newcomer.post(
+        reverse("accounts:login"), {"username": "new-operator", "password": strong}
+    )
+    assert response["Location"] == reverse("accounts:enroll")
+    assert AuditEntry.objects.filter(
+        action=Action.USER_CREATED, target="new-operator", actor=supervisor
+    ).exists()
+    assert AuditEntry.objects.filter(action=Action.PASSWORD_SET, actor=user).exists()
+
+
+def test_a_supervisor_cannot_create_supervisors_or_staff_of_another_region(
+    supervisor, signed_in, lombardia
+):
+    client = signed_in(supervisor)
+    page = client.get(reverse("accounts:invite")).content.decode()
+    assert 'value="supervisor"' not in page
+    response = invite(client, role="supervisor")
+    assert "not one of the available choices" in response.content.decode()
+    invite(client, username="sneaky", region=str(lombardia.pk))
+    # The region field is locked to the supervisor's own region.
+    assert User.objects.get(username="sneaky").region == supervisor.region
+
+
+def test_an_administrator_creates_a_supervisor_for_any_region(administrator, signed_in, lombardia):
+    invite(
+        signed_in(administrator),
+        username="boss-lombardia",
+        role="supervisor",
+        region=str(lombardia.pk),
+    )
+    user = User.objects.get(username="boss-lombardia")
+    assert (user.role, user.region) == (Role.SUPERVISOR, lombardia)
+
+
+def test_operators_and_supervisors_need_a_region(administrator, signed_in):
+    response = invite(signed_in(administrator), role="operator", region="")
+    assert "belong to a region" in response.content.decode()
+    assert not User.objects.filter(username="new-operator").exists()
+
+
+def test_usernames_must_be_unique(supervisor, operator, signed_in):
+    response = invite(signed_in(supervisor), username=operator.username.upper())
+    assert "already taken" in response.content.decode()
+
+
+def test_deactivating_and_reactivating_an_operator(supervisor, operator, signed_in):
+    client = signed_in(supervisor)
+    client.post(reverse("accounts:person_action", args=[operator.pk, "deactivate"]))
+    operator.refresh_from_db()
+    assert not operator.is_active
+    client.post(reverse("accounts:person_action", args=[operator.pk, "reactivate"]))
+    operator.refresh_from_db()
+    assert operator.is_active
+    actions = list(
+        AuditEntry.objects.filter(target=operator.username).values_list("action", flat=True)
+    )
+    assert Action.USER_DEACTIVATED in actions and Action.USER_REACTIVATED in actions
+
+
+def test_resetting_the_second_factor_sends_the_operator_back_to_enrolment(
+    supervisor, operator, signed_in
+):
+    enroll_authenticator(operator)
+    response = signed_in(supervisor).post(
+        reverse("accounts:person_action", args=[operator.pk, "reset-second-factor"])
+    )
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=operator).exists()
+    client = Client()
+    login = client.post(
+        reverse("accounts:login"),
+        {"username": operator.username, "password": "correct horse battery staple"},
+    )
+    assert login["Location"] == reverse("accounts:enroll")
+    entry = AuditEntry.objects.get(action=Action.SECOND_FACTOR_RESET)
+    assert (entry.actor, entry.target, entry.region) == (
+        supervisor,
+        operator.username,
+        operator.region,
+    )
+
+
+def test_a_reset_also_ends_the_verification_of_an_open_session(supervisor, operator, signed_in):
+    client = signed_in(operator)
+    signed_in(supervisor).post(
+        reverse("accounts:person_action", args=[operator.pk, "reset-second-factor"])
+    )
+    assert client.get("/")["Location"].startswith(reverse("accounts:enroll"))
+
+
+def test_unknown_actions_are_not_found(supervisor, operator, signed_in):
+    assert signed_in(supervisor).post(f"/accounts/people/{operator.pk}/promote/").status_code == 404
+
+
+def test_person_page_shows_second_factor_state(supervisor, operator, signed_in):
+    page = (
+        signed_in(supervisor).get(reverse("accounts:person", args=[operator.pk])).content.decode()
+    )
+    assert "Not set up" in page

@@ -1,0 +1,91 @@
+"""Settings come from the environment; bad values and development secrets stop start-up."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from authority.env import ConfigurationError, env_bool, env_int, env_str
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "AUTHORITY_MODE": "production",
+    "SECRET_KEY": "a" * 20 + "-real-production-secret-for-tests-only",
+    "OTP_HMAC_KEY": "b" * 20 + "-real-production-secret-for-tests-only",
+    "SIGNING_KEY_ENCRYPTION_KEY": "c" * 20 + "-real-production-secret-for-tests-only",
+    "ALLOWED_HOSTS": "authority.example.org",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "DATABASE_URL": "postgresql://authority@127.0.0.1/authority",
+}
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PRODUCTION_ENV and not k.startswith(("DJANGO_", "CELERY_"))
+    }
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_env_bool_refuses_typos(monkeypatch):
+    monkeypatch.setenv("FLAG", "ture")
+    with pytest.raises(ConfigurationError, match="FLAG='ture' is not a boolean"):
+        env_bool("FLAG", False)
+
+
+def test_env_int_refuses_out_of_range(monkeypatch):
+    monkeypatch.setenv("COUNT", "0")
+    with pytest.raises(ConfigurationError, match="below the minimum"):
+        env_int("COUNT", 5, minimum=1)
+    monkeypatch.setenv("COUNT", "five")
+    with pytest.raises(ConfigurationError, match="not an integer"):
+        env_int("COUNT", 5)
+
+
+def test_secrets_can_come_from_files(monkeypatch, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+    monkeypatch.setenv("SOME_SECRET_FILE", str(secret))
+    assert env_str("SOME_SECRET") == "from-a-file"
+    monkeypatch.setenv("SOME_SECRET_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ConfigurationError, match="cannot be read"):
+        env_str("SOME_SECRET")
+
+
+def test_production_refuses_to_start_with_development_secrets():
+    env = {**PRODUCTION_ENV, "SECRET_KEY": "dev-insecure-django-change-me-in-production-0123456789"}
+    result = run_manage("check", **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be a real secret" in result.stderr
+
+
+def test_production_refuses_to_start_without_secrets():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "OTP_HMAC_KEY"}
+    result = run_manage("check", **env)
+    assert result.returncode != 0
+    assert "OTP_HMAC_KEY must be set" in result.stderr
+
+
+def test_a_typo_in_a_variable_stops_start_up():
+    result = run_manage("check", SESSION_IDLE_MINUTES="thirty")
+    assert result.returncode != 0
+    assert "SESSION_IDLE_MINUTES='thirty' is not an integer" in result.stderr
+
+
+def test_check_deploy_is_clean_in_production():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
