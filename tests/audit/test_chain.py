@@ -23,6 +23,8 @@ def make_entries(operator, count: int = 5) -> list[AuditEntry]:
 def raw_sql(statement: str, params: list[object]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # A tamperer with table-owner rights can switch the trigger off; the chain still tells.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER audit_entry_append_only")
         cursor.execute(statement, params)
         if connection.vendor == "postgresql":
