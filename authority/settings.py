@@ -24,6 +24,9 @@ VAR_DIR = Path(env_str("AUTHORITY_VAR_DIR", str(BASE_DIR / "var")))
 # "development" runs on embedded defaults; "production" refuses every development secret.
 MODE = env_choice("AUTHORITY_MODE", "development", {"development", "production"})
 PRODUCTION = MODE == "production"
+if not PRODUCTION:
+    # The embedded run keeps its database, broker folders and files here.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 TESTING = "pytest" in sys.modules or env_bool("AUTHORITY_TESTING", False)
 
 DEV_SECRET_PREFIX = "dev-insecure-"
@@ -76,6 +79,7 @@ INSTALLED_APPS = [
     "authority.accounts",
     "authority.audit",
     "authority.statistics",
+    "authority.otps",
 ]
 
 MIDDLEWARE = [
@@ -258,6 +262,26 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# --- Patient codes (OTPs) ---------------------------------------------------------------------
+# Codes the server generates stay usable this long; codes typed from the app much less.
+OTP_ISSUED_TTL_HOURS = env_int("OTP_ISSUED_TTL_HOURS", 24, minimum=1, maximum=24 * 14)
+OTP_AUTHORIZED_TTL_MINUTES = env_int("OTP_AUTHORIZED_TTL_MINUTES", 30, minimum=1, maximum=24 * 60)
+# The symptom-onset (or test) date may be at most this many days ago.
+OTP_ONSET_MAX_AGE_DAYS = env_int("OTP_ONSET_MAX_AGE_DAYS", 14, minimum=0, maximum=60)
+# Rows about single codes are deleted this long after use, expiry or revocation (DESIGN.md 3.2).
+OTP_RECORD_GRACE_HOURS = env_int("OTP_RECORD_GRACE_HOURS", 24, minimum=0)
+# Codes issued or authorized per operator and per region in one day (the authority's time zone).
+OTP_QUOTA_PER_OPERATOR_PER_DAY = env_int("OTP_QUOTA_PER_OPERATOR_PER_DAY", 100, minimum=1)
+OTP_QUOTA_PER_REGION_PER_DAY = env_int("OTP_QUOTA_PER_REGION_PER_DAY", 2000, minimum=1)
+# Administrators are warned when a region's codes today exceed FACTOR x the mean of the previous
+# WINDOW days and FLOOR.
+OTP_SURGE_FACTOR = env_int("OTP_SURGE_FACTOR", 3, minimum=1)
+OTP_SURGE_FLOOR = env_int("OTP_SURGE_FLOOR", 30, minimum=0)
+OTP_SURGE_WINDOW_DAYS = env_int("OTP_SURGE_WINDOW_DAYS", 14, minimum=1)
+# How often the Celery beat marks expired codes and deletes old rows.
+OTP_HOUSEKEEPING_MINUTES = env_int("OTP_HOUSEKEEPING_MINUTES", 5, minimum=1)
+OTP_PAGE_SIZE = 50
 
 # --- Device API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
