@@ -1,0 +1,1 @@
+"""Patient codes (OTPs): issuing, authorizing, redeeming, and the HIS API keys."""
