@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
 
     from authority.audit.models import AuditEntry
+    from authority.otps.models import ApiKey, Otp
 
 
 def _is_staff_member(user: Any) -> bool:
@@ -120,3 +121,62 @@ def allowed_if(
         return wrapped
 
     return decorator
+
+
+# --- Patient codes and the HIS API keys ------------------------------------------------------
+
+
+def can_issue_codes(user: Any) -> bool:
+    """Issue or authorize patient codes: regional staff, for their own region."""
+    return is_regional_staff(user)
+
+
+def can_view_codes(user: Any) -> bool:
+    return is_regional_staff(user) or is_administrator(user)
+
+
+def codes_visible_to(user: Any) -> QuerySet[Otp]:
+    """Operators see the codes they gave; supervisors their region's; administrators all."""
+    from authority.otps.models import Otp
+
+    if is_administrator(user):
+        return Otp.objects.all()
+    if is_regional_staff(user) and user.role == Role.SUPERVISOR:
+        return Otp.objects.filter(region_id=user.region_id)
+    if is_regional_staff(user):
+        return Otp.objects.filter(issued_by=user)
+    return Otp.objects.none()
+
+
+def can_revoke_code(user: Any, otp: Otp) -> bool:
+    """Whoever sees a code may stop it (given to the wrong person, onset date mistyped...)."""
+    return codes_visible_to(user).filter(pk=otp.pk).exists()
+
+
+def can_view_issuance_warnings(user: Any) -> bool:
+    """Unusual numbers of codes per region: a national view."""
+    return is_administrator(user)
+
+
+def can_manage_api_keys(user: Any) -> bool:
+    """API keys of health information systems: supervisors (own region), administrators."""
+    return can_manage_people(user)
+
+
+def api_keys_visible_to(user: Any) -> QuerySet[ApiKey]:
+    from authority.otps.models import ApiKey
+
+    if is_administrator(user):
+        return ApiKey.objects.all()
+    if can_manage_api_keys(user):
+        return ApiKey.objects.filter(region_id=user.region_id)
+    return ApiKey.objects.none()
+
+
+def api_key_regions(user: Any) -> QuerySet[Region]:
+    """Regions for which this user may create API keys."""
+    if is_administrator(user):
+        return Region.objects.filter(is_active=True)
+    if can_manage_api_keys(user):
+        return Region.objects.filter(pk=user.region_id)
+    return Region.objects.none()
