@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "authority.accounts",
     "authority.audit",
     "authority.statistics",
+    "authority.keys",
     "authority.otps",
 ]
 
@@ -318,6 +319,56 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Exposure keys, signing keys and publication (authority/keys) ----------------------------
+# Phones look the signing key up by (id, version); the id is the mobile country code.
+SIGNING_KEY_ID = env_str("SIGNING_KEY_ID", "222")
+# A P-256 private key kept outside the database (a mounted secret); empty: keys live encrypted
+# in the database (SIGNING_KEY_ENCRYPTION_KEY).
+SIGNING_KEY_PEM_FILE = env_str("SIGNING_KEY_PEM_FILE", "")
+KEYS_EXPORT_REGION = env_str("KEYS_EXPORT_REGION", SIGNING_KEY_ID)
+# Keys are published this long after the end of their rolling period.
+KEYS_EMBARGO_MINUTES = env_int("KEYS_EMBARGO_MINUTES", 120, minimum=0)
+# Small files are padded with random look-alike keys up to this many (Google uses 1,000).
+KEYS_MIN_PER_FILE = env_int("KEYS_MIN_PER_FILE", 1000, minimum=0, maximum=750_000)
+KEYS_MAX_PER_FILE = env_int("KEYS_MAX_PER_FILE", 750_000, minimum=1, maximum=750_000)
+if KEYS_MIN_PER_FILE > KEYS_MAX_PER_FILE:
+    raise ConfigurationError("KEYS_MIN_PER_FILE cannot be above KEYS_MAX_PER_FILE")
+KEYS_RETENTION_DAYS = env_int("KEYS_RETENTION_DAYS", 14, minimum=1)
+BATCH_RETENTION_DAYS = env_int("BATCH_RETENTION_DAYS", 14, minimum=1)
+# Cron fields (minute hour day-of-month month day-of-week) of the scheduled publication.
+PUBLICATION_SCHEDULE = env_str("PUBLICATION_SCHEDULE", "5 * * * *")
+if len(PUBLICATION_SCHEDULE.split()) != 5:
+    raise ConfigurationError("PUBLICATION_SCHEDULE must have 5 cron fields, e.g. '5 * * * *'")
+# A publication renews its lease as it works; a worker that died frees it after this long.
+PUBLICATION_LEASE_SECONDS = env_int("PUBLICATION_LEASE_SECONDS", 300, minimum=1)
+PUBLICATION_QUEUE_TIMEOUT_MINUTES = env_int("PUBLICATION_QUEUE_TIMEOUT_MINUTES", 15, minimum=1)
+PUBLICATION_TIME_LIMIT_SECONDS = env_int("PUBLICATION_TIME_LIMIT_SECONDS", 1800, minimum=60)
+KEYS_INDEX_MAX_AGE = env_int("KEYS_INDEX_MAX_AGE", 300, minimum=0)
+BATCH_STORAGE = env_choice("BATCH_STORAGE", "filesystem", {"filesystem", "s3"})
+if BATCH_STORAGE == "s3":
+    STORAGES["batches"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("BATCH_S3_BUCKET"),
+            "location": env_str("BATCH_S3_PREFIX", "batches"),
+            "endpoint_url": env_str("BATCH_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("BATCH_S3_REGION", "") or None,
+            "access_key": env_str("BATCH_S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("BATCH_S3_SECRET_ACCESS_KEY", "") or None,
+            # Names are unique per attempt; overwriting saves a round trip per file.
+            "file_overwrite": True,
+            "default_acl": None,
+        },
+    }
+else:
+    STORAGES["batches"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env_str("BATCH_STORAGE_DIR", str(VAR_DIR / "batches")),
+            "allow_overwrite": True,
+        },
+    }
 
 # --- Logging: never client addresses (DESIGN.md 3.3) ------------------------------------------
 LOGGING = {

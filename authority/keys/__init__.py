@@ -1,0 +1,1 @@
+"""Exposure keys, signing keys and the publication of signed GAEN batches."""

@@ -1,0 +1,294 @@
+"""Uploaded exposure keys, the keys that sign them, and the batches they are published in."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from authority.formats.gaen.export import ECDSA_P256_SHA256_OID
+
+# rolling_start_interval_number counts 10-minute intervals since the Unix epoch.
+INTERVAL_SECONDS = 600
+INTERVALS_PER_DAY = 144
+
+
+def interval_to_datetime(interval: int) -> datetime:
+    return datetime.fromtimestamp(interval * INTERVAL_SECONDS, tz=UTC)
+
+
+class ReportType(models.IntegerChoices):
+    """The GAEN report types (DESIGN.md 8), numbered as in the protobuf enum."""
+
+    UNKNOWN = 0, _("Unknown")
+    CONFIRMED_TEST = 1, _("Confirmed test")
+    CONFIRMED_CLINICAL_DIAGNOSIS = 2, _("Confirmed clinical diagnosis")
+    SELF_REPORT = 3, _("Self report")
+    RECURSIVE = 4, _("Recursive")
+    REVOKED = 5, _("Revoked")
+
+
+class ExposureKey(models.Model):
+    """One temporary exposure key of a patient who tested positive.
+
+    Deliberately nothing ties the keys of one upload together (DESIGN.md 3.4): no upload id,
+    no arrival time, and a random primary key instead of a sequence whose consecutive
+    values would give the upload away.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key_data = models.BinaryField(_("key data"), max_length=16)
+    rolling_start_interval_number = models.IntegerField(_("rolling start interval number"))
+    rolling_period = models.PositiveSmallIntegerField(_("rolling period"), default=144)
+    # Denormalised start + period: the embargo and retention filters use it with an index.
+    rolling_end_interval_number = models.IntegerField(_("end of validity (interval number)"))
+    transmission_risk_level = models.PositiveSmallIntegerField(
+        _("transmission risk level"), null=True, blank=True
+    )
+    report_type = models.PositiveSmallIntegerField(
+        _("report type"), choices=ReportType.choices, default=ReportType.CONFIRMED_TEST
+    )
+    days_since_onset_of_symptoms = models.SmallIntegerField(
+        _("days since onset of symptoms"), null=True, blank=True
+    )
+    region = models.ForeignKey(
+        "accounts.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Null until a publication claims the key; published once that batch is published.
+    batch = models.ForeignKey(
+        "keys.Batch",
+        verbose_name=_("batch"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="keys",
+        db_index=False,  # covered by the (batch, key_data) index below
+    )
+
+    class Meta:
+        verbose_name = _("exposure key")
+        verbose_name_plural = _("exposure keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key_data", "rolling_start_interval_number"], name="key_stored_once"
+            ),
+            models.CheckConstraint(
+                name="rolling_period_in_range",
+                condition=models.Q(rolling_period__gte=1, rolling_period__lte=144),
+            ),
+        ]
+        indexes = [
+            # Keys waiting for publication, by the end of their validity (the embargo).
+            models.Index(
+                fields=["rolling_end_interval_number"],
+                condition=models.Q(batch__isnull=True),
+                name="key_awaiting_publication",
+            ),
+            # Streaming one batch's keys in key order, without sorting.
+            models.Index(
+                fields=["batch", "key_data", "rolling_start_interval_number"],
+                name="key_in_batch_order",
+            ),
+            models.Index(fields=["rolling_end_interval_number"], name="key_validity_end"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{bytes(self.key_data).hex()[:8]}… @{self.rolling_start_interval_number}"
+
+
+class SigningKey(models.Model):
+    """An ECDSA P-256 key that signs export files, known to phones by (key id, version).
+
+    The private key is stored encrypted with a key derived from
+    settings.SIGNING_KEY_ENCRYPTION_KEY, or not at all when it lives in a PEM file outside
+    the database (`private_key_file`).
+    """
+
+    key_id = models.CharField(
+        _("verification key id"),
+        max_length=32,
+        help_text=_("The mobile country code, 222 for Italy"),
+    )
+    version = models.CharField(_("version"), max_length=16)
+    algorithm = models.CharField(_("algorithm"), max_length=32, default=ECDSA_P256_SHA256_OID)
+    public_key_pem = models.TextField(_("public key (PEM)"))
+    encrypted_private_key = models.BinaryField(editable=False, null=True)
+    private_key_file = models.CharField(
+        _("private key file"),
+        max_length=500,
+        blank=True,
+        help_text=_("Path of a PEM file outside the database, when the key is not stored here"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key_id", "version"], name="one_signing_key_per_version"
+            ),
+            models.CheckConstraint(
+                name="signing_key_has_private_material",
+                condition=models.Q(encrypted_private_key__isnull=False)
+                | ~models.Q(private_key_file=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} {self.version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.retired_at is None
+
+    @property
+    def algorithm_name(self) -> str:
+        return (
+            "ECDSA P-256 with SHA-256"
+            if self.algorithm == ECDSA_P256_SHA256_OID
+            else self.algorithm
+        )
+
+
+class PublicationRun(models.Model):
+    """One attempt to publish the keys that are due, with its live progress for the page."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", _("Publish now")
+        SCHEDULE = "schedule", _("Schedule")
+        COMMAND = "command", _("Command")
+
+    class Step(models.TextChoices):
+        WAITING = "waiting", _("Waiting for a worker")
+        SELECTING = "selecting", _("Selecting keys")
+        WRITING = "writing", _("Writing and signing files")
+        PUBLISHING = "publishing", _("Publishing")
+        DONE = "done", _("Done")
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices)
+    step = models.CharField(_("step"), max_length=16, choices=Step.choices, default=Step.WAITING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    keys_selected = models.PositiveIntegerField(_("keys selected"), default=0)
+    keys_written = models.PositiveIntegerField(_("keys written"), default=0)
+    padding_keys = models.PositiveIntegerField(_("padding keys"), default=0)
+    files_total = models.PositiveIntegerField(_("files"), default=0)
+    files_signed = models.PositiveIntegerField(_("files signed"), default=0)
+    files_written = models.PositiveIntegerField(_("files stored"), default=0)
+    files_published = models.PositiveIntegerField(_("files published"), default=0)
+    message = models.TextField(_("result"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("publication run")
+        verbose_name_plural = _("publication runs")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_status_display()}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED, self.Status.SKIPPED)
+
+
+class Batch(models.Model):
+    """One signed export file. Phones see it, under its index number, once it is published."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being written")
+        PUBLISHED = "published", _("Published")
+        RETIRED = "retired", _("Out of the index")
+
+    run = models.ForeignKey(
+        PublicationRun,
+        verbose_name=_("publication run"),
+        on_delete=models.PROTECT,
+        related_name="batches",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    # Assigned when published; never reused, so phones can keep the newest number they saw.
+    index = models.PositiveIntegerField(_("index"), unique=True, null=True, blank=True)
+    period_start = models.DateTimeField(_("period start"), null=True, blank=True)
+    period_end = models.DateTimeField(_("period end"), null=True, blank=True)
+    key_count = models.PositiveIntegerField(_("keys"), default=0)
+    padding_count = models.PositiveIntegerField(_("padding keys"), default=0)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    signing_key_versions = models.CharField(
+        _("signing key versions"), max_length=200, blank=True, help_text=_("Newest first")
+    )
+    # Recorded before the file is written, so an interrupted run's file can be found again.
+    file_name = models.CharField(_("file"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    retired_at = models.DateTimeField(_("out of the index since"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-index", "-id"]
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+        indexes = [models.Index(fields=["status", "index"], name="batch_status_index")]
+
+    def __str__(self) -> str:
+        return f"batch {self.index}" if self.index else f"pending batch #{self.pk}"
+
+    @property
+    def total_keys(self) -> int:
+        return self.key_count + self.padding_count
+
+
+class PublicationLock(models.Model):
+    """The single row that says which run may publish (a lease, renewed while it works).
+
+    `token` grows with every acquisition and fences out a run that lost its lease: every
+    write of a run checks that the lock still carries its token.
+    """
+
+    run = models.ForeignKey(
+        PublicationRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    token = models.PositiveBigIntegerField(default=0)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("publication lock")
+
+    def __str__(self) -> str:
+        return f"publication lock (run {self.run_id or '-'}, token {self.token})"
