@@ -1,0 +1,66 @@
+"""Throttles of the device API: per client (a keyed hash of its address, in the cache only for
+the throttle window) and, for failed OTP checks, for the whole internet at once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+
+def _client_token(ident: str) -> str:
+    """A keyed, daily-rotating hash: the cache never holds a client address."""
+    day = timezone.now().date().isoformat()
+    key = f"{settings.SECRET_KEY}:throttle:{day}".encode()
+    return hmac.new(key, ident.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class ClientThrottle(SimpleRateThrottle):
+    """Per-client rate of one endpoint; `scope` names the rate in DEVICE_API_RATES."""
+
+    def get_rate(self) -> str:
+        return settings.DEVICE_API_RATES[self.scope]
+
+    def get_cache_key(self, request: Request, view: APIView) -> str:
+        return f"throttle:{self.scope}:{_client_token(self.get_ident(request))}"
+
+
+class CheckOtpThrottle(ClientThrottle):
+    scope = "check-otp"
+
+
+class UploadThrottle(ClientThrottle):
+    scope = "upload"
+
+
+class AnalyticsThrottle(ClientThrottle):
+    scope = "analytics"
+
+
+# --- Failed OTP checks, across all clients ------------------------------------------------------
+
+
+def _failure_window_key() -> str:
+    return f"otp-failures:{int(timezone.now().timestamp()) // 60}"
+
+
+def record_failed_otp_check() -> None:
+    key = _failure_window_key()
+    if not cache.add(key, 1, timeout=120):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=120)
+
+
+def global_failure_wait() -> int | None:
+    """Seconds to wait when this minute's failed checks reached the national ceiling."""
+    if (cache.get(_failure_window_key()) or 0) < settings.DEVICE_API_FAILED_OTP_PER_MINUTE:
+        return None
+    return 60 - int(timezone.now().timestamp()) % 60

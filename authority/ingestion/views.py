@@ -1,0 +1,169 @@
+"""The device API (DESIGN.md 7): OTP check and key upload, real or dummy, indistinguishable."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from authority.api.errors import SchemaError, UnauthorizedOtp
+from authority.ingestion import metrics, services
+from authority.ingestion.serializers import CheckOtpRequestSerializer, UploadRequestSerializer
+from authority.ingestion.throttling import CheckOtpThrottle, UploadThrottle, global_failure_wait
+from authority.ingestion.timing import draw_response_seconds, hold_until
+from authority.statistics.services import increment
+
+_BEARER = re.compile(r"^Bearer ([0-9a-fA-F]{64})$")
+
+DUMMY_HEADER = OpenApiParameter(
+    "Immuni-Dummy-Data",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    required=True,
+    enum=[0, 1],
+    description="1 for dummy traffic: validated like a real request, answered identically, changes nothing.",
+)
+CLOCK_HEADER = OpenApiParameter(
+    "Immuni-Client-Clock",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The phone's clock, in Unix seconds.",
+)
+AUTH_HEADER = OpenApiParameter(
+    "Authorization",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="`Bearer <hex SHA-256 of the 10-character OTP>`",
+)
+ERROR_EXAMPLE = {"error_code": 1101, "message": "Unauthorized OTP."}
+
+
+class DeviceApiView(APIView):
+    """Shared by the device endpoints: dummy flag, timing, and the throttles' failure ceiling."""
+
+    endpoint = ""
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        request.started_at = time.monotonic()  # type: ignore[attr-defined]
+        request.target_seconds = draw_response_seconds()  # type: ignore[attr-defined]
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        # Every answer, success or error, dummy or real, waits for the same drawn delay.
+        started = getattr(request, "started_at", None)
+        if started is not None:
+            hold_until(started, request.target_seconds)  # type: ignore[attr-defined]
+        if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+            increment(metrics.THROTTLED_REQUESTS, bucket=self.endpoint)
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def is_dummy(self, request: Request) -> bool:
+        value = request.headers.get("Immuni-Dummy-Data", "0").strip()
+        if value not in ("0", "1"):
+            raise SchemaError("Immuni-Dummy-Data must be 0 or 1.")
+        return value == "1"
+
+    def otp_sha256(self, request: Request) -> str:
+        match = _BEARER.match(request.headers.get("Authorization", ""))
+        if match is None:
+            raise UnauthorizedOtp()
+        return match.group(1).lower()
+
+    def validated(self, serializer_class: type, request: Request) -> dict[str, Any]:
+        if not isinstance(request.data, dict):
+            raise SchemaError("The body must be a JSON object.")
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def refuse_when_guessing_is_rampant(self) -> None:
+        wait = global_failure_wait()
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait)
+
+    def count(self, *, dummy: bool) -> None:
+        increment(metrics.DUMMY_REQUESTS if dummy else metrics.REAL_REQUESTS, bucket=self.endpoint)
+
+
+class CheckOtpView(DeviceApiView):
+    endpoint = metrics.CHECK_OTP
+    throttle_classes = [CheckOtpThrottle]
+
+    @extend_schema(
+        operation_id="check_otp",
+        summary="Check that an OTP is authorized (does not consume it)",
+        tags=["Device API"],
+        parameters=[AUTH_HEADER, DUMMY_HEADER],
+        request=CheckOtpRequestSerializer,
+        responses={
+            204: OpenApiResponse(description="Authorized and unused."),
+            400: OpenApiResponse(description="Schema error (error_code 1001)."),
+            401: OpenApiResponse(
+                description="Unknown, used or expired OTP (error_code 1101).",
+                examples=[OpenApiExample("unauthorized", value=ERROR_EXAMPLE)],
+            ),
+            429: OpenApiResponse(description="Too many requests; see Retry-After."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        dummy = self.is_dummy(request)
+        self.validated(CheckOtpRequestSerializer, request)
+        otp_sha256 = self.otp_sha256(request)
+        self.count(dummy=dummy)
+        if dummy:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        self.refuse_when_guessing_is_rampant()
+        if not services.check(otp_sha256_hex=otp_sha256):
+            raise UnauthorizedOtp()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UploadView(DeviceApiView):
+    endpoint = metrics.UPLOAD
+    throttle_classes = [UploadThrottle]
+
+    @extend_schema(
+        operation_id="upload_keys",
+        summary="Upload the temporary exposure keys of a positive patient (consumes the OTP)",
+        tags=["Device API"],
+        parameters=[AUTH_HEADER, DUMMY_HEADER, CLOCK_HEADER],
+        request=UploadRequestSerializer,
+        responses={
+            204: OpenApiResponse(description="Keys stored; the OTP is used up."),
+            400: OpenApiResponse(
+                description="Schema or key validation error (error_code 1001); the OTP is not consumed."
+            ),
+            401: OpenApiResponse(
+                description="Unknown, used or expired OTP (error_code 1101).",
+                examples=[OpenApiExample("unauthorized", value=ERROR_EXAMPLE)],
+            ),
+            429: OpenApiResponse(description="Too many requests; see Retry-After."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        dummy = self.is_dummy(request)
+        clock = request.headers.get("Immuni-Client-Clock", "")
+        if not clock.strip().isdigit():
+            raise SchemaError("Immuni-Client-Clock must be the phone's time in Unix seconds.")
+        body = self.validated(UploadRequestSerializer, request)
+        otp_sha256 = self.otp_sha256(request)
+        self.count(dummy=dummy)
+        if dummy:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        self.refuse_when_guessing_is_rampant()
+        if not services.upload(otp_sha256_hex=otp_sha256, upload=body):
+            raise UnauthorizedOtp()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,264 @@
+"""The device API as the Immuni app uses it: check-otp, upload, and every error of the contract."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from base64 import b64encode
+
+import pytest
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from authority.ingestion import metrics
+from authority.keys.models import ExposureKey
+from authority.otps.models import Otp, OtpState
+from authority.statistics.models import DailyCounter
+from tests.ingestion.conftest import make_teks, todays_interval, upload_body
+
+pytestmark = pytest.mark.django_db
+
+
+def counter(metric: str, **key: object) -> int:
+    return sum(DailyCounter.objects.filter(metric=metric, **key).values_list("value", flat=True))
+
+
+def assert_error(response, status: int, error_code: int) -> dict[str, object]:
+    assert response.status_code == status
+    body = response.json()
+    assert set(body) == {"error_code", "message"}
+    assert body["error_code"] == error_code
+    assert isinstance(body["message"], str) and body["message"]
+    return body
+
+
+def test_an_app_checks_then_uploads_and_the_keys_are_stored(app_client, authorized_otp, lazio):
+    assert app_client.check_otp(authorized_otp).status_code == 204
+    teks = make_teks(14)
+    response = app_client.upload(authorized_otp, upload_body(teks))
+    assert response.status_code == 204
+    assert response.content == b""
+    stored = ExposureKey.objects.all()
+    assert stored.count() == 14
+    assert {bytes(k.key_data) for k in stored} == {
+        __import__("base64").b64decode(t["key_data"]) for t in teks
+    }
+    assert {k.region_id for k in stored} == {lazio.pk}  # RM is in Lazio
+    today = stored.get(rolling_start_interval_number=todays_interval())
+    assert today.days_since_onset_of_symptoms == 3  # onset three days ago
+    assert Otp.objects.get().state == OtpState.REDEEMED
+
+
+def test_the_otp_is_consumed_once(app_client, authorized_otp):
+    assert app_client.upload(authorized_otp).status_code == 204
+    assert_error(app_client.upload(authorized_otp), 401, 1101)
+    assert_error(app_client.check_otp(authorized_otp), 401, 1101)
+
+
+def test_check_otp_does_not_consume_the_code(app_client, authorized_otp):
+    for _ in range(3):
+        assert app_client.check_otp(authorized_otp).status_code == 204
+    assert Otp.objects.get().state == OtpState.PENDING
+
+
+def test_unknown_codes_are_refused_and_counted(app_client):
+    assert_error(app_client.check_otp("KJ23IWY5UJ"), 401, 1101)
+    assert_error(app_client.upload("KJ23IWY5UJ"), 401, 1101)
+    assert counter(metrics.FAILED_OTP_CHECKS) == 2
+    assert ExposureKey.objects.count() == 0
+
+
+def test_expired_codes_are_refused(app_client, authorized_otp):
+    import time_machine
+
+    with time_machine.travel(timezone.now() + timezone.timedelta(hours=2)):
+        assert_error(app_client.upload(authorized_otp), 401, 1101)
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["", "Bearer", "Bearer xyz", "Basic " + "a" * 64, "Bearer " + "g" * 64, "Bearer " + "a" * 63],
+)
+def test_malformed_bearers_are_unauthorized(db, authorization):
+    response = Client().post(
+        "/v1/ingestion/check-otp",
+        data="{}",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=authorization,
+        HTTP_IMMUNI_DUMMY_DATA="0",
+    )
+    assert_error(response, 401, 1101)
+
+
+def test_the_content_type_is_enforced(app_client, authorized_otp):
+    response = Client().post(
+        "/v1/ingestion/upload",
+        data="province=RM",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION="Bearer " + "a" * 64,
+        HTTP_IMMUNI_DUMMY_DATA="0",
+        HTTP_IMMUNI_CLIENT_CLOCK="1700000000",
+    )
+    assert_error(response, 415, 1001)
+
+
+def test_malformed_json_is_a_schema_error(db):
+    response = Client().post(
+        "/v1/ingestion/check-otp",
+        data="{not json",
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer " + "a" * 64,
+        HTTP_IMMUNI_DUMMY_DATA="0",
+    )
+    assert_error(response, 400, 1001)
+
+
+def test_a_body_that_is_not_an_object_is_a_schema_error(app_client, authorized_otp):
+    assert_error(app_client.post("/v1/ingestion/upload", [1, 2], otp=authorized_otp), 400, 1001)
+
+
+@pytest.mark.parametrize("value", ["2", "yes", "", "01"])
+def test_the_dummy_header_must_be_0_or_1(app_client, value):
+    response = app_client.client.post(
+        "/v1/ingestion/check-otp",
+        data="{}",
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer " + "a" * 64,
+        HTTP_IMMUNI_DUMMY_DATA=value,
+    )
+    assert_error(response, 400, 1001)
+
+
+def test_the_client_clock_is_required_on_upload(app_client, authorized_otp):
+    response = app_client.upload(authorized_otp, HTTP_IMMUNI_CLIENT_CLOCK="soon")
+    assert_error(response, 400, 1001)
+    assert Otp.objects.get().state == OtpState.PENDING
+
+
+def tek(**overrides: object) -> dict[str, object]:
+    key = make_teks(1)[0]
+    key.update(overrides)
+    return key
+
+
+@pytest.mark.parametrize(
+    ("bad_keys", "field_message"),
+    [
+        ([tek(key_data=b64encode(b"short").decode())], "exactly 16 bytes"),
+        ([tek(key_data="not base64!!")], "Not valid base64"),
+        ([tek(rolling_period=0)], "rolling_period"),
+        ([tek(rolling_period=145)], "rolling_period"),
+        ([tek(rolling_start_number=todays_interval() + 144)], "starts in the future"),
+        ([tek(rolling_start_number=todays_interval() - 144 * 15)], "older than 14 days"),
+        ([tek(rolling_start_number="today")], "rolling_start_number"),
+        (make_teks(14) + make_teks(14) + make_teks(3), "no more than 30"),
+    ],
+    ids=[
+        "short-key",
+        "bad-base64",
+        "period-0",
+        "period-145",
+        "future",
+        "too-old",
+        "wrong-type",
+        "too-many",
+    ],
+)
+def test_invalid_keys_get_field_errors_and_the_otp_survives(
+    app_client, authorized_otp, bad_keys, field_message
+):
+    body = assert_error(app_client.upload(authorized_otp, upload_body(bad_keys)), 400, 1001)
+    assert "teks" in body["message"]
+    assert field_message in body["message"]
+    assert Otp.objects.get().state == OtpState.PENDING
+    assert ExposureKey.objects.count() == 0
+    # The app fixes its request and tries again with the same code.
+    assert app_client.upload(authorized_otp).status_code == 204
+
+
+def test_duplicate_keys_are_refused(app_client, authorized_otp):
+    key = tek()
+    body = assert_error(app_client.upload(authorized_otp, upload_body([key, dict(key)])), 400, 1001)
+    assert "same key appears twice" in body["message"]
+
+
+def test_two_keys_for_one_interval_are_refused(app_client, authorized_otp):
+    first, second = tek(), tek()
+    second["rolling_start_number"] = first["rolling_start_number"]
+    body = assert_error(app_client.upload(authorized_otp, upload_body([first, second])), 400, 1001)
+    assert "same interval" in body["message"]
+
+
+def test_unknown_provinces_are_refused(app_client, authorized_otp):
+    body = assert_error(app_client.upload(authorized_otp, upload_body(province="XX")), 400, 1001)
+    assert "province" in body["message"]
+
+
+def test_padding_must_be_hex(app_client, authorized_otp):
+    body = assert_error(app_client.upload(authorized_otp, upload_body(padding="zz")), 400, 1001)
+    assert "padding" in body["message"]
+
+
+def test_an_upload_without_keys_is_accepted(app_client, authorized_otp):
+    assert app_client.upload(authorized_otp, upload_body([])).status_code == 204
+    assert counter(metrics.UPLOADS) == 1
+    assert counter(metrics.UPLOADS_WITH_KEYS) == 0
+
+
+def test_uploads_feed_only_counters(app_client, authorized_otp, lazio):
+    summary = {
+        "date": str(timezone.localdate()),
+        "matched_key_count": 2,
+        "days_since_last_exposure": 4,
+        "attenuation_durations": [300, 0, 0],
+        "maximum_risk_score": 4,
+        "exposure_info": [],
+    }
+    body = upload_body(
+        make_teks(10),
+        exposure_detection_summaries=[summary, {**summary, "days_since_last_exposure": 2}],
+    )
+    assert app_client.upload(authorized_otp, body).status_code == 204
+    assert counter(metrics.UPLOADS, region_id=lazio.pk) == 1
+    assert counter(metrics.UPLOADED_KEYS, region_id=lazio.pk) == 10
+    assert counter(metrics.KEYS_PER_UPLOAD, bucket="10") == 1
+    assert counter(metrics.UPLOADERS_NOTIFIED, region_id=lazio.pk) == 1
+    assert counter(metrics.DAYS_SINCE_LAST_EXPOSURE, bucket="2") == 1
+
+
+def test_wrong_methods_get_the_error_shape(db):
+    assert_error(Client().get("/v1/ingestion/upload"), 405, 1003)
+
+
+@override_settings(
+    DEVICE_API_RATES={"check-otp": "3/minute", "upload": "3/minute", "analytics": "3/minute"}
+)
+def test_clients_are_throttled_with_retry_after(app_client):
+    from django.core.cache import cache
+
+    cache.clear()
+    for _ in range(3):
+        app_client.check_otp("KJ23IWY5UJ")
+    response = app_client.check_otp("KJ23IWY5UJ")
+    assert_error(response, 429, 1004)
+    assert int(response["Retry-After"]) > 0
+    # The cache key is a keyed hash: the client's address is not in it.
+    assert not any("127.0.0.1" in str(key) for key in cache._cache)  # type: ignore[attr-defined]
+
+
+@override_settings(DEVICE_API_FAILED_OTP_PER_MINUTE=2)
+def test_guessing_is_stopped_nationally(app_client, authorized_otp):
+    from django.core.cache import cache
+
+    cache.clear()
+    for _ in range(2):
+        app_client.check_otp("KJ23IWY5UJ")
+    response = Client(REMOTE_ADDR="10.9.9.9").post(
+        "/v1/ingestion/check-otp",
+        data=json.dumps({}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer " + secrets.token_hex(32),
+        HTTP_IMMUNI_DUMMY_DATA="0",
+    )
+    assert_error(response, 429, 1004)
+    assert "Retry-After" in response
