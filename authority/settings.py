@@ -280,8 +280,6 @@ OTP_QUOTA_PER_REGION_PER_DAY = env_int("OTP_QUOTA_PER_REGION_PER_DAY", 2000, min
 OTP_SURGE_FACTOR = env_int("OTP_SURGE_FACTOR", 3, minimum=1)
 OTP_SURGE_FLOOR = env_int("OTP_SURGE_FLOOR", 30, minimum=0)
 OTP_SURGE_WINDOW_DAYS = env_int("OTP_SURGE_WINDOW_DAYS", 14, minimum=1)
-# How often the Celery beat marks expired codes and deletes old rows.
-OTP_HOUSEKEEPING_MINUTES = env_int("OTP_HOUSEKEEPING_MINUTES", 5, minimum=1)
 OTP_PAGE_SIZE = 50
 
 # --- Device API -------------------------------------------------------------------------------

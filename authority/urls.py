@@ -11,6 +11,9 @@ urlpatterns = [
     path("", home_view, name="home"),
     path("accounts/", include("authority.accounts.urls")),
     path("audit/", include("authority.audit.urls")),
+    path("codes/", include("authority.otps.urls")),
+    path("v1/", include("authority.otps.api_urls")),
+    path("v1/", include("authority.api.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

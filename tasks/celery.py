@@ -13,11 +13,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "authority.settings")
 app = Celery("authority")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each feature lists its task module here and its periodic jobs in the schedule below.
-app.conf.include = ["tasks.maintenance"]
+app.conf.include = ["tasks.maintenance", "tasks.otps"]
 app.conf.beat_schedule = {
     "clear-expired-sessions": {
         "task": "tasks.maintenance.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
+    },
+    "expire-and-purge-codes": {
+        "task": "tasks.otps.expire_and_purge_codes",
+        "schedule": crontab(minute="*/5"),
     },
 }
 

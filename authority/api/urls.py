@@ -1,0 +1,8 @@
+"""The machine-readable description of the API, at /v1/schema/."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+]
