@@ -9,6 +9,7 @@ from django.db import connection
 from authority.keys.models import ExposureKey
 from authority.otps.models import Otp
 from authority.statistics.models import DailyCounter
+from tests.ingestion.conftest import upload_body
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +52,16 @@ def test_stored_keys_carry_nothing_that_links_them_to_their_upload(app_client, a
     app_client.upload(authorized_otp)
     fields = {field.name for field in ExposureKey._meta.get_fields()}
     assert not fields & {"upload", "upload_id", "created_at", "otp", "device", "created"}
+
+
+def test_logs_hold_no_address_no_code_and_no_key(app_client, authorized_otp, caplog):
+    from authority.formats.otp import otp_sha256_hex
+
+    caplog.set_level("DEBUG")
+    body = upload_body()
+    app_client.upload("KJ23IWY5UJ", REMOTE_ADDR=APP_ADDRESS)  # a failure, logged as a warning
+    app_client.upload(authorized_otp, body, REMOTE_ADDR=APP_ADDRESS, HTTP_USER_AGENT=APP_AGENT)
+    logged = caplog.text
+    for secret in (APP_ADDRESS, "Immuni/1.4.2", authorized_otp, otp_sha256_hex(authorized_otp)):
+        assert secret not in logged
+    assert all(tek["key_data"] not in logged for tek in body["teks"])
