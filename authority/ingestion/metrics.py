@@ -4,7 +4,7 @@ from __future__ import annotations
 
 UPLOADS = "uploads"  # real uploads accepted, per region of the reported province
 UPLOADS_WITH_KEYS = "uploads_with_keys"
-UPLOADED_KEYS = "uploaded_keys"
+# The keys themselves are counted as authority.keys.metrics.KEYS_STORED when stored.
 KEYS_PER_UPLOAD = "keys_per_upload"  # histogram, bucket = number of keys ("0".."30")
 UPLOADERS_NOTIFIED = "uploaders_notified"  # uploaders the app had warned of an exposure before
 DAYS_SINCE_LAST_EXPOSURE = "days_since_last_exposure"  # histogram over notified uploaders

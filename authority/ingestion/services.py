@@ -61,7 +61,6 @@ def _count_upload(*, region_id: int, key_count: int, summaries: list[dict[str, A
     increment(metrics.KEYS_PER_UPLOAD, region_id=region_id, bucket=str(key_count))
     if key_count:
         increment(metrics.UPLOADS_WITH_KEYS, region_id=region_id)
-        increment(metrics.UPLOADED_KEYS, region_id=region_id, amount=key_count)
     if summaries:
         # The app had warned this person of an exposure before they tested positive.
         increment(metrics.UPLOADERS_NOTIFIED, region_id=region_id)

@@ -11,6 +11,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from authority.ingestion import metrics
+from authority.keys.metrics import KEYS_STORED
 from authority.keys.models import ExposureKey
 from authority.otps.models import Otp, OtpState
 from authority.statistics.models import DailyCounter
@@ -220,7 +221,7 @@ def test_uploads_feed_only_counters(app_client, authorized_otp, lazio):
     )
     assert app_client.upload(authorized_otp, body).status_code == 204
     assert counter(metrics.UPLOADS, region_id=lazio.pk) == 1
-    assert counter(metrics.UPLOADED_KEYS, region_id=lazio.pk) == 10
+    assert counter(KEYS_STORED, region_id=lazio.pk) == 10
     assert counter(metrics.KEYS_PER_UPLOAD, bucket="10") == 1
     assert counter(metrics.UPLOADERS_NOTIFIED, region_id=lazio.pk) == 1
     assert counter(metrics.DAYS_SINCE_LAST_EXPOSURE, bucket="2") == 1
