@@ -14,6 +14,8 @@ urlpatterns = [
     path("codes/", include("authority.otps.urls")),
     path("v1/", include("authority.otps.api_urls")),
     path("v1/", include("authority.api.urls")),
+    path("publishing/", include("authority.keys.urls")),
+    path("v1/keys/", include("authority.keys.api_urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

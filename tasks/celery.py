@@ -26,6 +26,28 @@ app.conf.beat_schedule = {
 }
 
 
+def _publication_schedule() -> crontab:
+    from django.conf import settings
+
+    return crontab.from_string(settings.PUBLICATION_SCHEDULE)
+
+
+# Key publication (authority/keys): on PUBLICATION_SCHEDULE (hourly by default), retention daily.
+app.conf.include.append("tasks.publishing")
+app.conf.beat_schedule.update(
+    {
+        "publish-keys": {
+            "task": "tasks.publishing.publish_on_schedule",
+            "schedule": _publication_schedule(),
+        },
+        "key-retention": {
+            "task": "tasks.publishing.apply_retention",
+            "schedule": crontab(hour=3, minute=47),
+        },
+    }
+)
+
+
 def ensure_broker_folders() -> None:
     """The embedded filesystem broker needs its folders before a worker or client starts."""
     from django.conf import settings

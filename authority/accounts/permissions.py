@@ -106,6 +106,16 @@ def can_use_admin_site(user: Any) -> bool:
     return is_administrator(user) and bool(getattr(user, "is_verified", lambda: False)())
 
 
+def can_publish(user: Any) -> bool:
+    """Publishing key batches and checking them: national administrators."""
+    return is_administrator(user)
+
+
+def can_manage_signing_keys(user: Any) -> bool:
+    """Seeing and rotating the keys that sign batch files: national administrators."""
+    return is_administrator(user)
+
+
 def allowed_if(
     check: Callable[[Any], bool],
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:

@@ -1,0 +1,208 @@
+"""Admin for keys and publication: keys, batches and runs read-only; signing keys rotated, never revealed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from authority.keys import signing
+from authority.keys.models import Batch, ExposureKey, PublicationRun, SigningKey
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by the publication and retention services."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PublishedFilter(admin.SimpleListFilter):
+    title = _("publication")
+    parameter_name = "published"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Published")), ("pending", _("Being published")), ("no", _("Waiting"))]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[ExposureKey]
+    ) -> QuerySet[ExposureKey]:
+        if self.value() == "yes":
+            return queryset.filter(batch__status__in=[Batch.Status.PUBLISHED, Batch.Status.RETIRED])
+        if self.value() == "pending":
+            return queryset.filter(batch__status=Batch.Status.PENDING)
+        if self.value() == "no":
+            return queryset.filter(batch__isnull=True)
+        return queryset
+
+
+@admin.register(ExposureKey)
+class ExposureKeyAdmin(ReadOnlyAdmin):
+    list_display = [
+        "key_prefix",
+        "rolling_start_interval_number",
+        "rolling_period",
+        "report_type",
+        "days_since_onset_of_symptoms",
+        "region",
+        "batch",
+    ]
+    list_filter = [PublishedFilter, "report_type", "region"]
+    list_select_related = ["region", "batch"]
+    show_full_result_count = False  # millions of rows: no COUNT(*) on every page
+    exclude = ["key_data"]
+    readonly_fields = ["key_prefix"]
+
+    @admin.display(description=_("key"))
+    def key_prefix(self, key: ExposureKey) -> str:
+        # Enough to tell keys apart on screen; the full key is in the published file anyway.
+        return f"{bytes(key.key_data).hex()[:8]}…"
+
+
+@admin.register(Batch)
+class BatchAdmin(ReadOnlyAdmin):
+    list_display = [
+        "index",
+        "status",
+        "period_start",
+        "period_end",
+        "key_count",
+        "padding_count",
+        "size",
+        "short_digest",
+        "signing_key_versions",
+        "published_at",
+    ]
+    list_filter = ["status", "signing_key_versions"]
+    date_hierarchy = "published_at"
+
+    @admin.display(description=_("SHA-256"))
+    def short_digest(self, batch: Batch) -> str:
+        return batch.sha256[:16]
+
+
+@admin.register(PublicationRun)
+class PublicationRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "created_at",
+        "trigger",
+        "requested_by",
+        "status",
+        "keys_selected",
+        "padding_keys",
+        "files_published",
+        "finished_at",
+    ]
+    list_filter = ["status", "trigger"]
+    list_select_related = ["requested_by"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(admin.ModelAdmin):
+    """Created only by rotation; the private key is neither a field nor a column shown here."""
+
+    list_display = [
+        "key_id",
+        "version",
+        "is_active",
+        "source",
+        "created_at",
+        "created_by",
+        "retired_at",
+    ]
+    list_filter = ["key_id", ("retired_at", admin.EmptyFieldListFilter)]
+    fields = [
+        "key_id",
+        "version",
+        "algorithm",
+        "public_key_pem",
+        "source",
+        "created_at",
+        "created_by",
+        "retired_at",
+    ]
+    readonly_fields = fields
+    actions = ["rotate", "retire"]
+    change_list_template = "admin/keys/signingkey/change_list.html"
+
+    @admin.display(description=_("active"), boolean=True)
+    def is_active(self, key: SigningKey) -> bool:
+        return key.retired_at is None
+
+    @admin.display(description=_("private key kept"))
+    def source(self, key: SigningKey) -> str:
+        if key.private_key_file:
+            return str(_("in a file outside the database"))
+        return str(_("encrypted in the database"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None  # the list and its actions; no edit form
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # files signed with it must stay verifiable: retire instead
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "rotate/",
+                self.admin_site.admin_view(require_POST(self.rotate_view)),
+                name="keys_signingkey_rotate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def rotate_view(self, request: HttpRequest) -> HttpResponse:
+        self._rotate(request)
+        return HttpResponseRedirect(reverse("admin:keys_signingkey_changelist"))
+
+    def _rotate(self, request: HttpRequest) -> None:
+        key = signing.rotate_signing_key(actor=request.user)  # type: ignore[arg-type]
+        self.message_user(
+            request,
+            _(
+                "Signing key %(key)s created. It signs new files from now on, with the previous keys, until they are retired. Register its public key with Apple and Google."
+            )
+            % {"key": key},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Rotate: create a new signing key version"))
+    def rotate(self, request: HttpRequest, queryset: QuerySet[SigningKey]) -> None:
+        self._rotate(request)
+
+    @admin.action(description=_("Retire the selected signing keys"))
+    def retire(self, request: HttpRequest, queryset: QuerySet[SigningKey]) -> None:
+        retired = 0
+        for key in queryset.filter(retired_at=None).order_by("created_at"):
+            try:
+                signing.retire_signing_key(actor=request.user, signing_key=key)  # type: ignore[arg-type]
+            except signing.SigningKeyError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                break
+            retired += 1
+        if retired:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d signing key retired.", "%(count)d signing keys retired.", retired
+                )
+                % {"count": retired},
+                messages.SUCCESS,
+            )

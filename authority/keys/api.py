@@ -1,0 +1,101 @@
+"""The download API for phones: the batch index, batch files, index.txt and the public keys."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import FileResponse, HttpResponse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from authority.api.errors import BatchNotFound, NoBatches, NotFound, SchemaError
+from authority.keys import selectors
+from authority.keys.services import batch_storage
+
+# Batch files never change once published: caches (the CDN, the phone) may keep them for good.
+IMMUTABLE = {"public": True, "max_age": 31536000, "immutable": True}
+
+
+class KeysIndexView(APIView):
+    """GET /v1/keys/index -> {"oldest": n, "newest": m} (404 error 1301 when none)."""
+
+    @extend_schema(summary="Range of published batch numbers")
+    def get(self, request: Request) -> Response:
+        bounds = selectors.index_range()
+        if bounds is None:
+            raise NoBatches()
+        response = Response({"oldest": bounds[0], "newest": bounds[1]})
+        patch_cache_control(response, public=True, max_age=settings.KEYS_INDEX_MAX_AGE)
+        return response
+
+
+class KeysIndexTextView(APIView):
+    """GET /v1/keys/index.txt -> one line per published file, like Google's export index."""
+
+    @extend_schema(summary="Published batch files, one path a line")
+    def get(self, request: Request) -> HttpResponse:
+        lines = [
+            f"v1/keys/{index}"
+            for index in selectors.published_batches().values_list("index", flat=True)
+        ]
+        response = HttpResponse(
+            "".join(f"{line}\n" for line in lines), content_type="text/plain; charset=utf-8"
+        )
+        patch_cache_control(response, public=True, max_age=settings.KEYS_INDEX_MAX_AGE)
+        return response
+
+
+class BatchFileView(APIView):
+    """GET /v1/keys/{n} -> the signed export zip (404 error 1300; n < 1: 400 error 1001)."""
+
+    @extend_schema(summary="One signed batch file (GAEN export zip)")
+    def get(self, request: Request, index: str) -> HttpResponse:
+        number = int(index)
+        if number < 1:
+            raise SchemaError(_("Batch numbers start at 1."))
+        batch = selectors.published_batch(number)
+        storage = batch_storage()
+        if batch is None or not storage.exists(batch.file_name):
+            raise BatchNotFound()
+        response = FileResponse(storage.open(batch.file_name, "rb"), content_type="application/zip")
+        response["Content-Length"] = str(batch.size)
+        response["Content-Disposition"] = f'attachment; filename="batch-{batch.index}.zip"'
+        response["ETag"] = f'"{batch.sha256}"'
+        patch_cache_control(response, **IMMUTABLE)
+        return response
+
+
+class PublicKeysView(APIView):
+    """GET /v1/keys/public-keys -> the keys that verify current files, to register with Apple/Google."""
+
+    @extend_schema(summary="Public keys that verify the batch files")
+    def get(self, request: Request) -> Response:
+        keys = [
+            {
+                "verification_key_id": key.key_id,
+                "verification_key_version": key.version,
+                "signature_algorithm": key.algorithm,
+                "public_key": key.public_key_pem,
+            }
+            for key in selectors.active_signing_keys()
+        ]
+        response = Response({"keys": keys})
+        patch_cache_control(response, public=True, max_age=settings.KEYS_INDEX_MAX_AGE)
+        return response
+
+
+class PublicKeyPemView(APIView):
+    """GET /v1/keys/public-key.pem -> the newest signing key's public key, as PEM."""
+
+    @extend_schema(summary="The newest public key, PEM")
+    def get(self, request: Request) -> HttpResponse:
+        key = selectors.active_signing_keys().first()
+        if key is None:
+            raise NotFound(_("No signing key has been created yet."))
+        response = HttpResponse(key.public_key_pem, content_type="application/x-pem-file")
+        response["Content-Disposition"] = f'attachment; filename="{key.key_id}-{key.version}.pem"'
+        patch_cache_control(response, public=True, max_age=settings.KEYS_INDEX_MAX_AGE)
+        return response

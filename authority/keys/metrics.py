@@ -1,0 +1,8 @@
+"""Names of the daily counters about keys and batches."""
+
+from __future__ import annotations
+
+KEYS_STORED = "keys_stored"  # keys accepted from uploads (per region, on the upload's day)
+KEYS_PUBLISHED = "keys_published"  # real keys that went into a published batch (per region)
+PADDING_KEYS_PUBLISHED = "padding_keys_published"  # random look-alike keys (national)
+BATCHES_PUBLISHED = "batches_published"  # files added to the index (national)

@@ -1,0 +1,67 @@
+"""Reads about batches, runs and signing keys, for the pages and the download API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Max, Min, QuerySet
+
+from authority.keys.models import Batch, PublicationRun, SigningKey
+
+
+def published_batches() -> QuerySet[Batch]:
+    """The index: what phones can download, oldest first."""
+    return Batch.objects.filter(status=Batch.Status.PUBLISHED).order_by("index")
+
+
+def index_range() -> tuple[int, int] | None:
+    """(oldest, newest) index numbers of the published batches, or None when there is none."""
+    bounds = published_batches().aggregate(oldest=Min("index"), newest=Max("index"))
+    if bounds["oldest"] is None:
+        return None
+    return bounds["oldest"], bounds["newest"]
+
+
+def published_batch(index: int) -> Batch | None:
+    return published_batches().filter(index=index).first()
+
+
+def batch_history() -> QuerySet[Batch]:
+    """Every batch that reached the index, newest first, for the operators' history."""
+    return (
+        Batch.objects.exclude(status=Batch.Status.PENDING).select_related("run").order_by("-index")
+    )
+
+
+def latest_run() -> PublicationRun | None:
+    return (
+        PublicationRun.objects.select_related("requested_by").order_by("-created_at", "-id").first()
+    )
+
+
+def active_signing_keys() -> QuerySet[SigningKey]:
+    return SigningKey.objects.filter(retired_at=None).order_by("-created_at", "-id")
+
+
+def run_progress(run: PublicationRun) -> dict[str, Any]:
+    """What the publication page polls: status, step and counters of one run."""
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "status_label": str(run.get_status_display()),
+        "step": run.step,
+        "step_label": str(run.get_step_display()),
+        "finished": run.is_finished,
+        "keys_selected": run.keys_selected,
+        "keys_written": run.keys_written,
+        "padding_keys": run.padding_keys,
+        "files_total": run.files_total,
+        "files_signed": run.files_signed,
+        "files_written": run.files_written,
+        "files_published": run.files_published,
+        "message": run.message,
+    }
+
+
+def retired_signing_keys() -> QuerySet[SigningKey]:
+    return SigningKey.objects.exclude(retired_at=None).order_by("-created_at", "-id")

@@ -1,0 +1,692 @@
+"""Storing uploaded keys, publishing them exactly once in signed batches, and retention.
+
+How a publication stays exactly-once (DESIGN.md 5, STYLE.md rule 5):
+
+1. A run takes the publication lease: one `PublicationLock` row naming the run, with an
+   expiry it renews as it works and a token that grows with every acquisition.
+2. In one transaction it claims the due keys by pointing them at new *pending* batches
+   (it also adopts pending batches left by a run whose worker died).
+3. Outside any transaction it streams each batch's keys from the database, signs and zips
+   them into a temporary file and stores the file under a name recorded on the batch first.
+4. In one transaction it checks its token is still the lock's and publishes the batches:
+   index numbers, status, counters. Phones only ever see published batches.
+
+A worker killed anywhere leaves pending batches (never half-published ones); the next run
+takes the lease once it expires, adopts them, rewrites their files and publishes them. A
+run that lost its lease fails at its next write instead of publishing anything twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import logging
+import secrets
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from operator import attrgetter
+from typing import IO, TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import Storage, storages
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+
+from authority.audit.models import Action
+from authority.audit.services import record_event
+from authority.formats.gaen.export import ExportMetadata
+from authority.formats.gaen.export import ExposureKey as GaenKey
+from authority.formats.gaen.signing import Signer, verify_export_zip, write_signed_export_zip
+from authority.keys import metrics
+from authority.keys.models import (
+    INTERVAL_SECONDS,
+    INTERVALS_PER_DAY,
+    Batch,
+    ExposureKey,
+    PublicationLock,
+    PublicationRun,
+    ReportType,
+    interval_to_datetime,
+)
+from authority.keys.signing import public_keys_by_version, signers_for_export
+from authority.statistics.services import increment
+
+if TYPE_CHECKING:
+    from authority.accounts.models import Region, User
+
+logger = logging.getLogger(__name__)
+
+# Rows fetched per round trip while streaming a batch's keys.
+STREAM_CHUNK_SIZE = 5000
+# Progress (and the lease) is written every this many keys.
+PROGRESS_EVERY_KEYS = 20_000
+_KEY_FIELDS = (
+    "key_data",
+    "rolling_start_interval_number",
+    "rolling_period",
+    "transmission_risk_level",
+    "report_type",
+    "days_since_onset_of_symptoms",
+)
+# Stray files younger than this may belong to a run that is writing them right now.
+ORPHAN_GRACE = timedelta(days=1)
+
+
+def batch_storage() -> Storage:
+    return storages["batches"]
+
+
+def current_interval(moment: datetime) -> int:
+    return int(moment.timestamp()) // INTERVAL_SECONDS
+
+
+# ---------------------------------------------------------------------------- storing keys
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedKey:
+    """A key as the device API validated it (DESIGN.md 7)."""
+
+    key_data: bytes
+    rolling_start_interval_number: int
+    rolling_period: int = 144
+    transmission_risk_level: int | None = None
+    report_type: int = ReportType.CONFIRMED_TEST
+
+
+def key_day(rolling_start_interval_number: int) -> date:
+    """The UTC day a key belongs to (GAEN intervals start at midnight UTC)."""
+    return interval_to_datetime(rolling_start_interval_number).date()
+
+
+def store_uploaded_keys(
+    *, keys: Sequence[UploadedKey], region: Region, onset_date: date | None, uploaded_on: date
+) -> int:
+    """Store one upload's keys for publication; return how many were new.
+
+    days_since_onset_of_symptoms is the key's day minus the onset date. A key already stored
+    (same key_data and interval) is skipped, so a repeated upload stores nothing twice.
+    Nothing about the upload itself is kept: only the count, on the day's counter.
+    """
+    rows: dict[tuple[bytes, int], ExposureKey] = {}
+    for key in keys:
+        identity = (bytes(key.key_data), key.rolling_start_interval_number)
+        if identity in rows:
+            continue
+        rows[identity] = ExposureKey(
+            key_data=identity[0],
+            rolling_start_interval_number=key.rolling_start_interval_number,
+            rolling_period=key.rolling_period,
+            rolling_end_interval_number=key.rolling_start_interval_number + key.rolling_period,
+            transmission_risk_level=key.transmission_risk_level,
+            report_type=key.report_type,
+            days_since_onset_of_symptoms=None
+            if onset_date is None
+            else (key_day(key.rolling_start_interval_number) - onset_date).days,
+            region=region,
+        )
+    if not rows:
+        return 0
+    with transaction.atomic():
+        existing = {
+            (bytes(key_data), interval)
+            for key_data, interval in ExposureKey.objects.filter(
+                key_data__in=[identity[0] for identity in rows]
+            ).values_list("key_data", "rolling_start_interval_number")
+        }
+        new = [row for identity, row in rows.items() if identity not in existing]
+        # ignore_conflicts: a concurrent upload of the same key loses quietly instead of failing.
+        ExposureKey.objects.bulk_create(new, ignore_conflicts=True)
+        if new:
+            increment(metrics.KEYS_STORED, region_id=region.pk, amount=len(new), day=uploaded_on)
+    return len(new)
+
+
+# ---------------------------------------------------------------------------- requesting
+
+
+class PublicationAlreadyRunning(Exception):
+    """Only one publication at a time; `run` is the one in progress."""
+
+    def __init__(self, run: PublicationRun) -> None:
+        super().__init__(f"Publication run {run.pk} is in progress")
+        self.run = run
+
+
+class PublicationSuperseded(RuntimeError):
+    """This run lost its lease (it stalled past the expiry) and another run took over."""
+
+
+class PublicationBusy(RuntimeError):
+    """Another execution of this same run still holds a live lease (a duplicate delivery)."""
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.PUBLICATION_LEASE_SECONDS)
+
+
+def _lock_for_update() -> PublicationLock:
+    """The lock row, locked until the surrounding transaction ends (created on first use)."""
+    lock = PublicationLock.objects.select_for_update().filter(pk=1).first()
+    if lock is None:
+        try:
+            with transaction.atomic():
+                PublicationLock.objects.create(pk=1)
+        except IntegrityError:
+            pass  # created by a concurrent first publication
+        lock = PublicationLock.objects.select_for_update().get(pk=1)
+    return lock
+
+
+def active_publication(now: datetime | None = None) -> PublicationRun | None:
+    """The run holding a live lease, else one queued recently and not started yet."""
+    now = now or timezone.now()
+    lock = PublicationLock.objects.select_related("run").filter(pk=1).first()
+    if lock is not None and lock.run is not None and lock.expires_at and lock.expires_at > now:
+        return lock.run
+    queued_since = now - timedelta(minutes=settings.PUBLICATION_QUEUE_TIMEOUT_MINUTES)
+    return (
+        PublicationRun.objects.filter(
+            status=PublicationRun.Status.QUEUED, created_at__gte=queued_since
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _close_abandoned_runs(now: datetime) -> None:
+    """Runs that will never finish: queued with no worker, or running on a worker that died."""
+    live = active_publication(now)
+    abandoned = PublicationRun.objects.filter(
+        status__in=[PublicationRun.Status.QUEUED, PublicationRun.Status.RUNNING]
+    )
+    if live is not None:
+        abandoned = abandoned.exclude(pk=live.pk)
+    abandoned.filter(status=PublicationRun.Status.QUEUED).update(
+        status=PublicationRun.Status.FAILED,
+        finished_at=now,
+        message="Never started: no Celery worker took the task.",
+    )
+    abandoned.filter(status=PublicationRun.Status.RUNNING).update(
+        status=PublicationRun.Status.FAILED,
+        finished_at=now,
+        message="Interrupted: its worker stopped. The next run completes its batches.",
+    )
+
+
+def request_publication(
+    *, requested_by: User | None, trigger: str, enqueue: bool = True
+) -> PublicationRun:
+    """Create a queued run and (after commit) hand it to a worker.
+
+    Raises PublicationAlreadyRunning while another run is queued or working.
+    """
+    with transaction.atomic():
+        _lock_for_update()  # two presses at once: the second waits, then sees the first
+        now = timezone.now()
+        running = active_publication(now)
+        if running is not None:
+            raise PublicationAlreadyRunning(running)
+        _close_abandoned_runs(now)
+        run = PublicationRun.objects.create(trigger=trigger, requested_by=requested_by)
+        if requested_by is not None:
+            record_event(
+                action=Action.PUBLICATION_STARTED,
+                actor=requested_by,
+                target=f"publication run {run.pk}",
+                details={"run": run.pk, "trigger": trigger},
+            )
+        if enqueue:
+            run_id = run.pk
+            transaction.on_commit(lambda: _enqueue(run_id))
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    from tasks.publishing import publish_keys  # tasks import services, not the other way round
+
+    publish_keys.delay(run_id)
+
+
+# ---------------------------------------------------------------------------- running
+
+
+def run_publication(*, run_id: int, worker: str = "") -> PublicationRun:
+    """Publish every key that is due, for this run. Safe to call again for the same run."""
+    run = PublicationRun.objects.get(pk=run_id)
+    if run.status in (PublicationRun.Status.SUCCEEDED, PublicationRun.Status.SKIPPED):
+        return run  # a duplicate delivery of a finished task
+    token = _acquire_lease(run, worker)
+    if token is None:
+        return PublicationRun.objects.get(pk=run_id)
+    publication = _Publication(run, token)
+    try:
+        publication.execute()
+    except PublicationSuperseded:
+        logger.warning("Publication run %s lost its lease to another run; stopped", run_id)
+        raise
+    except Exception as error:
+        publication.fail(error)
+        raise
+    return PublicationRun.objects.get(pk=run_id)
+
+
+def _acquire_lease(run: PublicationRun, worker: str) -> int | None:
+    """Take the lease for `run` and return its token; None (run skipped) if another holds it."""
+    with transaction.atomic():
+        lock = _lock_for_update()
+        now = timezone.now()
+        if lock.run_id is not None and lock.expires_at is not None and lock.expires_at > now:
+            if lock.run_id == run.pk:
+                raise PublicationBusy(f"Publication run {run.pk} is already being executed")
+            PublicationRun.objects.filter(pk=run.pk).update(
+                status=PublicationRun.Status.SKIPPED,
+                step=PublicationRun.Step.DONE,
+                finished_at=now,
+                message=f"Another publication (run {lock.run_id}) was running.",
+            )
+            return None
+        if lock.run_id is not None and lock.run_id != run.pk:
+            PublicationRun.objects.filter(
+                pk=lock.run_id, status=PublicationRun.Status.RUNNING
+            ).update(
+                status=PublicationRun.Status.FAILED,
+                finished_at=now,
+                message=f"Interrupted: its worker stopped. Run {run.pk} completed its batches.",
+            )
+        lock.run = run
+        lock.token += 1
+        lock.expires_at = now + _lease()
+        lock.save()
+        PublicationRun.objects.filter(pk=run.pk).update(
+            status=PublicationRun.Status.RUNNING,
+            step=PublicationRun.Step.SELECTING,
+            started_at=now,
+            heartbeat_at=now,
+            finished_at=None,
+            worker=worker[:200],
+            message="",
+        )
+        return lock.token
+
+
+def _fenced_lock(run: PublicationRun, token: int) -> PublicationLock:
+    """Inside a transaction: the lock row, if this run still holds it; else PublicationSuperseded."""
+    lock = _lock_for_update()
+    if lock.run_id != run.pk or lock.token != token:
+        raise PublicationSuperseded(f"Publication run {run.pk} no longer holds the lease")
+    return lock
+
+
+@dataclass
+class _Progress:
+    keys_selected: int = 0
+    keys_written: int = 0
+    padding_keys: int = 0
+    files_total: int = 0
+    files_signed: int = 0
+    files_written: int = 0
+
+
+class _Publication:
+    """One execution of a run, holding lease `token`."""
+
+    def __init__(self, run: PublicationRun, token: int) -> None:
+        self.run = run
+        self.token = token
+        self.storage = batch_storage()
+        self.progress = _Progress()
+
+    def execute(self) -> None:
+        signers = signers_for_export()  # fail before claiming anything if no key can sign
+        batches = self._claim_keys()
+        self._report(step=PublicationRun.Step.WRITING)
+        for batch in batches:
+            self._write_file(batch, signers)
+        self._report(step=PublicationRun.Step.PUBLISHING)
+        commit_publication(run=self.run, token=self.token, batches=batches)
+
+    # -- phase 1: claim the due keys (and adopt batches of interrupted runs)
+
+    def _claim_keys(self) -> list[Batch]:
+        cutoff = current_interval(timezone.now() - timedelta(minutes=settings.KEYS_EMBARGO_MINUTES))
+        max_keys = settings.KEYS_MAX_PER_FILE
+        with transaction.atomic():
+            _fenced_lock(self.run, self.token)
+            Batch.objects.filter(status=Batch.Status.PENDING).exclude(run=self.run).update(
+                run=self.run
+            )
+            while True:
+                batch = Batch.objects.create(run=self.run)
+                due = (
+                    ExposureKey.objects.filter(
+                        batch__isnull=True, rolling_end_interval_number__lte=cutoff
+                    )
+                    .order_by("key_data", "rolling_start_interval_number")
+                    .values("pk")[:max_keys]
+                )
+                claimed = ExposureKey.objects.filter(pk__in=due).update(batch=batch)
+                if claimed == 0:
+                    batch.delete()
+                    break
+                if claimed < max_keys:
+                    break
+            batches = []
+            for batch in Batch.objects.filter(run=self.run, status=Batch.Status.PENDING).order_by(
+                "pk"
+            ):
+                batch.key_count = batch.keys.count()
+                if batch.key_count == 0:
+                    batch.delete()  # an adopted batch whose keys retention removed
+                    continue
+                Batch.objects.filter(pk=batch.pk).update(key_count=batch.key_count)
+                batches.append(batch)
+        self.progress.keys_selected = sum(batch.key_count for batch in batches)
+        self.progress.files_total = len(batches)
+        self._report()
+        return batches
+
+    # -- phase 2: write each file (no transaction open: storage may be a network service)
+
+    def _write_file(self, batch: Batch, signers: Sequence[Signer]) -> None:
+        padding = self._padding(batch)
+        span = batch.keys.aggregate(
+            start=Min("rolling_start_interval_number"), end=Max("rolling_end_interval_number")
+        )
+        metadata = ExportMetadata(
+            start_timestamp=span["start"] * INTERVAL_SECONDS,
+            end_timestamp=span["end"] * INTERVAL_SECONDS,
+            region=settings.KEYS_EXPORT_REGION,
+        )
+        name = f"{batch.pk:08d}-{self.token}.zip"
+        with transaction.atomic():
+            _fenced_lock(self.run, self.token)
+            previous = Batch.objects.get(pk=batch.pk).file_name
+            # Recorded before writing: if this worker dies, the next run finds the file.
+            Batch.objects.filter(pk=batch.pk).update(file_name=name)
+        if previous and previous != name:
+            self.storage.delete(previous)  # left by an interrupted attempt
+        with tempfile.TemporaryFile() as spool:
+            write_signed_export_zip(spool, metadata, self._sorted_keys(batch, padding), signers)
+            self.progress.files_signed += 1
+            self._report()
+            size, digest = _size_and_digest(spool)
+            spool.seek(0)
+            stored = self.storage.save(name, File(spool, name=name))
+        if stored != name:
+            raise RuntimeError(f"The batch storage saved {name} as {stored}")
+        batch.file_name = name
+        batch.padding_count = len(padding)
+        batch.size = size
+        batch.sha256 = digest
+        batch.period_start = interval_to_datetime(span["start"])
+        batch.period_end = interval_to_datetime(span["end"])
+        batch.signing_key_versions = ",".join(
+            info.verification_key_version for info, _key in signers
+        )
+        with transaction.atomic():
+            _fenced_lock(self.run, self.token)
+            batch.save(
+                update_fields=[
+                    "file_name",
+                    "padding_count",
+                    "size",
+                    "sha256",
+                    "period_start",
+                    "period_end",
+                    "signing_key_versions",
+                ]
+            )
+        self.progress.padding_keys += len(padding)
+        self.progress.files_written += 1
+        self._report()
+
+    def _padding(self, batch: Batch) -> list[GaenKey]:
+        """Random keys copying the metadata of real ones, up to KEYS_MIN_PER_FILE, in key order."""
+        missing = settings.KEYS_MIN_PER_FILE - batch.key_count
+        if missing <= 0:
+            return []
+        # Fewer real keys than the minimum: their metadata fits in memory.
+        templates = list(batch.keys.values_list(*_KEY_FIELDS[1:]))
+        chooser = secrets.SystemRandom()
+        padding = [
+            GaenKey(secrets.token_bytes(16), *chooser.choice(templates)) for _ in range(missing)
+        ]
+        padding.sort(key=attrgetter("key_data"))
+        return padding
+
+    def _sorted_keys(self, batch: Batch, padding: list[GaenKey]) -> Iterator[GaenKey]:
+        rows = (
+            ExposureKey.objects.filter(batch=batch)
+            .order_by("key_data", "rolling_start_interval_number")
+            .values_list(*_KEY_FIELDS)
+            .iterator(chunk_size=STREAM_CHUNK_SIZE)
+        )
+        real = (GaenKey(bytes(row[0]), *row[1:]) for row in rows)
+        for key in heapq.merge(real, padding, key=attrgetter("key_data")):
+            self.progress.keys_written += 1
+            if self.progress.keys_written % PROGRESS_EVERY_KEYS == 0:
+                self._report()
+            yield key
+
+    # -- progress, lease and failure
+
+    def _report(self, **fields: Any) -> None:
+        """Save progress for the page and renew the lease; PublicationSuperseded if it was lost."""
+        now = timezone.now()
+        renewed = PublicationLock.objects.filter(pk=1, run=self.run, token=self.token).update(
+            expires_at=now + _lease()
+        )
+        if not renewed:
+            raise PublicationSuperseded(f"Publication run {self.run.pk} no longer holds the lease")
+        values = {
+            "keys_selected": self.progress.keys_selected,
+            "keys_written": self.progress.keys_written,
+            "padding_keys": self.progress.padding_keys,
+            "files_total": self.progress.files_total,
+            "files_signed": self.progress.files_signed,
+            "files_written": self.progress.files_written,
+            **fields,
+        }
+        PublicationRun.objects.filter(pk=self.run.pk).update(heartbeat_at=now, **values)
+
+    def fail(self, error: Exception) -> None:
+        """Record the error and free the lease at once; pending batches wait for the next run."""
+        logger.exception("Publication run %s failed", self.run.pk)
+        now = timezone.now()
+        with transaction.atomic():
+            lock = _lock_for_update()
+            if lock.run_id != self.run.pk or lock.token != self.token:
+                return  # another run owns the lease (and this run's batches) now
+            lock.run = None
+            lock.expires_at = None
+            lock.save()
+            PublicationRun.objects.filter(pk=self.run.pk).update(
+                status=PublicationRun.Status.FAILED,
+                finished_at=now,
+                message=f"{type(error).__name__}: {error}"[:2000],
+            )
+            _audit_finished(self.run, outcome="failed", details={"error": type(error).__name__})
+
+
+def _size_and_digest(spool: IO[bytes]) -> tuple[int, str]:
+    spool.seek(0)
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := spool.read(1 << 20):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def commit_publication(*, run: PublicationRun, token: int, batches: Sequence[Batch]) -> None:
+    """Phase 4: make the run's written batches visible to phones, all or none, then free the lease."""
+    with transaction.atomic():
+        lock = _fenced_lock(run, token)
+        now = timezone.now()
+        number = Batch.objects.aggregate(newest=Max("index"))["newest"] or 0
+        for batch in batches:
+            number += 1
+            updated = Batch.objects.filter(
+                pk=batch.pk, run=run, status=Batch.Status.PENDING
+            ).update(status=Batch.Status.PUBLISHED, index=number, published_at=now)
+            if updated != 1:
+                raise PublicationSuperseded(
+                    f"Batch {batch.pk} is no longer pending for run {run.pk}"
+                )
+        published = Batch.objects.filter(pk__in=[batch.pk for batch in batches])
+        padding = sum(published.values_list("padding_count", flat=True))
+        for row in (
+            ExposureKey.objects.filter(batch__in=published)
+            .values("region_id")
+            .annotate(count=Count("pk"))
+        ):
+            increment(metrics.KEYS_PUBLISHED, region_id=row["region_id"], amount=row["count"])
+        if batches:
+            increment(metrics.BATCHES_PUBLISHED, amount=len(batches))
+            if padding:
+                increment(metrics.PADDING_KEYS_PUBLISHED, amount=padding)
+        PublicationRun.objects.filter(pk=run.pk).update(
+            status=PublicationRun.Status.SUCCEEDED,
+            step=PublicationRun.Step.DONE,
+            finished_at=now,
+            heartbeat_at=now,
+            files_published=len(batches),
+        )
+        lock.run = None
+        lock.expires_at = None
+        lock.save()
+        if batches or run.requested_by_id is not None:
+            _audit_finished(
+                run,
+                outcome="succeeded",
+                details={
+                    "batches": [number - len(batches) + 1, number] if batches else [],
+                    "keys": sum(batch.key_count for batch in batches),
+                    "padding_keys": padding,
+                },
+            )
+
+
+def _audit_finished(run: PublicationRun, *, outcome: str, details: dict[str, Any]) -> None:
+    record_event(
+        action=Action.PUBLICATION_FINISHED,
+        actor=run.requested_by,
+        actor_username="" if run.requested_by_id else "scheduler",
+        target=f"publication run {run.pk}",
+        details={"run": run.pk, "trigger": run.trigger, "outcome": outcome, **details},
+    )
+
+
+# ---------------------------------------------------------------------------- checking
+
+
+@dataclass(frozen=True)
+class BatchCheck:
+    """The outcome of re-reading a stored batch file."""
+
+    found: bool
+    digest_matches: bool = False
+    signature_valid: bool = False
+    verified_versions: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.found and self.digest_matches and self.signature_valid
+
+
+def verify_batch(*, batch: Batch) -> BatchCheck:
+    """Re-read the stored file: same SHA-256 as recorded, and signatures valid with our keys."""
+    storage = batch_storage()
+    if not batch.file_name or not storage.exists(batch.file_name):
+        return BatchCheck(found=False)
+    with storage.open(batch.file_name, "rb") as stored:
+        content = stored.read()
+    digest_matches = hashlib.sha256(content).hexdigest() == batch.sha256
+    verification = verify_export_zip(content, public_keys_by_version())
+    verified = tuple(
+        check.signature.signature_info.verification_key_version
+        for check in verification.checks
+        if check.outcome == "valid"
+    )
+    return BatchCheck(
+        found=True,
+        digest_matches=digest_matches,
+        signature_valid=verification.is_valid,
+        verified_versions=verified,
+        problems=verification.problems,
+    )
+
+
+# ---------------------------------------------------------------------------- retention
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    keys_deleted: int
+    batches_retired: int
+    files_deleted: int
+
+
+def apply_retention(*, now: datetime | None = None) -> RetentionReport:
+    """Delete keys 14 days after their validity, take old batches out of the index, delete their files.
+
+    Keys claimed by a pending batch stay until it is published, so a file never lacks them.
+    """
+    now = now or timezone.now()
+    key_cutoff = current_interval(now) - settings.KEYS_RETENTION_DAYS * INTERVALS_PER_DAY
+    keys_deleted, _ = (
+        ExposureKey.objects.filter(rolling_end_interval_number__lt=key_cutoff)
+        .filter(Q(batch__isnull=True) | ~Q(batch__status=Batch.Status.PENDING))
+        .delete()
+    )
+    storage = batch_storage()
+    files_deleted = 0
+    retired = 0
+    expired = Batch.objects.filter(
+        status=Batch.Status.PUBLISHED,
+        published_at__lt=now - timedelta(days=settings.BATCH_RETENTION_DAYS),
+    ).order_by("index")
+    for batch in expired:
+        # Out of the index first; the file goes after, so phones never see a missing file.
+        if Batch.objects.filter(pk=batch.pk, status=Batch.Status.PUBLISHED).update(
+            status=Batch.Status.RETIRED, retired_at=now
+        ):
+            retired += 1
+            if batch.file_name and storage.exists(batch.file_name):
+                storage.delete(batch.file_name)
+                files_deleted += 1
+    files_deleted += _delete_stray_files(storage, now)
+    with transaction.atomic():
+        _lock_for_update()
+        _close_abandoned_runs(now)
+    return RetentionReport(
+        keys_deleted=keys_deleted, batches_retired=retired, files_deleted=files_deleted
+    )
+
+
+def _delete_stray_files(storage: Storage, now: datetime) -> int:
+    """Files no pending or published batch names: from retired batches or stalled runs."""
+    try:
+        _dirs, names = storage.listdir("")
+    except FileNotFoundError:
+        return 0
+    kept = set(
+        Batch.objects.filter(status__in=[Batch.Status.PENDING, Batch.Status.PUBLISHED]).values_list(
+            "file_name", flat=True
+        )
+    )
+    deleted = 0
+    for name in names:
+        if not name.endswith(".zip") or name in kept:
+            continue
+        if storage.get_modified_time(name) > now - ORPHAN_GRACE:
+            continue
+        storage.delete(name)
+        deleted += 1
+    return deleted
