@@ -12,7 +12,8 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from authority.accounts.models import Region, Role, User
+from authority.accounts.italy import load_regions
+from authority.accounts.models import Province, Region, Role, User
 
 PASSWORD = "correct horse battery staple"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -31,12 +32,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture
-def lazio(db: None) -> Region:
+def regions(db: None) -> None:
+    """Italy's regions, loaded by a migration; transactional tests flush them, so load again."""
+    load_regions(Region, Province)
+
+
+@pytest.fixture
+def lazio(regions: None) -> Region:
     return Region.objects.get(name="Lazio")
 
 
 @pytest.fixture
-def lombardia(db: None) -> Region:
+def lombardia(regions: None) -> Region:
     return Region.objects.get(name="Lombardia")
 
 

@@ -1,5 +1,7 @@
 """Default regions and provinces of Italy, loaded by a data migration and editable afterwards."""
 
+from typing import Any
+
 # Italy's regional health authorities: 19 regions and the 2 autonomous provinces (ISTAT codes),
 # with the two-letter codes of their provinces as the app reports them. Sardinia keeps the
 # codes of its pre-2016 provinces too, since older app builds may still send them.
@@ -174,3 +176,13 @@ ITALY = [
         ],
     ),
 ]
+
+
+def load_regions(region_model: Any, province_model: Any) -> None:
+    """Create what is missing; used by the data migration (with historical models) and tests."""
+    for code, name, provinces in ITALY:
+        region, _ = region_model.objects.get_or_create(code=code, defaults={"name": name})
+        for province_code, province_name in provinces:
+            province_model.objects.get_or_create(
+                code=province_code, defaults={"name": province_name, "region": region}
+            )

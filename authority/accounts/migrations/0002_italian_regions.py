@@ -2,16 +2,11 @@
 
 from django.db import migrations
 
-from authority.accounts.italy import ITALY
+from authority.accounts import italy
 
 
 def load_regions(apps, schema_editor):
-    Region = apps.get_model("accounts", "Region")
-    Province = apps.get_model("accounts", "Province")
-    for code, name, provinces in ITALY:
-        region, _ = Region.objects.get_or_create(code=code, defaults={"name": name})
-        for province_code, province_name in provinces:
-            Province.objects.get_or_create(code=province_code, defaults={"name": province_name, "region": region})
+    italy.load_regions(apps.get_model("accounts", "Region"), apps.get_model("accounts", "Province"))
 
 
 class Migration(migrations.Migration):
