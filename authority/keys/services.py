@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from authority.audit.models import Action
 from authority.audit.services import record_event
-from authority.formats.gaen.export import ExportMetadata
+from authority.formats.gaen.export import ExportFormatError, ExportMetadata
 from authority.formats.gaen.export import ExposureKey as GaenKey
 from authority.formats.gaen.signing import Signer, verify_export_zip, write_signed_export_zip
 from authority.keys import metrics
@@ -608,7 +608,10 @@ def verify_batch(*, batch: Batch) -> BatchCheck:
     with storage.open(batch.file_name, "rb") as stored:
         content = stored.read()
     digest_matches = hashlib.sha256(content).hexdigest() == batch.sha256
-    verification = verify_export_zip(content, public_keys_by_version())
+    try:
+        verification = verify_export_zip(content, public_keys_by_version())
+    except ExportFormatError as error:
+        return BatchCheck(found=True, digest_matches=digest_matches, problems=(str(error),))
     verified = tuple(
         check.signature.signature_info.verification_key_version
         for check in verification.checks

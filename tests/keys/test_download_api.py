@@ -1,0 +1,120 @@
+"""The download API phones use: /v1/keys/index, /v1/keys/{n}, index.txt, public keys."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from authority.keys import services, signing
+from authority.keys.models import Batch, PublicationRun
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_files")]
+
+
+def publish() -> None:
+    run = services.request_publication(
+        requested_by=None, trigger=PublicationRun.Trigger.COMMAND, enqueue=False
+    )
+    services.run_publication(run_id=run.pk)
+
+
+def test_index_without_batches_is_error_1301(client):
+    response = client.get("/v1/keys/index")
+    assert response.status_code == 404
+    assert response.json()["error_code"] == 1301
+    assert set(response.json()) == {"error_code", "message"}
+
+
+def test_index_gives_the_oldest_and_newest_numbers_with_a_short_cache(store_keys, client, settings):
+    for _ in range(3):
+        store_keys(1)
+        publish()
+    response = client.get("/v1/keys/index")
+    assert response.json() == {"oldest": 1, "newest": 3}
+    assert response["Cache-Control"] == f"public, max-age={settings.KEYS_INDEX_MAX_AGE}"
+
+
+def test_a_batch_file_is_a_zip_cached_for_good(store_keys, client):
+    store_keys(2)
+    publish()
+    response = client.get("/v1/keys/1")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    body = response.getvalue()
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response["ETag"] == f'"{hashlib.sha256(body).hexdigest()}"'
+    assert int(response["Content-Length"]) == len(body)
+
+
+def test_an_unknown_batch_is_error_1300(client):
+    response = client.get("/v1/keys/7")
+    assert response.status_code == 404
+    assert response.json()["error_code"] == 1300
+
+
+@pytest.mark.parametrize("number", ["0", "-1"])
+def test_batch_numbers_below_one_are_error_1001(client, number):
+    response = client.get(f"/v1/keys/{number}")
+    assert response.status_code == 400
+    assert response.json()["error_code"] == 1001
+
+
+def test_a_batch_being_written_is_not_downloadable(store_keys, client, monkeypatch):
+    store_keys(2)
+    monkeypatch.setattr(services, "commit_publication", lambda **kwargs: None)
+    publish()
+    assert Batch.objects.get().status == Batch.Status.PENDING
+    assert client.get("/v1/keys/1").json()["error_code"] == 1300
+    assert client.get("/v1/keys/index.txt").content == b""
+
+
+def test_retired_batches_leave_the_index(store_keys, client):
+    for _ in range(2):
+        store_keys(1)
+        publish()
+    Batch.objects.filter(index=1).update(published_at=timezone.now() - timedelta(days=15))
+    services.apply_retention()
+    assert client.get("/v1/keys/index").json() == {"oldest": 2, "newest": 2}
+    assert client.get("/v1/keys/1").json()["error_code"] == 1300
+
+
+def test_index_txt_lists_the_current_files(store_keys, client):
+    for _ in range(2):
+        store_keys(1)
+        publish()
+    response = client.get("/v1/keys/index.txt")
+    assert response["Content-Type"].startswith("text/plain")
+    assert response.content.decode() == "v1/keys/1\nv1/keys/2\n"
+
+
+def test_public_keys_list_every_active_key_newest_first(client, administrator):
+    assert client.get("/v1/keys/public-keys").json() == {"keys": []}
+    assert client.get("/v1/keys/public-key.pem").status_code == 404
+    first = signing.rotate_signing_key(actor=administrator)
+    second = signing.rotate_signing_key(actor=administrator)
+    keys = client.get("/v1/keys/public-keys").json()["keys"]
+    assert [(k["verification_key_id"], k["verification_key_version"]) for k in keys] == [
+        ("222", "v2"),
+        ("222", "v1"),
+    ]
+    assert keys[1]["public_key"] == first.public_key_pem
+    assert keys[0]["signature_algorithm"] == "1.2.840.10045.4.3.2"
+    pem = client.get("/v1/keys/public-key.pem")
+    assert pem.content.decode() == second.public_key_pem
+    assert "PRIVATE" not in str(keys)
+
+
+def test_the_api_needs_no_login(store_keys, client):
+    store_keys(1)
+    publish()
+    for path in (
+        "/v1/keys/index",
+        "/v1/keys/1",
+        "/v1/keys/index.txt",
+        "/v1/keys/public-keys",
+        "/v1/keys/public-key.pem",
+    ):
+        assert client.get(path).status_code == 200, path
