@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "authority.accounts",
     "authority.audit",
     "authority.statistics",
+    "authority.ingestion",
+    "authority.operations",
     "authority.keys",
     "authority.otps",
 ]
@@ -247,7 +249,7 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -382,3 +384,24 @@ LOGGING = {
 
 SESSION_WARNING_SECONDS = 120
 AUDIT_PAGE_SIZE = 50
+
+# --- Device API (authority/ingestion) ----------------------------------------------------------
+# Per-client rates (DRF syntax). Clients are told apart by a keyed hash of their address, kept
+# in the cache for the window only. Carrier-grade NAT puts many phones behind one address, so
+# these stay generous; the national ceiling on failed OTP checks is what stops guessing.
+DEVICE_API_RATES = {
+    "check-otp": env_str("DEVICE_API_CHECK_OTP_RATE", "30/minute"),
+    "upload": env_str("DEVICE_API_UPLOAD_RATE", "30/minute"),
+    "analytics": env_str("DEVICE_API_ANALYTICS_RATE", "30/minute"),
+}
+DEVICE_API_FAILED_OTP_PER_MINUTE = env_int("DEVICE_API_FAILED_OTP_PER_MINUTE", 600, minimum=1)
+# Every device response (real or dummy) takes floor + uniform(0, spread) milliseconds, so
+# timing tells a network observer nothing. The floor must exceed the real work's time.
+DEVICE_API_MIN_RESPONSE_MS = env_int("DEVICE_API_MIN_RESPONSE_MS", 0 if TESTING else 150, minimum=0)
+DEVICE_API_RESPONSE_SPREAD_MS = env_int(
+    "DEVICE_API_RESPONSE_SPREAD_MS", 0 if TESTING else 100, minimum=0
+)
+
+# --- Operations (authority/operations) ----------------------------------------------------------
+# Bearer token for /metrics; without one the endpoint is open in development, absent in production.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")

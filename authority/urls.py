@@ -18,4 +18,6 @@ urlpatterns = [
     path("v1/keys/", include("authority.keys.api_urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    path("v1/ingestion/", include("authority.ingestion.urls")),
+    path("", include("authority.operations.urls")),
 ]

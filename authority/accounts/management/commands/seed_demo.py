@@ -32,3 +32,10 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save()
         self.stdout.write(f"Created {len(DEMO_ACCOUNTS)} demo accounts.")
+        from authority.keys.signing import active_signing_keys, rotate_signing_key
+
+        if not active_signing_keys():
+            rotate_signing_key(actor=None, reason="demo key for the embedded run")
+            self.stdout.write(
+                "Created a demo signing key (never register it with Apple or Google)."
+            )
