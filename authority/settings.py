@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "csp",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "authority.accounts",
     "authority.audit",
     "authority.statistics",
@@ -299,6 +300,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Device API compatible with the Immuni app, and the HIS endpoints.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files come from the drf-spectacular-sidecar package, served by us: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- Celery (tasks/celery.py reads these with the CELERY_ prefix) -----------------------------

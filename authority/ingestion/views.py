@@ -7,13 +7,14 @@ import time
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from authority.api.errors import SchemaError, UnauthorizedOtp
+from authority.api.schema import error_response
 from authority.ingestion import metrics, services
 from authority.ingestion.serializers import CheckOtpRequestSerializer, UploadRequestSerializer
 from authority.ingestion.throttling import CheckOtpThrottle, UploadThrottle, global_failure_wait
@@ -44,7 +45,18 @@ AUTH_HEADER = OpenApiParameter(
     required=True,
     description="`Bearer <hex SHA-256 of the 10-character OTP>`",
 )
-ERROR_EXAMPLE = {"error_code": 1101, "message": "Unauthorized OTP."}
+SCHEMA_ERROR = error_response(
+    "The request does not follow the schema; for keys, each field error is named.",
+    ("invalid key", 1001, "teks.0.key_data: A key is exactly 16 bytes (24 base64 characters)."),
+    ("unknown province", 1001, "province: Unknown province."),
+)
+UNAUTHORIZED = error_response(
+    "Unknown, used, revoked or expired OTP.", ("unauthorized", 1101, "Unauthorized OTP.")
+)
+THROTTLED = error_response(
+    "Too many requests from this client, or too many failed checks nationally; see Retry-After.",
+    ("throttled", 1004, "Request was throttled. Expected available in 30 seconds."),
+)
 
 
 class DeviceApiView(APIView):
@@ -110,12 +122,9 @@ class CheckOtpView(DeviceApiView):
         request=CheckOtpRequestSerializer,
         responses={
             204: OpenApiResponse(description="Authorized and unused."),
-            400: OpenApiResponse(description="Schema error (error_code 1001)."),
-            401: OpenApiResponse(
-                description="Unknown, used or expired OTP (error_code 1101).",
-                examples=[OpenApiExample("unauthorized", value=ERROR_EXAMPLE)],
-            ),
-            429: OpenApiResponse(description="Too many requests; see Retry-After."),
+            400: SCHEMA_ERROR,
+            401: UNAUTHORIZED,
+            429: THROTTLED,
         },
     )
     def post(self, request: Request) -> Response:
@@ -143,14 +152,9 @@ class UploadView(DeviceApiView):
         request=UploadRequestSerializer,
         responses={
             204: OpenApiResponse(description="Keys stored; the OTP is used up."),
-            400: OpenApiResponse(
-                description="Schema or key validation error (error_code 1001); the OTP is not consumed."
-            ),
-            401: OpenApiResponse(
-                description="Unknown, used or expired OTP (error_code 1101).",
-                examples=[OpenApiExample("unauthorized", value=ERROR_EXAMPLE)],
-            ),
-            429: OpenApiResponse(description="Too many requests; see Retry-After."),
+            400: SCHEMA_ERROR,
+            401: UNAUTHORIZED,
+            429: THROTTLED,
         },
     )
     def post(self, request: Request) -> Response:
