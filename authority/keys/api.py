@@ -6,14 +6,34 @@ from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from authority.api.errors import BatchNotFound, NoBatches, NotFound, SchemaError
+from authority.api.schema import error_response
 from authority.keys import selectors
 from authority.keys.services import batch_storage
+
+
+class KeysIndexSerializer(serializers.Serializer):
+    oldest = serializers.IntegerField(help_text="Number of the oldest batch still published.")
+    newest = serializers.IntegerField(help_text="Number of the newest batch.")
+
+
+class PublicKeySerializer(serializers.Serializer):
+    verification_key_id = serializers.CharField()
+    verification_key_version = serializers.CharField()
+    signature_algorithm = serializers.CharField()
+    public_key = serializers.CharField(help_text="SubjectPublicKeyInfo PEM")
+
+
+class PublicKeysSerializer(serializers.Serializer):
+    keys = PublicKeySerializer(many=True)
+
 
 # Batch files never change once published: caches (the CDN, the phone) may keep them for good.
 IMMUTABLE = {"public": True, "max_age": 31536000, "immutable": True}
@@ -22,7 +42,15 @@ IMMUTABLE = {"public": True, "max_age": 31536000, "immutable": True}
 class KeysIndexView(APIView):
     """GET /v1/keys/index -> {"oldest": n, "newest": m} (404 error 1301 when none)."""
 
-    @extend_schema(summary="Range of published batch numbers")
+    @extend_schema(
+        summary="Range of published batch numbers",
+        responses={
+            200: KeysIndexSerializer,
+            404: error_response(
+                "Nothing published yet", ("No batches", 1301, "No batches have been published yet.")
+            ),
+        },
+    )
     def get(self, request: Request) -> Response:
         bounds = selectors.index_range()
         if bounds is None:
@@ -35,7 +63,10 @@ class KeysIndexView(APIView):
 class KeysIndexTextView(APIView):
     """GET /v1/keys/index.txt -> one line per published file, like Google's export index."""
 
-    @extend_schema(summary="Published batch files, one path a line")
+    @extend_schema(
+        summary="Published batch files, one path a line",
+        responses={200: OpenApiResponse(OpenApiTypes.STR, description="text/plain")},
+    )
     def get(self, request: Request) -> HttpResponse:
         lines = [
             f"v1/keys/{index}"
@@ -51,7 +82,14 @@ class KeysIndexTextView(APIView):
 class BatchFileView(APIView):
     """GET /v1/keys/{n} -> the signed export zip (404 error 1300; n < 1: 400 error 1001)."""
 
-    @extend_schema(summary="One signed batch file (GAEN export zip)")
+    @extend_schema(
+        summary="One signed batch file (GAEN export zip)",
+        responses={
+            200: OpenApiResponse(OpenApiTypes.BINARY, description="application/zip"),
+            400: error_response("Bad number", ("Below 1", 1001, "Batch numbers start at 1.")),
+            404: error_response("Unknown batch", ("Not found", 1300, "Batch not found.")),
+        },
+    )
     def get(self, request: Request, index: str) -> HttpResponse:
         number = int(index)
         if number < 1:
@@ -71,7 +109,9 @@ class BatchFileView(APIView):
 class PublicKeysView(APIView):
     """GET /v1/keys/public-keys -> the keys that verify current files, to register with Apple/Google."""
 
-    @extend_schema(summary="Public keys that verify the batch files")
+    @extend_schema(
+        summary="Public keys that verify the batch files", responses={200: PublicKeysSerializer}
+    )
     def get(self, request: Request) -> Response:
         keys = [
             {
@@ -90,7 +130,15 @@ class PublicKeysView(APIView):
 class PublicKeyPemView(APIView):
     """GET /v1/keys/public-key.pem -> the newest signing key's public key, as PEM."""
 
-    @extend_schema(summary="The newest public key, PEM")
+    @extend_schema(
+        summary="The newest public key, PEM",
+        responses={
+            200: OpenApiResponse(OpenApiTypes.STR, description="application/x-pem-file"),
+            404: error_response(
+                "No key yet", ("Not found", 1002, "No signing key has been created yet.")
+            ),
+        },
+    )
     def get(self, request: Request) -> HttpResponse:
         key = selectors.active_signing_keys().first()
         if key is None:
