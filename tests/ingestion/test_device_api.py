@@ -263,3 +263,11 @@ def test_guessing_is_stopped_nationally(app_client, authorized_otp):
     )
     assert_error(response, 429, 1004)
     assert "Retry-After" in response
+
+
+def test_the_api_sends_no_cors_headers(app_client, authorized_otp):
+    response = app_client.post(
+        "/v1/ingestion/check-otp", {}, otp=authorized_otp, HTTP_ORIGIN="https://elsewhere.example"
+    )
+    assert response.status_code == 204
+    assert not any(header.lower().startswith("access-control-") for header in response.headers)
