@@ -40,7 +40,7 @@ class ErrorCode(IntEnum):
 class ApiError(exceptions.APIException):
     """Base of the API's own errors: raise a subclass, optionally with a more precise message."""
 
-    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    status_code: int = status.HTTP_500_INTERNAL_SERVER_ERROR
     error_code: int = ErrorCode.UNEXPECTED
     default_detail = _("An unexpected error occurred.")
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from authority.accounts import permissions
-from authority.accounts.models import User
+from authority.accounts.models import Region, User
 from authority.formats.otp import ALPHABET, OTP_LENGTH, OtpFormatError, normalize_otp, parse_otp
 from authority.otps.models import OnsetKind
 from authority.otps.services import validate_onset_date
@@ -120,12 +120,13 @@ class ApiKeyForm(forms.Form):
         max_length=100,
         help_text=_("Which system uses it, e.g. “Laboratory information system, Rome”."),
     )
-    region = forms.ModelChoiceField(label=_("Region"), queryset=None)  # type: ignore[arg-type]
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none())
 
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        regions = permissions.api_key_regions(actor)
-        self.fields["region"].queryset = regions
+        region = self.fields["region"]
+        assert isinstance(region, forms.ModelChoiceField)
+        region.queryset = permissions.api_key_regions(actor)
         if not permissions.is_administrator(actor):
-            self.fields["region"].initial = actor.region
-            self.fields["region"].disabled = True
+            region.initial = actor.region
+            region.disabled = True

@@ -158,14 +158,16 @@ def issue_otp(
         refusal = _quota_refusal(region, operator)
         if refusal is None:
             code, otp = _create_unique_otp(
-                origin=OtpOrigin.ISSUED,
-                region=region,
-                onset_date=onset_date,
-                onset_kind=onset_kind,
-                operator=operator,
-                api_key=api_key,
-                now=now,
-                expires_at=now + timedelta(hours=settings.OTP_ISSUED_TTL_HOURS),
+                Otp(
+                    origin=OtpOrigin.ISSUED,
+                    region=region,
+                    onset_date=onset_date,
+                    onset_kind=onset_kind,
+                    issued_by=operator,
+                    api_key=api_key,
+                    created_at=now,
+                    expires_at=now + timedelta(hours=settings.OTP_ISSUED_TTL_HOURS),
+                )
             )
             _count_and_audit_grant(otp, operator=operator, api_key=api_key)
             return IssuedOtp(otp=otp, code=code)
@@ -227,27 +229,17 @@ def _granting_region(*, operator: User | None, api_key: ApiKey | None) -> Region
     return api_key.region
 
 
-def _create_unique_otp(
-    *, origin: OtpOrigin, now: datetime, expires_at: datetime, **fields: object
-) -> tuple[str, Otp]:
+def _create_unique_otp(otp: Otp) -> tuple[str, Otp]:
+    """Save `otp` with a new random code; returns the code in clear, to show once."""
     # 25^9 possible codes: a collision with a live one is unlikely but must not fail the issue.
     for _attempt in range(5):
         code = generate_otp()
-        otp = Otp(
-            code_hmac=_hash_of_code(code),
-            origin=origin,
-            created_at=now,
-            expires_at=expires_at,
-            region=fields["region"],
-            onset_date=fields["onset_date"],
-            onset_kind=fields["onset_kind"],
-            issued_by=fields["operator"],
-            api_key=fields["api_key"],
-        )
+        otp.code_hmac = _hash_of_code(code)
         try:
             with transaction.atomic():
-                otp.save()
+                otp.save(force_insert=True)
         except IntegrityError:
+            otp.pk = None
             continue
         return code, otp
     raise RuntimeError("Could not generate an unused code")

@@ -125,8 +125,8 @@ def authorize_view(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _(
-                    "Code %(reference)s authorized. The patient can now share their keys from"
-                    " the app, until %(time)s."
+                    "Code %(reference)s authorized: until %(time)s, the patient can share their"
+                    " keys from the app."
                 )
                 % {"reference": otp.reference, "time": expiry},
             )
