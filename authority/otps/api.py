@@ -23,14 +23,19 @@ from authority.otps.serializers import (
 )
 from authority.statistics.services import local_day
 
-SCHEMA_ERROR = error_response(
+DATE_IN_THE_FUTURE = (
+    "Date in the future",
+    ErrorCode.SCHEMA,
+    "symptoms_started_on: The date cannot be in the future.",
+)
+AUTHORIZE_SCHEMA_ERROR = error_response(
     "The body does not follow the schema (malformed JSON, missing field, invalid code or date).",
     ("Invalid code", ErrorCode.SCHEMA, "otp: This code is not valid: it was probably mistyped."),
-    (
-        "Date in the future",
-        ErrorCode.SCHEMA,
-        "symptoms_started_on: The date cannot be in the future.",
-    ),
+    DATE_IN_THE_FUTURE,
+)
+ISSUE_SCHEMA_ERROR = error_response(
+    "The body does not follow the schema (malformed JSON, missing or invalid date).",
+    DATE_IN_THE_FUTURE,
 )
 UNAUTHENTICATED = error_response(
     "No API key, or an unknown or revoked one.",
@@ -84,7 +89,7 @@ class AuthorizeOtpView(HisApiView):
         ],
         responses={
             204: OpenApiResponse(description="Authorized: the app can now upload its keys."),
-            400: SCHEMA_ERROR,
+            400: AUTHORIZE_SCHEMA_ERROR,
             401: UNAUTHENTICATED,
             409: error_response(
                 "This code was already authorized.",
@@ -129,7 +134,7 @@ class IssueOtpView(HisApiView):
         ],
         responses={
             201: IssuedOtpSerializer,
-            400: SCHEMA_ERROR,
+            400: ISSUE_SCHEMA_ERROR,
             401: UNAUTHENTICATED,
             429: QUOTA_REACHED,
         },
