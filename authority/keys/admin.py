@@ -111,6 +111,18 @@ class PublicationRunAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+SIGNING_KEY_FIELDS = (
+    "key_id",
+    "version",
+    "algorithm",
+    "public_key_pem",
+    "source",
+    "created_at",
+    "created_by",
+    "retired_at",
+)
+
+
 @admin.register(SigningKey)
 class SigningKeyAdmin(admin.ModelAdmin):
     """Created only by rotation; the private key is neither a field nor a column shown here."""
@@ -125,17 +137,8 @@ class SigningKeyAdmin(admin.ModelAdmin):
         "retired_at",
     ]
     list_filter = ["key_id", ("retired_at", admin.EmptyFieldListFilter)]
-    fields = [
-        "key_id",
-        "version",
-        "algorithm",
-        "public_key_pem",
-        "source",
-        "created_at",
-        "created_by",
-        "retired_at",
-    ]
-    readonly_fields = fields
+    fields = SIGNING_KEY_FIELDS
+    readonly_fields = SIGNING_KEY_FIELDS
     actions = ["rotate", "retire"]
     change_list_template = "admin/keys/signingkey/change_list.html"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -90,7 +90,7 @@ class BatchFileView(APIView):
             404: error_response("Unknown batch", ("Not found", 1300, "Batch not found.")),
         },
     )
-    def get(self, request: Request, index: str) -> HttpResponse:
+    def get(self, request: Request, index: str) -> HttpResponseBase:
         number = int(index)
         if number < 1:
             raise SchemaError(_("Batch numbers start at 1."))

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from authority.accounts import permissions
+from authority.accounts.models import User
 from authority.keys import selectors, services
 from authority.keys.models import Batch, PublicationRun
 
@@ -37,8 +47,8 @@ def publication_view(request: HttpRequest) -> HttpResponse:
 def publish_now_view(request: HttpRequest) -> HttpResponse:
     try:
         services.request_publication(
-            requested_by=request.user, trigger=PublicationRun.Trigger.MANUAL
-        )  # type: ignore[arg-type]
+            requested_by=cast(User, request.user), trigger=PublicationRun.Trigger.MANUAL
+        )
     except services.PublicationAlreadyRunning:
         messages.warning(
             request, _("A publication is already running: its progress is shown below.")
@@ -56,8 +66,8 @@ def run_progress_view(request: HttpRequest, pk: int) -> JsonResponse:
     return response
 
 
-@permissions.allowed_if(permissions.can_publish)
-def batch_download_view(request: HttpRequest, pk: int) -> FileResponse:
+@permissions.allowed_if(permissions.can_publish)  # type: ignore[arg-type]  # a streaming response
+def batch_download_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     batch = get_object_or_404(Batch.objects.exclude(status=Batch.Status.PENDING), pk=pk)
     storage = services.batch_storage()
     if not batch.file_name or not storage.exists(batch.file_name):
