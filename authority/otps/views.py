@@ -93,6 +93,8 @@ def _issued_context(issued: services.IssuedOtp) -> dict[str, object]:
         # A regular QR code (not Micro QR, which phone scanners often ignore), the code alone.
         "qr_data_uri": segno.make_qr(code, error="m").svg_data_uri(scale=6, border=2),
         "expires_at": issued.expires_at,
+        # Whole seconds: every browser parses this form of ISO 8601.
+        "expires_at_iso": issued.expires_at.replace(microsecond=0).isoformat(),
         "ttl_hours": settings.OTP_ISSUED_TTL_HOURS,
     }
 
