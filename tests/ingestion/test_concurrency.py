@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from authority.accounts.models import Region, Role, User
+from authority.accounts.models import Role, User
 from authority.formats.otp import generate_otp
 from authority.keys.models import ExposureKey
 from authority.otps.services import authorize_otp
