@@ -409,3 +409,28 @@ DEVICE_API_RESPONSE_SPREAD_MS = env_int(
 # --- Operations (authority/operations) ----------------------------------------------------------
 # Bearer token for /metrics; without one the endpoint is open in development, absent in production.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# --- Statistics and the dashboard (authority/statistics, authority/dashboard) ------------------
+# Buffered counters: increments go to a Redis hash, a beat task adds them to the database every
+# STATISTICS_FLUSH_SECONDS (no hot row per request). On by default when Redis is configured.
+STATISTICS_REDIS_URL = env_str("STATISTICS_REDIS_URL", REDIS_URL)
+STATISTICS_BUFFERED = env_bool("STATISTICS_BUFFERED", bool(STATISTICS_REDIS_URL) and not TESTING)
+if STATISTICS_BUFFERED and not STATISTICS_REDIS_URL:
+    raise ConfigurationError("STATISTICS_BUFFERED needs REDIS_URL (or STATISTICS_REDIS_URL)")
+STATISTICS_REDIS_PREFIX = env_str("STATISTICS_REDIS_PREFIX", "authority:statistics")
+STATISTICS_FLUSH_SECONDS = env_int("STATISTICS_FLUSH_SECONDS", 60, minimum=5)
+# Read back at once by the daily quotas of codes: always written straight to the database.
+STATISTICS_UNBUFFERED_METRICS = frozenset({"otp_issued", "otp_authorized"})
+# Published statistics withhold counts from 1 to k-1 (DESIGN.md 3.6).
+STATISTICS_SUPPRESS_BELOW = env_int("STATISTICS_SUPPRESS_BELOW", 5, minimum=2)
+DASHBOARD_DEFAULT_DAYS = env_int("DASHBOARD_DEFAULT_DAYS", 90, minimum=1)
+DASHBOARD_MAX_DAYS = env_int("DASHBOARD_MAX_DAYS", 1100, minimum=1)
+DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 120, minimum=0)
+OPEN_DATA_DEFAULT_DAYS = env_int("OPEN_DATA_DEFAULT_DAYS", 90, minimum=1)
+OPEN_DATA_MAX_DAYS = env_int("OPEN_DATA_MAX_DAYS", 400, minimum=1)
+OPEN_DATA_CACHE_SECONDS = env_int("OPEN_DATA_CACHE_SECONDS", 3600, minimum=0)
+# Checks the device attestation of the apps' operational info (see the README); the default
+# accepts every well-formed report and is meant for development only.
+OPERATIONAL_INFO_VERIFIER = env_str(
+    "OPERATIONAL_INFO_VERIFIER", "authority.dashboard.attestation.DevelopmentVerifier"
+)

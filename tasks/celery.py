@@ -48,6 +48,20 @@ app.conf.beat_schedule.update(
 )
 
 
+def _statistics_flush_seconds() -> float:
+    from django.conf import settings
+
+    return float(settings.STATISTICS_FLUSH_SECONDS)
+
+
+# Buffered statistics (authority/statistics/buffer.py): applied to the database periodically.
+app.conf.include.append("tasks.statistics")
+app.conf.beat_schedule["flush-statistics"] = {
+    "task": "tasks.statistics.flush_counters",
+    "schedule": _statistics_flush_seconds(),
+}
+
+
 def ensure_broker_folders() -> None:
     """The embedded filesystem broker needs its folders before a worker or client starts."""
     from django.conf import settings

@@ -21,7 +21,12 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tests marked `postgres` need PostgreSQL: skipped on SQLite locally, an error in CI
-    (where the SQLite pass sets AUTHORITY_SQLITE_RUN=1 because the PostgreSQL pass runs them)."""
+    (where the SQLite pass sets AUTHORITY_SQLITE_RUN=1 because the PostgreSQL pass runs them).
+    Tests marked `redis` need the Redis of TEST_REDIS_URL: skipped locally without it, an error in CI."""
+    if "redis" in item.keywords and not _redis_reachable():
+        if IN_CI:
+            pytest.fail("CI must run this test against Redis (TEST_REDIS_URL is unset or down)")
+        pytest.skip("needs Redis (set TEST_REDIS_URL=redis://127.0.0.1:6379/15)")
     if "postgres" not in item.keywords:
         return
     if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
@@ -29,6 +34,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if IN_CI and os.environ.get("AUTHORITY_SQLITE_RUN") != "1":
         pytest.fail("CI must run this test on PostgreSQL (DATABASE_URL is not set to it)")
     pytest.skip("needs PostgreSQL (set DATABASE_URL=postgresql://...)")
+
+
+def _redis_reachable() -> bool:
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "")
+    try:
+        return bool(url) and bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
 
 
 @pytest.fixture

@@ -37,3 +37,22 @@ class DailyCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.metric} r{self.region_id} {self.bucket} = {self.value}"
+
+
+class AppliedFlush(models.Model):
+    """A batch of buffered increments that reached the database (authority.statistics.buffer).
+
+    Inserted in the same transaction as the counters it adds to, so a flush that is retried
+    after a crash (its hash still in Redis) is recognised and never applied twice.
+    """
+
+    flush_id = models.CharField(_("flush"), max_length=64, unique=True)
+    applied_at = models.DateTimeField(_("applied"), auto_now_add=True)
+    counters = models.PositiveIntegerField(_("counters"), default=0)
+
+    class Meta:
+        verbose_name = _("applied flush of counters")
+        verbose_name_plural = _("applied flushes of counters")
+
+    def __str__(self) -> str:
+        return f"{self.flush_id} ({self.counters} counters)"

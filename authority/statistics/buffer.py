@@ -1,0 +1,146 @@
+"""Buffered counter increments: HINCRBY in a Redis hash now, one database transaction per flush.
+
+Under load every request would otherwise update a hot row (today's counter of a region).
+With STATISTICS_BUFFERED, `increment` adds to the field of a Redis hash once the caller's
+transaction commits, and `flush` (a Celery beat task) applies the hash to DailyCounter.
+
+A flush never loses nor double-applies an increment, even when a worker dies half-way:
+
+1. RENAME moves the live hash aside, atomically, to a key that names this flush
+   (`<prefix>:flush:<flush id>`); new increments start a fresh live hash.
+2. One database transaction inserts AppliedFlush(flush id) — unique — and adds every field to
+   its counter. Either all of it commits or none of it does.
+3. Only after the commit is the moved hash deleted.
+
+Every flush first retries the moved hashes it finds: one whose id is already in AppliedFlush
+died between 2 and 3 (just delete it); the others died before 2 committed (apply them now).
+Two flushes racing on one moved hash both try step 2; the unique flush id lets one win.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cache
+
+import redis
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from authority.statistics.models import AppliedFlush
+from authority.statistics.services import CounterKey, add_to_counter
+
+logger = logging.getLogger(__name__)
+
+_SEPARATOR = "|"
+# A flush record outlives its moved hash by far: a hash left over after this long would be
+# applied again, so keep it well above any plausible outage of the flush task.
+FLUSH_RECORD_DAYS = 30
+
+
+@cache
+def _client_for(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+def client() -> redis.Redis:
+    return _client_for(settings.STATISTICS_REDIS_URL)
+
+
+def pending_key() -> str:
+    return f"{settings.STATISTICS_REDIS_PREFIX}:pending"
+
+
+def _moved_prefix() -> str:
+    return f"{settings.STATISTICS_REDIS_PREFIX}:flush:"
+
+
+def moved_key(flush_id: str) -> str:
+    """Where a flush moves the live hash: its name carries the flush's id."""
+    return f"{_moved_prefix()}{flush_id}"
+
+
+def encode_field(key: CounterKey) -> str:
+    return _SEPARATOR.join(
+        [key.day.isoformat(), key.metric, str(key.region_id), str(key.operator_id), key.bucket]
+    )
+
+
+def decode_field(raw: bytes | str) -> CounterKey:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    day, metric, region_id, operator_id, bucket = text.split(_SEPARATOR, 4)
+    return CounterKey(
+        day=date.fromisoformat(day),
+        metric=metric,
+        region_id=int(region_id),
+        operator_id=int(operator_id),
+        bucket=bucket,
+    )
+
+
+def add(key: CounterKey, amount: int) -> None:
+    """Count `amount` once the current transaction commits (at once outside a transaction),
+    so that a rolled-back request counts nothing, as with the database counters."""
+    transaction.on_commit(lambda: _push(key, amount))
+
+
+def _push(key: CounterKey, amount: int) -> None:
+    try:
+        client().hincrby(pending_key(), encode_field(key), amount)
+    except redis.RedisError:
+        # Redis unreachable: the database is slower but loses nothing.
+        logger.warning("Statistics buffer unreachable; counting %s in the database", key.metric)
+        add_to_counter(key, amount)
+
+
+@dataclass
+class FlushReport:
+    flushes: list[str] = field(default_factory=list)  # ids applied by this call
+    counters: int = 0  # fields added to the database
+    discarded: int = 0  # moved hashes found already applied (deleted only)
+
+
+def flush(*, redis_client: redis.Redis | None = None) -> FlushReport:
+    """Apply what earlier flushes left behind, then the live hash. Safe to run concurrently."""
+    connection = redis_client or client()
+    report = FlushReport()
+    for moved in sorted(connection.scan_iter(match=f"{_moved_prefix()}*", count=100)):
+        _apply_moved(connection, _text(moved), report)
+    flush_id = f"{int(time.time() * 1000):013d}-{secrets.token_hex(6)}"
+    try:
+        connection.rename(pending_key(), moved_key(flush_id))
+    except redis.ResponseError:
+        pass  # no live hash: nothing was counted since the last flush
+    else:
+        _apply_moved(connection, moved_key(flush_id), report)
+    AppliedFlush.objects.filter(
+        applied_at__lt=timezone.now() - timedelta(days=FLUSH_RECORD_DAYS)
+    ).delete()
+    return report
+
+
+def _apply_moved(connection: redis.Redis, key: str, report: FlushReport) -> None:
+    flush_id = key.removeprefix(_moved_prefix())
+    fields = connection.hgetall(key)
+    try:
+        with transaction.atomic():
+            # First, so that a concurrent flush of the same hash waits here and then fails.
+            AppliedFlush.objects.create(flush_id=flush_id, counters=len(fields))
+            for raw_field, raw_amount in fields.items():
+                amount = int(raw_amount)
+                if amount:
+                    add_to_counter(decode_field(raw_field), amount)
+    except IntegrityError:
+        report.discarded += 1  # applied before: by a flush that died before deleting it
+    else:
+        report.flushes.append(flush_id)
+        report.counters += len(fields)
+    connection.delete(key)
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
