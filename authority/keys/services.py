@@ -362,14 +362,7 @@ class _Publication:
             )
             while True:
                 batch = Batch.objects.create(run=self.run)
-                due = (
-                    ExposureKey.objects.filter(
-                        batch__isnull=True, rolling_end_interval_number__lte=cutoff
-                    )
-                    .order_by("key_data", "rolling_start_interval_number")
-                    .values("pk")[:max_keys]
-                )
-                claimed = ExposureKey.objects.filter(pk__in=due).update(batch=batch)
+                claimed = _claim_for_batch(batch, cutoff=cutoff, max_keys=max_keys)
                 if claimed == 0:
                     batch.delete()
                     break
@@ -511,6 +504,37 @@ class _Publication:
                 message=f"{type(error).__name__}: {error}"[:2000],
             )
             _audit_finished(self.run, outcome="failed", details={"error": type(error).__name__})
+
+
+class _Overfilled(Exception):
+    """A claim caught more keys than a file may hold (a concurrent upload): undo it."""
+
+
+def _claim_for_batch(batch: Batch, *, cutoff: int, max_keys: int) -> int:
+    """Point at most `max_keys` due keys at `batch`, the lowest key bytes first; return how many.
+
+    Cheap in the usual case: what is due fits one file, so no sorting. Otherwise the key
+    bytes of the max-th due key bound a range. If a concurrent upload (or keys sharing the
+    boundary's bytes) overfills the file, the savepoint undoes the claim and an exact one,
+    sorting every due key, runs instead.
+    """
+    due = ExposureKey.objects.filter(batch__isnull=True, rolling_end_interval_number__lte=cutoff)
+    subset = due
+    if due.count() > max_keys:
+        boundary = list(
+            due.order_by("key_data").values_list("key_data", flat=True)[max_keys - 1 : max_keys]
+        )
+        if boundary:
+            subset = due.filter(key_data__lte=boundary[0])
+    try:
+        with transaction.atomic():
+            claimed = subset.update(batch=batch)
+            if claimed > max_keys:
+                raise _Overfilled
+    except _Overfilled:
+        exact = due.order_by("key_data", "rolling_start_interval_number").values("pk")[:max_keys]
+        claimed = ExposureKey.objects.filter(pk__in=exact).update(batch=batch)
+    return claimed
 
 
 def _size_and_digest(spool: IO[bytes]) -> tuple[int, str]:

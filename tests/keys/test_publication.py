@@ -367,3 +367,19 @@ def test_keys_can_be_stored_while_being_published(store_keys, monkeypatch):
 
 def test_day_interval_helper_is_midnight_utc():
     assert day_interval(0) % 144 == 0
+
+
+def test_a_file_never_exceeds_the_maximum_even_when_keys_share_bytes(lazio, client, settings):
+    settings.KEYS_MAX_PER_FILE = 2
+    settings.KEYS_MIN_PER_FILE = 0
+    same = b"\x05" * 16
+    keys = [
+        uploaded_key(key_data=same, rolling_start_interval_number=day_interval(days))
+        for days in (2, 3, 4)
+    ]
+    services.store_uploaded_keys(
+        keys=keys, region=lazio, onset_date=None, uploaded_on=timezone.localdate()
+    )
+    publish()
+    assert sorted(Batch.objects.values_list("key_count", flat=True)) == [1, 2]
+    assert published_key_data(client) == [same, same, same]
