@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "authority.operations",
     "authority.keys",
     "authority.otps",
+    "authority.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -434,3 +435,5 @@ OPEN_DATA_CACHE_SECONDS = env_int("OPEN_DATA_CACHE_SECONDS", 3600, minimum=0)
 OPERATIONAL_INFO_VERIFIER = env_str(
     "OPERATIONAL_INFO_VERIFIER", "authority.dashboard.attestation.DevelopmentVerifier"
 )
+# Days of made-up history the embedded run's first start loads (seed_demo_history).
+DEMO_HISTORY_DAYS = env_int("DEMO_HISTORY_DAYS", 365, minimum=1)

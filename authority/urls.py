@@ -20,4 +20,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("v1/ingestion/", include("authority.ingestion.urls")),
     path("", include("authority.operations.urls")),
+    path("", include("authority.dashboard.urls")),
+    path("v1/analytics/", include("authority.dashboard.api_urls")),
 ]

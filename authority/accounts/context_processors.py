@@ -20,6 +20,7 @@ NAVIGATION: list[tuple[str, Any, Any]] = [
     ("otps:api_keys", _("API keys"), permissions.can_manage_api_keys),
     ("accounts:people", _("People"), permissions.can_manage_people),
     ("audit:list", _("Audit trail"), permissions.can_view_audit),
+    ("dashboard:overview", _("Statistics"), permissions.can_view_statistics),
     ("keys:publication", _("Publishing"), permissions.can_publish),
     ("admin:index", _("Administration"), permissions.is_administrator),
 ]

@@ -190,3 +190,34 @@ def api_key_regions(user: Any) -> QuerySet[Region]:
     if can_manage_api_keys(user):
         return Region.objects.filter(pk=user.region_id)
     return Region.objects.none()
+
+
+# --- Statistics ----------------------------------------------------------------------------------
+
+
+def can_view_statistics(user: Any) -> bool:
+    """The statistics dashboard: supervisors (their region) and administrators (any, national)."""
+    return can_manage_people(user) and (is_administrator(user) or user.region_id is not None)
+
+
+def statistics_regions(user: Any) -> QuerySet[Region]:
+    """Regions whose statistics this user may choose: their own, or every one."""
+    if is_administrator(user):
+        return Region.objects.all()
+    if can_view_statistics(user):
+        return Region.objects.filter(pk=user.region_id)
+    return Region.objects.none()
+
+
+def can_view_device_traffic(user: Any) -> bool:
+    """Real against dummy requests of the device API: a national, technical view."""
+    return is_administrator(user)
+
+
+def can_compare_regions(user: Any) -> bool:
+    return is_administrator(user)
+
+
+def can_view_operator_statistics(user: Any, region: Region | None) -> bool:
+    """Codes per operator and day, one region at a time."""
+    return region is not None and can_view_statistics(user) and can_view_region(user, region)

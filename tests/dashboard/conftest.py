@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
+from base64 import b64encode
 from collections.abc import Callable, Iterator
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import redis
+import time_machine
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
+from authority.formats.otp import generate_otp
+from authority.keys import services as key_services
+from authority.keys.models import PublicationRun
+from authority.otps import services as otp_services
 from authority.statistics.models import DailyCounter
 from authority.statistics.services import increment, local_day
+from tests.ingestion.conftest import AppClient, make_teks, upload_body
 
 
 @pytest.fixture(autouse=True)
@@ -82,3 +92,91 @@ def redis_buffer(settings) -> Iterator[redis.Redis]:
     yield client
     for key in client.scan_iter(match=f"{prefix}:*"):
         client.delete(key)
+
+
+# --- The scripted scenario the chart tests compare with ------------------------------------------
+
+SCENARIO_MOMENT = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)  # noon in Rome
+SCENARIO_DAY = date(2026, 3, 10)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    day: date
+    keys_published: int
+    secrets: tuple[str, ...]  # what must never be stored: codes in clear, the app's salt
+
+
+@pytest.fixture
+def frozen_day() -> Iterator[None]:
+    """Everything happens on 10 March 2026 around noon in Rome (time keeps running)."""
+    with time_machine.travel(SCENARIO_MOMENT, tick=True):
+        yield
+
+
+@pytest.fixture
+def scenario(
+    frozen_day, settings, tmp_path, operator, other_operator, supervisor, foreign_operator
+) -> Scenario:
+    """What the charts must show, done through the services and the device API:
+
+    Lazio: `operator` issues 3 codes, `other_operator` authorizes 2 from the app. The app uploads
+    with one issued code (14 keys) and one authorized code (5 keys), right away; the supervisor
+    revokes another issued code; the second authorized code expires. One app reports its
+    operational info from Rome, having shown an exposure notification.
+    Lombardia: `foreign_operator` issues 1 code; the app uploads with it, without keys.
+    Country: one check of an unknown code, one good check, one dummy upload. Then a publication:
+    13 + 4 keys are old enough to publish (today's keys are still in use).
+    """
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "batches": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "batches"), "allow_overwrite": True},
+        },
+    }
+    settings.KEYS_MIN_PER_FILE = 30
+    onset = SCENARIO_DAY - timedelta(days=2)
+    issued = [otp_services.issue_otp(operator=operator, onset_date=onset) for _ in range(3)]
+    typed = [generate_otp(), generate_otp()]
+    for code in typed:
+        otp_services.authorize_otp(code=code, onset_date=onset, operator=other_operator)
+    foreign = otp_services.issue_otp(operator=foreign_operator, onset_date=onset)
+
+    app = AppClient(Client())
+    assert app.check_otp(issued[0].code).status_code == 204
+    assert app.check_otp("KJ23IWY5UJ").status_code == 401
+    assert app.upload(issued[0].code, upload_body(make_teks(14))).status_code == 204
+    assert app.upload(typed[0], upload_body(make_teks(5))).status_code == 204
+    assert app.upload(foreign.code, upload_body([], province="MI")).status_code == 204
+    assert app.upload(None, upload_body(make_teks(3)), dummy=True).status_code == 204
+    assert otp_services.revoke_otp(actor=supervisor, otp=issued[1].otp)
+    assert otp_services.expire_overdue_otps(now=timezone.now() + timedelta(minutes=31)) == 1
+
+    report = {
+        "province": "RM",
+        "exposure_permission": 1,
+        "bluetooth_active": 1,
+        "notification_permission": 0,
+        "exposure_notification": 1,
+        "last_risky_exposure_on": (SCENARIO_DAY - timedelta(days=4)).isoformat(),
+        "salt": b64encode(b"0123456789abcdef").decode(),
+        "signed_attestation": "aGVhZGVy.cGF5bG9hZA.c2lnbmF0dXJl",
+    }
+    response = Client().post(
+        "/v1/analytics/google/operational-info",
+        data=json.dumps(report),
+        content_type="application/json",
+        HTTP_IMMUNI_DUMMY_DATA="0",
+    )
+    assert response.status_code == 204
+
+    run = key_services.request_publication(
+        requested_by=None, trigger=PublicationRun.Trigger.COMMAND, enqueue=False
+    )
+    assert key_services.run_publication(run_id=run.pk).status == PublicationRun.Status.SUCCEEDED
+    return Scenario(
+        day=SCENARIO_DAY,
+        keys_published=13 + 4,
+        secrets=(*(i.code for i in issued), *typed, foreign.code, str(report["salt"])),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from authority.accounts.models import Region, Role, User
@@ -39,3 +40,5 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Created a demo signing key (never register it with Apple or Google)."
             )
+        # Statistics to look at on the first run (authority/dashboard).
+        call_command("seed_demo_history", stdout=self.stdout)

@@ -1,0 +1,195 @@
+"""Reads of the daily counters for the dashboard and the open data, aggregated in the database."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import QuerySet, Sum
+
+from authority.accounts.models import Region
+from authority.statistics.models import NATIONAL, NO_OPERATOR, DailyCounter
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The dashboard's filter: a range of days (both included) and a region, or the country."""
+
+    since: date
+    until: date
+    region: Region | None = None
+
+    @property
+    def days(self) -> list[date]:
+        return [self.since + timedelta(days=n) for n in range((self.until - self.since).days + 1)]
+
+    @property
+    def region_code(self) -> str:
+        return self.region.code if self.region else ""
+
+    @property
+    def cache_key(self) -> str:
+        return f"{self.since.isoformat()}:{self.until.isoformat()}:{self.region_code or 'all'}"
+
+
+def _counters(
+    metrics: Iterable[str], since: date, until: date, region: Region | None
+) -> QuerySet[DailyCounter]:
+    counters = DailyCounter.objects.filter(metric__in=list(metrics), day__gte=since, day__lte=until)
+    if region is not None:
+        counters = counters.filter(region_id=region.pk)
+    return counters
+
+
+def daily_totals(
+    scope: Scope, metrics: Iterable[str], *, national: bool = False
+) -> dict[str, dict[date, int]]:
+    """metric -> day -> total over the scope's region (or all of them). `national` metrics are
+    counted for the whole country only, whatever the region."""
+    region = None if national else scope.region
+    rows = (
+        _counters(metrics, scope.since, scope.until, region)
+        .values("metric", "day")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+    result: dict[str, dict[date, int]] = defaultdict(dict)
+    for row in rows:
+        result[row["metric"]][row["day"]] = row["total"]
+    return result
+
+
+def totals(
+    scope: Scope, metrics: Iterable[str], *, since: date | None = None, national: bool = False
+) -> dict[str, int]:
+    """metric -> total over the scope (from `since` instead of its start, when given)."""
+    region = None if national else scope.region
+    rows = (
+        _counters(metrics, since or scope.since, scope.until, region)
+        .values("metric")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+    return {row["metric"]: row["total"] for row in rows}
+
+
+def bucket_totals(scope: Scope, metric: str) -> dict[str, int]:
+    rows = (
+        _counters([metric], scope.since, scope.until, scope.region)
+        .values("bucket")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+    return {row["bucket"]: row["total"] for row in rows}
+
+
+def daily_bucket_totals(
+    scope: Scope, metrics: Iterable[str], *, national: bool = False
+) -> dict[tuple[str, str], dict[date, int]]:
+    """(metric, bucket) -> day -> total."""
+    region = None if national else scope.region
+    rows = (
+        _counters(metrics, scope.since, scope.until, region)
+        .values("metric", "bucket", "day")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+    result: dict[tuple[str, str], dict[date, int]] = defaultdict(dict)
+    for row in rows:
+        result[(row["metric"], row["bucket"])][row["day"]] = row["total"]
+    return result
+
+
+def region_totals(scope: Scope, metrics: Iterable[str]) -> dict[int, dict[str, int]]:
+    """region id -> metric -> total over the scope's days, every region."""
+    rows = (
+        _counters(metrics, scope.since, scope.until, None)
+        .exclude(region_id=NATIONAL)
+        .values("region_id", "metric")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        result[row["region_id"]][row["metric"]] = row["total"]
+    return result
+
+
+def day_region_totals(
+    since: date, until: date, metrics: Iterable[str]
+) -> dict[tuple[date, int], dict[str, int]]:
+    """(day, region id) -> metric -> total: the open data's cells."""
+    rows = (
+        _counters(metrics, since, until, None)
+        .exclude(region_id=NATIONAL)
+        .values("day", "region_id", "metric")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+    result: dict[tuple[date, int], dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        result[(row["day"], row["region_id"])][row["metric"]] = row["total"]
+    return result
+
+
+def operator_daily_totals(scope: Scope, metrics: Iterable[str]) -> dict[tuple[date, int], int]:
+    """(day, operator id) -> codes, in the scope's region; operator 0 is the HIS (API keys)."""
+    assert scope.region is not None
+    rows = (
+        _counters(metrics, scope.since, scope.until, scope.region)
+        .values("day", "operator_id")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+    return {(row["day"], row["operator_id"]): row["total"] for row in rows}
+
+
+def is_machine_issuer(operator_id: int) -> bool:
+    return operator_id == NO_OPERATOR
+
+
+# --- Publication (authority.keys) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LastBatch:
+    index: int
+    published_at: datetime
+    key_count: int
+
+
+@dataclass(frozen=True)
+class ActiveSigningKey:
+    key_id: str
+    version: str
+    created_at: datetime
+
+
+def last_published_batch() -> LastBatch | None:
+    from authority.keys.models import Batch
+
+    batch = (
+        Batch.objects.filter(published_at__isnull=False, index__isnull=False)
+        .order_by("-index")
+        .values_list("index", "published_at", "key_count")
+        .first()
+    )
+    if batch is None:
+        return None
+    index, published_at, key_count = batch
+    assert index is not None and published_at is not None  # filtered above
+    return LastBatch(index=index, published_at=published_at, key_count=key_count)
+
+
+def active_signing_key() -> ActiveSigningKey | None:
+    from authority.keys.models import SigningKey
+
+    key = (
+        SigningKey.objects.filter(retired_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .values("key_id", "version", "created_at")
+        .first()
+    )
+    return ActiveSigningKey(**key) if key else None

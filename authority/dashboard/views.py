@@ -1,0 +1,163 @@
+"""The statistics pages: the overview, one JSON endpoint per chart, exports, and the open data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control
+from django.utils.http import http_date
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
+
+from authority.accounts import permissions
+from authority.accounts.access import public
+from authority.api.errors import ErrorCode, error_body
+from authority.dashboard import charts, opendata, overview
+from authority.dashboard.charts import Audience, Chart, ChartData
+from authority.dashboard.forms import scope_from_request
+from authority.dashboard.selectors import Scope
+
+
+def _may_see(user: Any, chart: Chart, scope: Scope) -> bool:
+    if chart.audience is Audience.ADMINISTRATORS:
+        return permissions.can_view_device_traffic(user)
+    if chart.audience is Audience.NATIONAL:
+        return scope.region is None and permissions.can_compare_regions(user)
+    if chart.audience is Audience.REGIONAL:
+        return permissions.can_view_operator_statistics(user, scope.region)
+    return True
+
+
+def _chart_data(chart: Chart, scope: Scope) -> ChartData:
+    """Built from the counters, then served from the cache for a while (per language)."""
+    key = f"dashboard:{chart.slug}:{get_language()}:{scope.cache_key}"
+    data = cache.get(key)
+    if data is None:
+        data = chart.build(scope)
+        if settings.DASHBOARD_CACHE_SECONDS:
+            cache.set(key, data, settings.DASHBOARD_CACHE_SECONDS)
+    return data
+
+
+def _chart_for(request: HttpRequest, slug: str) -> tuple[Chart, Scope, ChartData]:
+    chart = charts.CHARTS_BY_SLUG.get(slug)
+    if chart is None:
+        raise Http404
+    _form, scope = scope_from_request(request.GET, request.user)
+    if not _may_see(request.user, chart, scope):
+        raise PermissionDenied
+    return chart, scope, _chart_data(chart, scope)
+
+
+@require_GET
+def overview_view(request: HttpRequest) -> HttpResponse:
+    form, scope = scope_from_request(request.GET, request.user)
+    query = scope_query(scope)
+    visible = [
+        {"chart": chart, "query": query}
+        for chart in charts.CHARTS
+        if _may_see(request.user, chart, scope)
+    ]
+    return render(
+        request,
+        "dashboard/overview.html",
+        {
+            "form": form,
+            "scope": scope,
+            "headline": overview.headline(scope),
+            "charts": visible,
+            "query": query,
+        },
+    )
+
+
+def scope_query(scope: Scope) -> str:
+    params = {"since": scope.since.isoformat(), "until": scope.until.isoformat()}
+    if scope.region is not None:
+        params["region"] = scope.region.code
+    return urlencode(params)
+
+
+@require_GET
+def chart_view(request: HttpRequest, slug: str) -> JsonResponse:
+    """What dashboard.js draws: the figure, and whether there is anything to draw."""
+    chart, _scope, data = _chart_for(request, slug)
+    response = JsonResponse(
+        {"slug": chart.slug, "title": str(chart.title), "empty": data.empty, "figure": data.figure}
+    )
+    patch_cache_control(response, private=True, max_age=settings.DASHBOARD_CACHE_SECONDS)
+    return response
+
+
+@require_GET
+def chart_export_view(request: HttpRequest, slug: str, extension: str) -> HttpResponse:
+    chart, scope, data = _chart_for(request, slug)
+    name = f"{chart.slug}_{scope.region_code or 'IT'}_{scope.since}_{scope.until}"
+    if extension == "csv":
+        response = _csv_response([[c.key for c in data.columns], *data.rows], f"{name}.csv")
+    else:
+        response = JsonResponse(
+            {
+                "chart": chart.slug,
+                "title": str(chart.title),
+                "since": scope.since.isoformat(),
+                "until": scope.until.isoformat(),
+                "region": scope.region_code or None,
+                "columns": [{"key": c.key, "label": str(c.label)} for c in data.columns],
+                "rows": data.records(),
+            },
+            json_dumps_params={"ensure_ascii": False},
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+    patch_cache_control(response, private=True, max_age=settings.DASHBOARD_CACHE_SECONDS)
+    return response
+
+
+def _csv_response(rows: list[list[Any]], filename: str) -> HttpResponse:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- Open data ----------------------------------------------------------------------------------
+
+
+@public
+@require_GET
+def open_data_view(request: HttpRequest, extension: str) -> HttpResponse:
+    """National and regional daily figures, small counts withheld; anyone may download them."""
+    try:
+        since, until = opendata.requested_range(request.GET)
+    except ValueError as error:
+        return JsonResponse(error_body(ErrorCode.SCHEMA, str(error)), status=400)
+    key = f"open-data:{extension}:{since}:{until}"
+    cached = cache.get(key)
+    if cached is None:
+        table = opendata.daily_table(since=since, until=until)
+        if extension == "csv":
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(opendata.csv_rows(table))
+            cached = (buffer.getvalue().encode(), "text/csv; charset=utf-8", http_date())
+        else:
+            body = json.dumps(opendata.json_document(table), ensure_ascii=False)
+            cached = (body.encode(), "application/json", http_date())
+        cache.set(key, cached, settings.OPEN_DATA_CACHE_SECONDS)
+    content, content_type, modified = cached
+    response = HttpResponse(content, content_type=content_type)
+    if extension == "csv":
+        response["Content-Disposition"] = f'attachment; filename="daily_{since}_{until}.csv"'
+    response["Last-Modified"] = modified
+    patch_cache_control(response, public=True, max_age=settings.OPEN_DATA_CACHE_SECONDS)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
