@@ -480,26 +480,55 @@ def _region_layout(regions: int, **extra: Any) -> dict[str, Any]:
         barmode="group",
         height=max(360, 34 * regions + 120),
         yaxis={"autorange": "reversed", "type": "category"},
-        margin={"l": 200},
+        margin={"l": 200, "t": 40},
         hovermode="y unified",
+        # Above a tall chart, where it can be seen without scrolling.
+        legend={"orientation": "h", "x": 0, "y": 1, "yanchor": "bottom"},
         **extra,
     )
 
 
 def app_info_by_region(scope: Scope) -> ChartData:
-    """Counts in the table; the chart compares shares, since regions differ so much in size."""
+    """Counts in the table. Regions differ so much in size that the chart compares rates:
+    the share of apps with each permission on, and notifications per 1,000 apps reporting."""
     header, rows = _region_table(scope, _app_info_columns())
     keys = [column.key for column in header]
     reports = keys.index("app_reports")
+    notified = keys.index("exposure_notifications")
     names = [row[1] for row in rows]
-    data = []
-    for i, column in enumerate(header):
-        if i <= reports:
-            continue
-        shares = [round(100 * row[i] / row[reports], 2) if row[reports] else 0 for row in rows]
-        data.append(_bar(column.label, shares, names, orientation="h"))
+
+    def rate(row: list[Any], i: int, per: int) -> float:
+        return round(per * row[i] / row[reports], 2) if row[reports] else 0
+
+    data = [
+        _bar(column.label, [rate(row, i, 100) for row in rows], names, orientation="h")
+        for i, column in enumerate(header)
+        if i > reports and i != notified
+    ]
+    data.append(
+        _bar(
+            header[notified].label,
+            [rate(row, notified, 1000) for row in rows],
+            names,
+            orientation="h",
+            xaxis="x2",
+            marker={"color": PALETTE[3]},
+        )
+    )
     layout = _region_layout(
-        len(rows), xaxis={"title": {"text": _("% of the apps reporting")}, "ticksuffix": " %"}
+        len(rows),
+        xaxis={
+            "title": {"text": _("% of the apps reporting")},
+            "ticksuffix": " %",
+            "domain": [0, 0.64],
+        },
+        xaxis2={
+            "title": {"text": _("Notifications per 1,000 apps")},
+            "domain": [0.7, 1],
+            "anchor": "y",
+            "gridcolor": GRID,
+            "rangemode": "tozero",
+        },
     )
     return ChartData(header, rows, {"data": data, "layout": layout}, dimensions=2)
 

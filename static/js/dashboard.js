@@ -49,7 +49,7 @@
   }
 
   function draw(container) {
-    fetch(container.dataset.chartUrl, {
+    return fetch(container.dataset.chartUrl, {
       credentials: "same-origin",
       headers: { Accept: "application/json" },
     })
@@ -81,6 +81,11 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (!window.Plotly) return;
     window.Plotly.register(ITALIAN);
-    document.querySelectorAll("[data-chart-url]").forEach(draw);
+    // One chart after the other, top first: the page fills in reading order and the server
+    // answers one request of this page at a time.
+    var charts = Array.prototype.slice.call(document.querySelectorAll("[data-chart-url]"));
+    charts.reduce(function (previous, container) {
+      return previous.then(function () { return draw(container); });
+    }, Promise.resolve());
   });
 })();
