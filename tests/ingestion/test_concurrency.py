@@ -19,10 +19,8 @@ from tests.ingestion.conftest import AppClient, make_teks, upload_body
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def test_concurrent_uploads_with_one_code_succeed_once():
-    operator = User.objects.create(
-        username="op", role=Role.OPERATOR, region=Region.objects.get(name="Lazio")
-    )
+def test_concurrent_uploads_with_one_code_succeed_once(lazio):
+    operator = User.objects.create(username="op", role=Role.OPERATOR, region=lazio)
     code = generate_otp()
     authorize_otp(code=code, onset_date=timezone.localdate() - timedelta(days=1), operator=operator)
     bodies = [upload_body(make_teks(14)) for _ in range(8)]
