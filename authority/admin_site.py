@@ -34,7 +34,7 @@ class AuthorityAdminSite(AdminSite):
         ) -> HttpResponse:
             # Signed-in staff without the role get a plain 403, not a detour via a login page.
             user = request.user
-            if user.is_authenticated and user.is_verified() and not self.has_permission(request):  # type: ignore[union-attr]
+            if user.is_authenticated and user.is_verified() and not self.has_permission(request):
                 raise PermissionDenied
             return protected(request, *args, **kwargs)
 

@@ -12,6 +12,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from authority.accounts import services
+from authority.accounts.access import staff_member
 from authority.accounts.models import Province, Region, User
 from authority.audit.models import Action
 from authority.audit.services import record_event
@@ -46,7 +47,7 @@ class RegionAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         record_event(
             action=Action.REGION_CHANGED,
-            actor=request.user,
+            actor=staff_member(request),
             region=obj,
             target=obj.name,
             details={"fields": sorted(form.changed_data)},
@@ -102,7 +103,7 @@ class StaffAdmin(UserAdmin):
         super().save_model(request, obj, form, change)
         record_event(
             action=Action.USER_CHANGED if change else Action.USER_CREATED,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff_member(request),
             region=obj.region,
             target=obj.username,
             details={
@@ -115,5 +116,5 @@ class StaffAdmin(UserAdmin):
     @admin.action(description=_("Reset second factor (they enrol again at next login)"))
     def reset_second_factor(self, request: HttpRequest, queryset: Any) -> None:
         for user in queryset.exclude(pk=request.user.pk):
-            services.reset_second_factor(actor=request.user, user=user)  # type: ignore[arg-type]
+            services.reset_second_factor(actor=staff_member(request), user=user)
         self.message_user(request, _("Second factors reset."))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from authority.accounts import permissions
-from authority.accounts.models import Role, User
+from authority.accounts.models import Region, Role, User
 
 
 class LoginForm(AuthenticationForm):
@@ -70,14 +70,20 @@ class InviteForm(forms.Form):
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     email = forms.EmailField(label=_("Work e-mail"), required=False)
     role = forms.ChoiceField(label=_("Role"))
-    region = forms.ModelChoiceField(label=_("Region"), queryset=None, required=False)  # type: ignore[arg-type]
+    region: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Region"), queryset=Region.objects.none(), required=False
+    )
 
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
         roles = permissions.assignable_roles(actor)
-        self.fields["role"].choices = [(role.value, role.label) for role in roles]
-        self.fields["region"].queryset = permissions.assignable_regions(actor)
+        cast(forms.ChoiceField, self.fields["role"]).choices = [
+            (role.value, role.label) for role in roles
+        ]
+        cast(
+            forms.ModelChoiceField, self.fields["region"]
+        ).queryset = permissions.assignable_regions(actor)
         if not permissions.is_administrator(actor):
             self.fields["role"].initial = Role.OPERATOR
             self.fields["region"].initial = actor.region

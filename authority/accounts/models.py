@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -68,8 +70,6 @@ class User(AbstractUser):
         blank=True,
     )
 
-    objects = UserManager()
-
     class Meta:
         ordering = ["username"]
         verbose_name = _("user")
@@ -92,6 +92,10 @@ class User(AbstractUser):
         if self.role == Role.ADMINISTRATOR:
             self.region = None
         super().save(*args, **kwargs)
+
+    if TYPE_CHECKING:
+        # Added to request.user by django-otp's middleware.
+        def is_verified(self) -> bool: ...
 
     @property
     def is_operator(self) -> bool:

@@ -49,11 +49,8 @@ def invite_user(
     """Create an account with no usable password and a link with which its owner sets one."""
     if role not in permissions.assignable_roles(actor):
         raise PermissionDenied("This role cannot be assigned by you.")
-    if (
-        role != Role.ADMINISTRATOR
-        and not permissions.assignable_regions(actor)
-        .filter(pk=getattr(region, "pk", None))
-        .exists()
+    if role != Role.ADMINISTRATOR and (
+        region is None or not permissions.assignable_regions(actor).filter(pk=region.pk).exists()
     ):
         raise PermissionDenied("This region cannot be assigned by you.")
     with transaction.atomic():

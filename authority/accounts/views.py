@@ -26,7 +26,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from authority.accounts import permissions, services
-from authority.accounts.access import password_only, public
+from authority.accounts.access import password_only, public, staff_member
 from authority.accounts.forms import EnrollForm, InviteForm, LoginForm, TokenForm
 from authority.accounts.models import Role, User
 from authority.audit.models import Action
@@ -50,7 +50,7 @@ def _with_next(name: str, request: HttpRequest) -> str:
 
 @public
 def login_view(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
+    if request.user.is_authenticated and staff_member(request).is_verified():
         return redirect(_next_url(request))
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -67,8 +67,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 @password_only
 def verify_view(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if user.is_verified():  # type: ignore[union-attr]
+    user = staff_member(request)
+    if user.is_verified():
         return redirect(_next_url(request))
     if not user_has_device(user, confirmed=True):
         return HttpResponseRedirect(_with_next("accounts:enroll", request))
@@ -108,10 +108,10 @@ def _throttle_message(user: User) -> str | None:
 
 @password_only
 def enroll_view(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = staff_member(request)
     if user_has_device(user, confirmed=True):
         return HttpResponseRedirect(_with_next("accounts:verify", request))
-    device = services.pending_authenticator(user)  # type: ignore[arg-type]
+    device = services.pending_authenticator(user)
     form = EnrollForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         codes = services.confirm_authenticator(
@@ -119,7 +119,7 @@ def enroll_view(request: HttpRequest) -> HttpResponse:
         )  # type: ignore[arg-type]
         if codes is not None:
             otp_login(request, device)
-            record_event(action=Action.LOGIN, actor=user)  # type: ignore[arg-type]
+            record_event(action=Action.LOGIN, actor=user)
             return render(
                 request,
                 "accounts/backup_codes.html",
@@ -143,7 +143,7 @@ def enroll_view(request: HttpRequest) -> HttpResponse:
 
 
 def backup_codes_view(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = staff_member(request)
     if request.method == "POST":
         codes = services.replace_backup_codes(user=user)
         return render(request, "accounts/backup_codes.html", {"codes": codes, "first_time": False})
@@ -156,7 +156,7 @@ def backup_codes_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        record_event(action=Action.LOGOUT, actor=request.user)  # type: ignore[arg-type]
+        record_event(action=Action.LOGOUT, actor=staff_member(request))
     auth_logout(request)
     messages.info(request, _("You have been logged out."))
     return redirect(settings.LOGOUT_REDIRECT_URL)
@@ -211,7 +211,7 @@ def people_view(request: HttpRequest) -> HttpResponse:
 
 @permissions.allowed_if(permissions.can_manage_people)
 def invite_view(request: HttpRequest) -> HttpResponse:
-    actor: User = request.user  # type: ignore[assignment]
+    actor = staff_member(request)
     form = InviteForm(request.POST or None, actor=actor)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -265,7 +265,7 @@ def person_action_view(request: HttpRequest, pk: int, action: str) -> HttpRespon
     if action not in PERSON_ACTIONS:
         raise Http404
     person = get_object_or_404(permissions.users_manageable_by(request.user), pk=pk)
-    actor: User = request.user  # type: ignore[assignment]
+    actor = staff_member(request)
     if action == "renew-invitation":
         invitation = services.renew_invitation(actor=actor, user=person)
         return render(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -32,7 +33,10 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: object, show_region: bool, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["action"].choices = [("", _("Any action")), *Action.choices]
+        cast(forms.ChoiceField, self.fields["action"]).choices = [
+            ("", _("Any action")),
+            *Action.choices,
+        ]
         if not show_region:
             del self.fields["region"]
 

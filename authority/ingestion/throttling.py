@@ -24,6 +24,8 @@ def _client_token(ident: str) -> str:
 class ClientThrottle(SimpleRateThrottle):
     """Per-client rate of one endpoint; `scope` names the rate in DEVICE_API_RATES."""
 
+    scope: str
+
     def get_rate(self) -> str:
         return settings.DEVICE_API_RATES[self.scope]
 

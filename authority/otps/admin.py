@@ -28,7 +28,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(Otp)
 class OtpAdmin(ReadOnlyAdmin):
     # Never the keyed hash: it is no use to a person, and one less thing to copy around.
-    fields = list_display = [
+    fields = list_display = [  # type: ignore[assignment]
         "id",
         "state",
         "origin",
@@ -45,7 +45,7 @@ class OtpAdmin(ReadOnlyAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ReadOnlyAdmin):
-    fields = list_display = [
+    fields = list_display = [  # type: ignore[assignment]
         "name",
         "region",
         "prefix",
@@ -64,7 +64,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         return obj is None
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return list(self.fields or [])
+        return list(self.fields or [])  # type: ignore[arg-type]
 
     @admin.action(description=_("Revoke the selected API keys"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
