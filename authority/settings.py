@@ -287,11 +287,17 @@ OTP_SURGE_WINDOW_DAYS = env_int("OTP_SURGE_WINDOW_DAYS", 14, minimum=1)
 OTP_PAGE_SIZE = 50
 
 # --- Device API -------------------------------------------------------------------------------
+# The largest request body (forms and API). A device upload holds at most 30 keys, 100
+# exposure summaries and 100,000 characters of padding: far below this. Bigger API bodies get
+# 413 with the error body (authority.api.parsers), bigger form posts Django's 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
+    "DATA_UPLOAD_MAX_MEMORY_SIZE", 512 * 1024, minimum=64 * 1024, maximum=16 * 1024 * 1024
+)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["authority.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "authority.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -314,6 +320,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = None

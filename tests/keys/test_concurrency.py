@@ -178,6 +178,7 @@ def test_real_workers_publish_exactly_once_even_when_one_is_killed(
             "data_folder_in": str(queue),
             "data_folder_out": str(queue),
             "processed_folder": str(var_dir / "broker" / "processed"),
+            "control_folder": str(var_dir / "broker" / "control"),
             "store_processed": False,
         }
 
