@@ -11,6 +11,8 @@ import logging
 from enum import IntEnum
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -56,6 +58,22 @@ class SchemaError(ApiError):
     status_code = status.HTTP_400_BAD_REQUEST
     error_code = ErrorCode.SCHEMA
     default_detail = _("The request does not follow the schema.")
+
+
+class PayloadTooLarge(ApiError):
+    """The body is bigger than DATA_UPLOAD_MAX_MEMORY_SIZE (authority.api.parsers)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    error_code = ErrorCode.SCHEMA
+    default_detail = _("The request body is too large.")
+
+    def __init__(self, limit: int | None = None) -> None:
+        if limit is None:
+            super().__init__()
+        else:
+            super().__init__(
+                _("The request body is larger than %(limit)s bytes.") % {"limit": limit}
+            )
 
 
 class Unauthenticated(ApiError):
@@ -131,6 +149,9 @@ def error_body(error_code: int, message: str) -> dict[str, Any]:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """Render any exception raised in an API view as `{"error_code", "message"}`."""
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own size check, when something read request.body before the parser.
+        exc = PayloadTooLarge(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     # DRF's handler maps Django's Http404/PermissionDenied and adds WWW-Authenticate/Retry-After.
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import string
 from typing import Literal
 
 # The order matters: the check character is ALPHABET[sum mod 25].
@@ -64,9 +65,15 @@ def generate_otp() -> str:
     return payload + check_character(payload)
 
 
+# Only ASCII letters are upper-cased: str.upper() turns the dotless i (U+0131) into "I" and
+# the sharp s into "SS", so a code typed with look-alikes could pass as another one.
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+
+
 def normalize_otp(raw: str) -> str:
-    """Uppercase and drop separators; look-alike characters (O, 0, B...) are kept as typed."""
-    return _SEPARATORS.sub("", raw).upper()
+    """Uppercase and drop separators; look-alike characters (O, 0, B, full-width digits,
+    Cyrillic letters...) are kept as typed, so that validation names them."""
+    return _SEPARATORS.sub("", raw).translate(_ASCII_UPPER)
 
 
 def validate_otp(code: str) -> None:

@@ -22,6 +22,8 @@ from authority.ingestion.timing import draw_response_seconds, hold_until
 from authority.statistics.services import increment
 
 _BEARER = re.compile(r"^Bearer ([0-9a-fA-F]{64})$")
+# ASCII digits only: str.isdigit() also takes "²" (a Latin-1 byte any client can send).
+_UNIX_SECONDS = re.compile(r"^[0-9]{1,12}$")
 
 DUMMY_HEADER = OpenApiParameter(
     "Immuni-Dummy-Data",
@@ -160,7 +162,7 @@ class UploadView(DeviceApiView):
     def post(self, request: Request) -> Response:
         dummy = self.is_dummy(request)
         clock = request.headers.get("Immuni-Client-Clock", "")
-        if not clock.strip().isdigit():
+        if not _UNIX_SECONDS.match(clock.strip()):
             raise SchemaError("Immuni-Client-Clock must be the phone's time in Unix seconds.")
         body = self.validated(UploadRequestSerializer, request)
         otp_sha256 = self.otp_sha256(request)

@@ -203,3 +203,18 @@ def test_check_character_rejects_a_payload_of_the_wrong_length():
     with pytest.raises(OtpFormatError) as excinfo:
         check_character("KJ23")
     assert excinfo.value.reason == "length"
+
+
+@given(st.text())
+def test_normalize_turns_no_look_alike_into_a_code_character(raw):
+    """Only ASCII letters change case: no other character (dotless i, long s, full-width or
+    Cyrillic letters) becomes one of the alphabet, so validation names it instead."""
+    kept = [char for char in normalize_otp(raw) if char in ALPHABET]
+    assert kept == [char.upper() for char in raw if char.isascii() and char.upper() in ALPHABET]
+
+
+@pytest.mark.parametrize("raw", ["KJ23ıWY5UJ", "KJ23IWY5Uſ", "ＫＪ２３ＩＷＹ５ＵＪ"])
+def test_it_rejects_unicode_look_alikes_as_characters_codes_never_use(raw):
+    with pytest.raises(OtpFormatError) as excinfo:
+        parse_otp(raw)
+    assert excinfo.value.reason == "character"
