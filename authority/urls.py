@@ -1,6 +1,8 @@
 """URL map of the whole site."""
 
 from django.contrib import admin
+from django.templatetags.static import static
+from django.views.generic import RedirectView
 from django.urls import include, path
 from django.views.i18n import set_language
 
@@ -17,6 +19,10 @@ urlpatterns = [
     path("publishing/", include("authority.keys.urls")),
     path("v1/keys/", include("authority.keys.api_urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
+    # Pages without our <link rel="icon"> (the admin's) make browsers ask for this.
+    path(
+        "favicon.ico", public(RedirectView.as_view(url=static("img/favicon.svg"), permanent=True))
+    ),
     path("admin/", admin.site.urls),
     path("v1/ingestion/", include("authority.ingestion.urls")),
     path("", include("authority.operations.urls")),
