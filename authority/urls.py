@@ -29,3 +29,9 @@ urlpatterns = [
     path("", include("authority.dashboard.urls")),
     path("v1/analytics/", include("authority.dashboard.api_urls")),
 ]
+
+# Under /v1/ even the errors Django raises itself are JSON error bodies (DESIGN.md 7).
+handler400 = "authority.api.handlers.bad_request"
+handler403 = "authority.api.handlers.permission_denied"
+handler404 = "authority.api.handlers.page_not_found"
+handler500 = "authority.api.handlers.server_error"

@@ -454,3 +454,19 @@ def his_client(supervisor, lazio) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"ApiKey {created.key}")
     return client
+
+
+# --- Paths no API view serves -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/keys/abc", "/v1/keys/-1x", "/v1/nothing-here", "/v1/ingestion/"]
+)
+def test_unknown_api_paths_get_the_error_body_too(db, path):
+    assert_error(Client().get(path), 404, 1002)
+
+
+def test_unknown_pages_keep_the_html_error_page(operator, signed_in):
+    response = signed_in(operator).get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
