@@ -1,0 +1,98 @@
+"""Guessing codes against the device API is throttled per client and for the whole internet.
+
+The figures these limits give (guesses per hour against 25^9 codes) are in
+benchmarks/README.md, "Brute force". Time is frozen and moved by whole minutes, so the tests
+run the attack for several simulated minutes in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+
+from authority.formats.otp import otp_sha256_hex
+from authority.statistics.models import DailyCounter
+
+pytestmark = pytest.mark.django_db
+
+CHECK_OTP = "/v1/ingestion/check-otp"
+UPLOAD = "/v1/ingestion/upload"
+# Mid-morning in Rome: every simulated minute stays on the same statistics day.
+START = datetime(2026, 3, 2, 9, 0, 5, tzinfo=UTC)
+
+
+# A well-formed upload without keys: the server looks the code up, as for a check.
+UPLOAD_BODY = {"province": "RM", "teks": [], "exposure_detection_summaries": []}
+
+
+def guess(path: str, address: str, bearer: str | None = None) -> int:
+    body = UPLOAD_BODY if path == UPLOAD else {"padding": "00"}
+    response = Client(REMOTE_ADDR=address).post(
+        path,
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {bearer or secrets.token_hex(32)}",
+        HTTP_IMMUNI_DUMMY_DATA="0",
+        HTTP_IMMUNI_CLIENT_CLOCK="1772442000",
+    )
+    if response.status_code == 429:
+        assert response.json()["error_code"] == 1004
+        assert int(response["Retry-After"]) > 0
+    return response.status_code
+
+
+def guesses_evaluated() -> int:
+    """Failed checks the server actually looked up (each one is a guess that was tried)."""
+    return sum(
+        DailyCounter.objects.filter(metric="failed_otp_checks").values_list("value", flat=True)
+    )
+
+
+def test_one_client_gets_at_most_its_rate_per_endpoint_per_minute(settings, regions):
+    assert settings.DEVICE_API_RATES["check-otp"] == "30/minute"  # the defaults are what is shown
+    assert settings.DEVICE_API_RATES["upload"] == "30/minute"
+    minutes = 3
+    with time_machine.travel(START, tick=False) as clock:
+        for _minute in range(minutes):
+            statuses = Counter(guess(CHECK_OTP, "203.0.113.7") for _ in range(80))
+            statuses += Counter(guess(UPLOAD, "203.0.113.7") for _ in range(80))
+            assert statuses == {401: 60, 429: 100}, statuses  # 30 per endpoint
+            # Another phone in the same minute is not slowed down by this client.
+            assert guess(CHECK_OTP, "198.51.100.20") == 401
+            clock.shift(timedelta(minutes=1))
+    assert guesses_evaluated() == minutes * (60 + 1)
+
+
+def test_the_whole_internet_gets_at_most_the_national_ceiling_per_minute(
+    settings, regions, authorized_otp
+):
+    settings.DEVICE_API_FAILED_OTP_PER_MINUTE = 25
+    minutes = 3
+    with time_machine.travel(START, tick=False) as clock:
+        for minute in range(minutes):
+            # 200 addresses, one guess each: every client is far below its own rate.
+            statuses = Counter(
+                guess(CHECK_OTP, f"10.{minute}.{n // 250}.{n % 250}") for n in range(200)
+            )
+            assert statuses == {401: 25, 429: 175}, statuses
+            # Past the ceiling every check waits for the next minute, the genuine one too:
+            # guessing can delay patients by at most a minute, it cannot get further.
+            assert guess(CHECK_OTP, "192.0.2.1", otp_sha256_hex(authorized_otp)) == 429
+            clock.shift(timedelta(minutes=1))
+        assert guess(CHECK_OTP, "192.0.2.1", otp_sha256_hex(authorized_otp)) == 204
+    assert guesses_evaluated() == minutes * 25
+
+
+def test_uploads_share_the_national_ceiling_with_checks(settings, regions):
+    settings.DEVICE_API_FAILED_OTP_PER_MINUTE = 10
+    with time_machine.travel(START, tick=False):
+        for n in range(10):
+            assert guess(CHECK_OTP, f"10.1.1.{n}") == 401
+        assert guess(UPLOAD, "10.2.2.2") == 429
+    assert guesses_evaluated() == 10
