@@ -1,13 +1,11 @@
 """URL map of the whole site."""
 
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from authority.accounts.access import public
-from authority.accounts.views import home_view
+from authority.accounts.views import favicon_view, home_view
 
 urlpatterns = [
     path("", home_view, name="home"),
@@ -20,9 +18,7 @@ urlpatterns = [
     path("v1/keys/", include("authority.keys.api_urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     # Pages without our <link rel="icon"> (the admin's) make browsers ask for this.
-    path(
-        "favicon.ico", public(RedirectView.as_view(url=static("img/favicon.svg"), permanent=True))
-    ),
+    path("favicon.ico", public(favicon_view)),
     path("admin/", admin.site.urls),
     path("v1/ingestion/", include("authority.ingestion.urls")),
     path("", include("authority.operations.urls")),

@@ -58,7 +58,9 @@ mkdir -p "$out/bootstrap-italia/css" "$out/bootstrap-italia/js" "$out/bootstrap-
 # icon sprite, and the fonts. Only .woff2 is shipped: every browser Bootstrap 5 supports
 # reads it, and the fonts' own @font-face lists it before the older formats.
 cp "$bi/LICENSE" "$out/bootstrap-italia/LICENSE"
-cp "$bi/dist/css/bootstrap-italia.min.css" "$out/bootstrap-italia/css/"
+# Without its source map line: the map is not shipped, and collectstatic's manifest storage
+# refuses references to missing files.
+sed '/sourceMappingURL=/d' "$bi/dist/css/bootstrap-italia.min.css" > "$out/bootstrap-italia/css/bootstrap-italia.min.css"
 cp "$bi/dist/js/bootstrap-italia.bundle.min.js" "$out/bootstrap-italia/js/"
 cp "$bi/dist/svg/sprites.svg" "$out/bootstrap-italia/svg/"
 (cd "$bi/dist" && find fonts -type f \( -name '*.woff2' -o -iname 'OFL.txt' -o -iname 'LICENSE*' \) \

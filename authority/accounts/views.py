@@ -13,8 +13,15 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
@@ -166,6 +173,11 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def keepalive_view(request: HttpRequest) -> HttpResponse:
     """The session-expiry warning's "stay signed in": any request slides the session."""
     return HttpResponse(status=204)
+
+
+def favicon_view(request: HttpRequest) -> HttpResponse:
+    # Resolved per request: the hashed static name exists only after collectstatic.
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 def home_view(request: HttpRequest) -> HttpResponse:
