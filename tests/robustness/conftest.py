@@ -1,13 +1,23 @@
-"""Robustness tests reuse the app client of the device API tests, with fresh throttles."""
+"""Robustness tests: the device API tests' app client, fresh throttles, private Redis servers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+import redis
 from django.core.cache import cache
 
+from tests.conftest import IN_CI
 from tests.ingestion.conftest import app_client, authorized_otp
+
+REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 
 __all__ = ["app_client", "authorized_otp"]
 
@@ -18,3 +28,88 @@ def fresh_throttles() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on a free port, that the test may kill and restart.
+
+    `appendonly=True` runs it with an append-only file fsynced at every write, in the test's
+    folder, so a restart after SIGKILL finds every acknowledged write again.
+    """
+
+    def __init__(self, folder: Path, *, appendonly: bool) -> None:
+        self.folder = folder
+        self.appendonly = appendonly
+        self.port = _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        persistence = (
+            ["--appendonly", "yes", "--appendfsync", "always"]
+            if self.appendonly
+            else ["--appendonly", "no"]
+        )
+        self.process = subprocess.Popen(
+            [
+                REDIS_SERVER,
+                *("--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
+                *("--dir", str(self.folder), *persistence),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        connection = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if connection.ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("the private redis-server did not start")
+
+    def kill(self) -> None:
+        """A crash: SIGKILL, no chance to write anything more."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[Callable[..., PrivateRedis]]:
+    """Start private redis-servers; all are stopped after the test."""
+    if not os.path.exists(REDIS_SERVER):
+        if IN_CI:
+            pytest.fail(f"CI must run the Redis fault tests ({REDIS_SERVER} is missing)")
+        pytest.skip(f"needs {REDIS_SERVER}")
+    started: list[PrivateRedis] = []
+
+    def start(*, appendonly: bool = True) -> PrivateRedis:
+        server = PrivateRedis(tmp_path / f"redis-{len(started)}", appendonly=appendonly)
+        server.folder.mkdir()
+        started.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
