@@ -7,20 +7,10 @@ from django.test import Client
 
 from authority.accounts import permissions
 from authority.accounts.models import Role
+from tests.matrix import LOGIN, assert_outcome, client_as, matrix
 
 pytestmark = pytest.mark.django_db
 
-# Who asks: the subject (an operator of Lazio) is in the own region of "operator" and
-# "supervisor", and in the other region of "foreign_operator" and "foreign_supervisor".
-ACTORS = [
-    "anonymous",
-    "operator",
-    "foreign_operator",
-    "supervisor",
-    "foreign_supervisor",
-    "administrator",
-]
-LOGIN = "login"  # redirected to the login page
 
 # (method, path template, expected outcome per actor, in ACTORS order)
 MATRIX = [
@@ -61,21 +51,11 @@ def cast(
     }
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX]
-)
-@pytest.mark.parametrize("actor_index", range(len(ACTORS)), ids=ACTORS)
-def test_permission_matrix(cast, signed_in, method, path, expected, actor_index):
-    actor = ACTORS[actor_index]
-    client = Client() if actor == "anonymous" else signed_in(cast[actor])
+@matrix(MATRIX)
+def test_permission_matrix(cast, signed_in, method, path, outcome, actor):
     url = path.format(subject=cast["subject"].pk, peer=cast["peer"].pk)
-    response = getattr(client, method)(url)
-    outcome = expected[actor_index]
-    if outcome == LOGIN:
-        assert response.status_code == 302
-        assert response["Location"].startswith("/accounts/login/")
-    else:
-        assert response.status_code == outcome
+    response = getattr(client_as(actor, cast.get(actor), signed_in), method)(url)
+    assert_outcome(response, outcome)
 
 
 def test_users_with_only_a_password_cannot_reach_any_page(operator, administrator):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from authority.keys import services, signing
 from authority.keys.models import Batch, PublicationRun
+from tests.matrix import LOGIN, assert_outcome, client_as, matrix
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_files")]
 
 ACTORS = ["anonymous", "operator", "supervisor", "foreign_supervisor", "administrator"]
-LOGIN = "login"
 PAGES = [
     ("get", "/publishing/", [LOGIN, 403, 403, 403, 200]),
     ("post", "/publishing/publish/", [LOGIN, 403, 403, 403, 302]),
@@ -40,21 +39,13 @@ def published(store_keys) -> Batch:
     return Batch.objects.get()
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "expected"), PAGES, ids=[f"{m} {p}" for m, p, _ in PAGES]
-)
-@pytest.mark.parametrize("actor_index", range(len(ACTORS)), ids=ACTORS)
+@matrix(PAGES, ACTORS)
 def test_only_administrators_reach_publishing(
-    request, signed_in, published, method, path, expected, actor_index
+    request, signed_in, published, method, path, outcome, actor
 ):
-    actor = ACTORS[actor_index]
-    client = Client() if actor == "anonymous" else signed_in(request.getfixturevalue(actor))
+    user = None if actor == "anonymous" else request.getfixturevalue(actor)
     url = path.format(run=published.run_id, batch=published.pk)
-    response = getattr(client, method)(url)
-    if expected[actor_index] == LOGIN:
-        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
-    else:
-        assert response.status_code == expected[actor_index]
+    assert_outcome(getattr(client_as(actor, user, signed_in), method)(url), outcome)
 
 
 def test_the_navigation_shows_publishing_to_administrators_only(

@@ -8,19 +8,11 @@ from django.test import Client
 from authority.accounts import permissions
 from authority.accounts.models import Role
 from authority.otps import services
+from tests.matrix import LOGIN, assert_outcome, client_as, matrix
 from tests.otps.conftest import days_ago
 
 pytestmark = pytest.mark.django_db
 
-ACTORS = [
-    "anonymous",
-    "operator",
-    "foreign_operator",
-    "supervisor",
-    "foreign_supervisor",
-    "administrator",
-]
-LOGIN = "login"
 
 # {own}: a code "operator" gave; {colleague}: a code another Lazio operator gave;
 # {key}: an API key of Lazio.
@@ -56,20 +48,10 @@ def cast(
     }
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX]
-)
-@pytest.mark.parametrize("actor_index", range(len(ACTORS)), ids=ACTORS)
-def test_permission_matrix(cast, signed_in, method, path, expected, actor_index):
-    actor = ACTORS[actor_index]
-    client = Client() if actor == "anonymous" else signed_in(cast[actor])
-    response = getattr(client, method)(path.format(**cast))
-    outcome = expected[actor_index]
-    if outcome == LOGIN:
-        assert response.status_code == 302
-        assert response["Location"].startswith("/accounts/login/")
-    else:
-        assert response.status_code == outcome
+@matrix(MATRIX)
+def test_permission_matrix(cast, signed_in, method, path, outcome, actor):
+    response = getattr(client_as(actor, cast.get(actor), signed_in), method)(path.format(**cast))
+    assert_outcome(response, outcome)
 
 
 def test_only_administrators_are_warned_of_unusual_issuance(operator, supervisor, administrator):
