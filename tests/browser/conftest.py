@@ -104,21 +104,21 @@ def enroll(page) -> list[str]:
     return page.get_by_test_id("backup-codes").locator("code").all_inner_texts()
 
 
-@pytest.fixture
-def axe(page):
+def run_axe(page) -> list[dict[str, object]]:
     """Run axe-core (vendored, served as a static file the CSP allows) in the page; returns the
     serious and critical violations."""
+    page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "nodes": [node["html"][:120] for node in v["nodes"]]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
-    def run() -> list[dict[str, object]]:
-        page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
-        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-        return [
-            {"id": v["id"], "nodes": [node["html"][:120] for node in v["nodes"]]}
-            for v in result["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
 
-    return run
+@pytest.fixture
+def axe(page):
+    return lambda: run_axe(page)
 
 
 def chromium_version() -> str:

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from authority.formats.otp import otp_sha256_hex
 from authority.keys.signing import rotate_signing_key
 from authority.statistics.services import local_day
-from tests.browser.conftest import enroll, log_in
+from tests.browser.conftest import enroll, log_in, run_axe
 from tests.ingestion.conftest import make_teks, upload_body
 from tests.keys.gaen_reader import read_batch, signature_verifies
 
@@ -66,6 +66,7 @@ def test_a_code_read_off_the_page_unlocks_an_upload_that_gets_published_and_veri
 
     admin_page = browser.new_context(base_url=live_server.url, accept_downloads=True).new_page()
     sign_in(admin_page, administrator)
+    assert run_axe(admin_page) == []  # the administrator's home page
     admin_page.get_by_role("navigation", name="Main navigation").get_by_role(
         "link", name="Publishing"
     ).click()
@@ -73,6 +74,7 @@ def test_a_code_read_off_the_page_unlocks_an_upload_that_gets_published_and_veri
     expect(admin_page.locator("[data-field=status_label]").first).to_have_text(
         "Succeeded", timeout=30_000
     )
+    assert run_axe(admin_page) == []  # the publication page, with progress and history
     row = admin_page.get_by_role("row").filter(has=admin_page.get_by_role("link", name="Download"))
     expect(row).to_have_count(1)
     with admin_page.expect_download() as download_info:
