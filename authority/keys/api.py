@@ -43,6 +43,7 @@ class KeysIndexView(APIView):
     """GET /v1/keys/index -> {"oldest": n, "newest": m} (404 error 1301 when none)."""
 
     @extend_schema(
+        tags=["Batch downloads (phones)"],
         summary="Range of published batch numbers",
         responses={
             200: KeysIndexSerializer,
@@ -64,6 +65,7 @@ class KeysIndexTextView(APIView):
     """GET /v1/keys/index.txt -> one line per published file, like Google's export index."""
 
     @extend_schema(
+        tags=["Batch downloads (phones)"],
         summary="Published batch files, one path a line",
         responses={200: OpenApiResponse(OpenApiTypes.STR, description="text/plain")},
     )
@@ -83,6 +85,7 @@ class BatchFileView(APIView):
     """GET /v1/keys/{n} -> the signed export zip (404 error 1300; n < 1: 400 error 1001)."""
 
     @extend_schema(
+        tags=["Batch downloads (phones)"],
         summary="One signed batch file (GAEN export zip)",
         responses={
             200: OpenApiResponse(OpenApiTypes.BINARY, description="application/zip"),
@@ -110,7 +113,9 @@ class PublicKeysView(APIView):
     """GET /v1/keys/public-keys -> the keys that verify current files, to register with Apple/Google."""
 
     @extend_schema(
-        summary="Public keys that verify the batch files", responses={200: PublicKeysSerializer}
+        tags=["Batch downloads (phones)"],
+        summary="Public keys that verify the batch files",
+        responses={200: PublicKeysSerializer},
     )
     def get(self, request: Request) -> Response:
         keys = [
@@ -131,6 +136,7 @@ class PublicKeyPemView(APIView):
     """GET /v1/keys/public-key.pem -> the newest signing key's public key, as PEM."""
 
     @extend_schema(
+        tags=["Batch downloads (phones)"],
         summary="The newest public key, PEM",
         responses={
             200: OpenApiResponse(OpenApiTypes.STR, description="application/x-pem-file"),
