@@ -42,3 +42,31 @@ class Command(BaseCommand):
             )
         # Statistics to look at on the first run (authority/dashboard).
         call_command("seed_demo_history", stdout=self.stdout)
+        stored = self.seed_keys_to_publish()
+        self.stdout.write(f'Stored {stored} demo keys of past days, ready for "Publish now".')
+
+    def seed_keys_to_publish(self, uploads: int = 60) -> int:
+        """Random keys of the last days, as uploads would have left them: the demo can publish."""
+        import os
+        import random
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from authority.keys.services import UploadedKey, store_uploaded_keys
+
+        today = int(timezone.now().timestamp()) // 600 // 144 * 144
+        regions = list(Region.objects.all())
+        stored = 0
+        for _ in range(uploads):
+            days = random.randint(4, 12)
+            keys = [
+                UploadedKey(os.urandom(16), today - 144 * day, 144) for day in range(1, days + 1)
+            ]
+            stored += store_uploaded_keys(
+                keys=keys,
+                region=random.choice(regions),
+                onset_date=timezone.localdate() - timedelta(days=random.randint(0, 5)),
+                uploaded_on=timezone.localdate(),
+            )
+        return stored
