@@ -460,9 +460,11 @@ class _Publication:
             .iterator(chunk_size=STREAM_CHUNK_SIZE)
         )
         real = (GaenKey(bytes(row[0]), *row[1:]) for row in rows)
-        for key in heapq.merge(real, padding, key=attrgetter("key_data")):
-            self.progress.keys_written += 1
-            if self.progress.keys_written % PROGRESS_EVERY_KEYS == 0:
+        # Big files have no padding: no merge to pay for on every key.
+        keys = heapq.merge(real, padding, key=attrgetter("key_data")) if padding else real
+        for written, key in enumerate(keys, start=self.progress.keys_written + 1):
+            self.progress.keys_written = written
+            if written % PROGRESS_EVERY_KEYS == 0:
                 self._report()
             yield key
 

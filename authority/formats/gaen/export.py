@@ -30,9 +30,6 @@ MAX_ENTRY_BYTES = 64 * 1024 * 1024
 # A fixed, valid DOS date: the same keys give the same zip bytes whenever they are built.
 _ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
-# Tag of `repeated TemporaryExposureKey keys = 7`: field 7, wire type 2 (length-delimited).
-_KEYS_FIELD_TAG = bytes([(7 << 3) | 2])
-
 # Joining keys into chunks keeps the per-chunk overhead of zip writing and hashing small.
 _KEYS_PER_CHUNK = 4096
 
@@ -111,23 +108,24 @@ def iter_export_bin(
     length-delimited field-7 record per key is exactly what the one-shot encoder produces.
     """
     yield EXPORT_BIN_HEADER + _metadata_message(metadata).SerializeToString()
-    chunk: list[bytes] = []
+    # A message holding only keys serializes to exactly its field-7 records, in order: each
+    # chunk is encoded by protobuf's C code in one call instead of one message per key.
+    chunk = export_pb2.TemporaryExposureKeyExport()
     count = 0
     previous: bytes | None = None
     for key in sorted_keys:
         if previous is not None and key.key_data < previous:
             raise ValueError("iter_export_bin needs keys sorted by key_data")
         previous = key.key_data
-        body = export_pb2.TemporaryExposureKey(**_key_fields(key)).SerializeToString()
-        chunk.append(_KEYS_FIELD_TAG + _varint(len(body)) + body)
+        chunk.keys.add(**_key_fields(key))
         count += 1
-        if len(chunk) == _KEYS_PER_CHUNK:
+        if count % _KEYS_PER_CHUNK == 0:
             _check_key_count(count)
-            yield b"".join(chunk)
-            chunk.clear()
+            yield chunk.SerializeToString()
+            chunk.Clear()
     _check_key_count(count)
-    if chunk:
-        yield b"".join(chunk)
+    if count % _KEYS_PER_CHUNK:
+        yield chunk.SerializeToString()
 
 
 def decode_export_bin(data: bytes) -> tuple[ExportMetadata, list[ExposureKey]]:
@@ -328,15 +326,6 @@ def _signature_info(message: export_pb2.SignatureInfo) -> SignatureInfo:
 def _check_key_count(count: int) -> None:
     if count > MAX_KEYS_PER_FILE:
         raise ValueError(f"An export holds at most {MAX_KEYS_PER_FILE} keys, got {count}")
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def _zip_entry(name: str) -> zipfile.ZipInfo:
