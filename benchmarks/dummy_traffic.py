@@ -59,7 +59,13 @@ def header_set(port: int, raw: bytes) -> tuple[int, str]:
     response = conn.getresponse()
     response.read()
     conn.close()
-    kept = sorted(f"{k}: {v}" for k, v in response.getheaders() if k.lower() != "date")
+    # django-csp writes the directives in an order that varies between worker processes
+    # (same bytes, other order): compare them sorted.
+    kept = sorted(
+        f"{k}: {'; '.join(sorted(v.split('; '))) if k.lower() == 'content-security-policy' else v}"
+        for k, v in response.getheaders()
+        if k.lower() != "date"
+    )
     return response.status, "\n".join(kept)
 
 

@@ -19,13 +19,17 @@ import time
 from base64 import b64encode
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from django.db import connection
 from django.utils import timezone
 
-from authority.formats.otp import otp_sha256_hex
+from authority.accounts.models import User
+from authority.formats.otp import generate_otp, otp_sha256_hex
+from authority.otps.services import authorize_otp
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -134,6 +138,18 @@ def request(
 
 
 # --- What the phones send -------------------------------------------------------------------
+
+
+def authorized_codes(count: int, operator: User, settings: Any) -> list[str]:
+    """`count` codes authorized through the service layer (quotas raised for the test)."""
+    settings.OTP_QUOTA_PER_OPERATOR_PER_DAY = 1_000_000
+    settings.OTP_QUOTA_PER_REGION_PER_DAY = 1_000_000
+    codes = [generate_otp() for _ in range(count)]
+    for code in codes:
+        authorize_otp(
+            code=code, onset_date=timezone.localdate() - timedelta(days=2), operator=operator
+        )
+    return codes
 
 
 def todays_interval() -> int:

@@ -13,22 +13,18 @@ import random
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from authority.accounts.models import Role, User
-from authority.formats.otp import generate_otp
 from authority.keys.models import ExposureKey
 from authority.otps.models import Otp, OtpState
-from authority.otps.services import authorize_otp
 from authority.statistics import buffer
 from authority.statistics.models import DailyCounter
 from tests.robustness.conftest import PrivateRedis
-from tests.robustness.live import LiveGunicorn, Upload, send_all
+from tests.robustness.live import LiveGunicorn, Upload, authorized_codes, send_all
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -52,17 +48,6 @@ def gunicorn(
     server.start()
     yield server
     server.stop()
-
-
-def authorized_codes(count: int, operator: User, settings) -> list[str]:
-    settings.OTP_QUOTA_PER_OPERATOR_PER_DAY = 1_000_000
-    settings.OTP_QUOTA_PER_REGION_PER_DAY = 1_000_000
-    codes = [generate_otp() for _ in range(count)]
-    for code in codes:
-        authorize_otp(
-            code=code, onset_date=timezone.localdate() - timedelta(days=2), operator=operator
-        )
-    return codes
 
 
 def counter(metric: str, **key: object) -> int:

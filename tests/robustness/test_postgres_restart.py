@@ -32,8 +32,7 @@ from authority.statistics import buffer
 from authority.statistics.models import DailyCounter
 from tests.conftest import IN_CI
 from tests.robustness.conftest import PrivateRedis
-from tests.robustness.live import LiveGunicorn, Upload, send_all
-from tests.robustness.test_load_nothing_lost import authorized_codes
+from tests.robustness.live import LiveGunicorn, Upload, authorized_codes, send_all
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
