@@ -23,8 +23,14 @@ pytestmark = pytest.mark.django_db
 
 CHECK_OTP = "/v1/ingestion/check-otp"
 UPLOAD = "/v1/ingestion/upload"
-# Mid-morning in Rome: every simulated minute stays on the same statistics day.
-START = datetime(2026, 3, 2, 9, 0, 5, tzinfo=UTC)
+
+
+def start_of_a_minute() -> datetime:
+    """A whole minute (plus 5 s) not after now, so that codes authorized now are still valid,
+    and an hour earlier near midnight UTC, so that the simulated minutes stay on one day (the
+    per-client throttle key rotates daily)."""
+    now = datetime.now(UTC).replace(second=5, microsecond=0) - timedelta(minutes=1)
+    return now - timedelta(hours=1) if now.hour == 23 else now
 
 
 # A well-formed upload without keys: the server looks the code up, as for a check.
@@ -58,7 +64,7 @@ def test_one_client_gets_at_most_its_rate_per_endpoint_per_minute(settings, regi
     assert settings.DEVICE_API_RATES["check-otp"] == "30/minute"  # the defaults are what is shown
     assert settings.DEVICE_API_RATES["upload"] == "30/minute"
     minutes = 3
-    with time_machine.travel(START, tick=False) as clock:
+    with time_machine.travel(start_of_a_minute(), tick=False) as clock:
         for _minute in range(minutes):
             statuses = Counter(guess(CHECK_OTP, "203.0.113.7") for _ in range(80))
             statuses += Counter(guess(UPLOAD, "203.0.113.7") for _ in range(80))
@@ -74,7 +80,7 @@ def test_the_whole_internet_gets_at_most_the_national_ceiling_per_minute(
 ):
     settings.DEVICE_API_FAILED_OTP_PER_MINUTE = 25
     minutes = 3
-    with time_machine.travel(START, tick=False) as clock:
+    with time_machine.travel(start_of_a_minute(), tick=False) as clock:
         for minute in range(minutes):
             # 200 addresses, one guess each: every client is far below its own rate.
             statuses = Counter(
@@ -91,7 +97,7 @@ def test_the_whole_internet_gets_at_most_the_national_ceiling_per_minute(
 
 def test_uploads_share_the_national_ceiling_with_checks(settings, regions):
     settings.DEVICE_API_FAILED_OTP_PER_MINUTE = 10
-    with time_machine.travel(START, tick=False):
+    with time_machine.travel(start_of_a_minute(), tick=False):
         for n in range(10):
             assert guess(CHECK_OTP, f"10.1.1.{n}") == 401
         assert guess(UPLOAD, "10.2.2.2") == 429
