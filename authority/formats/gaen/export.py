@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -228,11 +229,23 @@ def write_export_zip(
         archive.writestr(_zip_entry(EXPORT_SIG_NAME), make_export_sig(digest.digest()))
 
 
+# What zipfile raises on damaged bytes (found by tests/formats/test_gaen_decoders_fuzz.py).
+_DAMAGED_ZIP = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    OSError,
+    zlib.error,
+    NotImplementedError,
+    ValueError,
+)
+
+
 def read_export_zip(zip_bytes: bytes) -> tuple[bytes, bytes]:
     """Return (export.bin, export.sig) from an export zip, refusing anything else in it."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(zip_bytes))
-    except zipfile.BadZipFile as error:
+    except _DAMAGED_ZIP as error:
         raise ExportFormatError(f"Not a zip file: {error}") from None
     with archive:
         names = archive.namelist()
@@ -248,8 +261,9 @@ def read_export_zip(zip_bytes: bytes) -> tuple[bytes, bytes]:
                 )
         try:
             return archive.read(EXPORT_BIN_NAME), archive.read(EXPORT_SIG_NAME)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
-            # A CRC mismatch or truncated deflate stream: the zip was damaged or tampered.
+        except _DAMAGED_ZIP as error:
+            # A CRC mismatch, a broken or truncated deflate stream, an unknown compression
+            # method: the zip was damaged or tampered with.
             raise ExportFormatError(f"Corrupt export zip: {error}") from None
 
 
