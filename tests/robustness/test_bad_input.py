@@ -470,3 +470,74 @@ def test_unknown_pages_keep_the_html_error_page(operator, signed_in):
     response = signed_in(operator).get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+# --- The other forms -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "onset_date", ["0001-01-01", "9999-12-31", "2026-02-30", "٢٠٢٦-٠٣-٠١", "x" * 5000, "\x00"]
+)
+def test_the_issue_form_refuses_bad_dates_and_issues_nothing(operator, signed_in, onset_date):
+    client = signed_in(operator)
+    token = client.get("/codes/issue/").context["form"].initial["form_token"]
+    response = client.post(
+        "/codes/issue/",
+        {"form_token": token, "onset_kind": "symptoms", "onset_date": onset_date},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert not Otp.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"name": "x" * 101},
+        {"name": ""},
+        {"name": "HIS\x00Lazio"},
+        {"name": "HIS Lazio", "region": "999999"},
+        {"name": "HIS Lazio", "region": "Ｌａｚｉｏ"},
+    ],
+    ids=["too long", "empty", "NUL", "unknown region", "full-width region"],
+)
+def test_the_api_key_form_refuses_bad_input_and_creates_nothing(administrator, signed_in, fields):
+    from authority.otps.models import ApiKey
+
+    response = signed_in(administrator).post("/codes/api-keys/", {"region": "1", **fields})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert not ApiKey.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["x" * 151, "bad name", "bad\x00name", "名字/../etc", ""],
+    ids=["too long", "space", "NUL", "slashes", "empty"],
+)
+def test_the_invite_form_refuses_bad_usernames_and_creates_nobody(supervisor, signed_in, username):
+    from authority.accounts.models import User
+
+    before = User.objects.count()
+    response = signed_in(supervisor).post(
+        "/accounts/people/invite/",
+        {"username": username, "first_name": "A", "last_name": "B", "role": "operator"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"]
+    assert User.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("x" * 10_000, "y"), ("admin\x00", "y"), ("ａｄｍｉｎ", "wrong password"), ("", "")],
+    ids=["huge", "NUL", "full-width", "empty"],
+)
+def test_the_login_form_refuses_bad_input_without_crashing(administrator, username, password):
+    """(Django compares usernames after NFKC normalization: full-width letters with the right
+    password reach the same account, which is no weakness, since the password must match.)"""
+    client = Client()
+    response = client.post("/accounts/login/", {"username": username, "password": password})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert not response.wsgi_request.user.is_authenticated
