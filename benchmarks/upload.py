@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from base64 import b64encode
+from datetime import timedelta
 from hashlib import sha256
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def setup_database(env: dict[str, str], codes: int) -> tuple[list[str], float]:
     call_command("migrate", verbosity=0)
     lazio = Region.objects.get(name="Lazio")
     operator = User.objects.create(username="bench-operator", role=Role.OPERATOR, region=lazio)
-    onset = timezone.localdate() - timezone.timedelta(days=2)
+    onset = timezone.localdate() - timedelta(days=2)
     started = time.perf_counter()
     made = []
     for _ in range(codes):
