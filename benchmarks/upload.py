@@ -183,6 +183,9 @@ def main() -> int:
         "--delay-concurrency", type=int, default=96, help="connections, server with the delay"
     )
     parser.add_argument("--codes", type=int, default=0, help="codes to authorize (0: enough)")
+    parser.add_argument(
+        "--raw-only", action="store_true", help="skip the server with the production delay"
+    )
     args = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="upload-benchmark-"))
@@ -191,14 +194,18 @@ def main() -> int:
         with scratch as database_url, PrivateRedis() as redis_server:
             env = server_environment(database_url, redis_server.url, var_dir)
             # Real uploads over four phases of at most ~600/s each, with margin.
-            codes_needed = args.codes or int(4 * args.seconds * 600 * (1 - args.dummy_share)) + 500
+            phases = 2 if args.raw_only else 4
+            expected = phases * args.seconds * 600 * (1 - args.dummy_share)
+            codes_needed = args.codes or int(expected) + 500
             codes, codes_seconds = setup_database(env, codes_needed)
             phones = Phones(codes, args.dummy_share, args.keys)
             raw_env = {"DEVICE_API_MIN_RESPONSE_MS": "0", "DEVICE_API_RESPONSE_SPREAD_MS": "0"}
             with Gunicorn(env, **raw_env) as server:
                 raw = measure(server, phones, args, args.concurrency)
-            with Gunicorn(env) as server:
-                delayed = measure(server, phones, args, args.delay_concurrency)
+            delayed = None
+            if not args.raw_only:
+                with Gunicorn(env) as server:
+                    delayed = measure(server, phones, args, args.delay_concurrency)
             from django.db import connections
 
             from authority.keys.models import ExposureKey
