@@ -94,9 +94,7 @@ def main() -> int:
             from authority.statistics.models import DailyCounter
 
             apps_reporting = sum(
-                DailyCounter.objects.filter(metric="app_reports").values_list(
-                    "value", flat=True
-                )
+                DailyCounter.objects.filter(metric="app_reports").values_list("value", flat=True)
             )
             connections.close_all()
             database = postgres_version(database_url)
