@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -59,6 +60,17 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     """A member of staff. Operators and supervisors belong to one region; administrators to none."""
+
+    # ASCII only: "admin" spelt with a Cyrillic "a" must not stand beside "admin" in the audit trail.
+    username_validator = ASCIIUsernameValidator()
+    username = models.CharField(
+        _("username"),
+        max_length=150,
+        unique=True,
+        help_text=_("Letters, digits and @/./+/-/_ only."),
+        validators=[username_validator],
+        error_messages={"unique": _("A user with that username already exists.")},
+    )
 
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OPERATOR)
     region = models.ForeignKey(

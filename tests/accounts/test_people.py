@@ -149,3 +149,9 @@ def test_person_page_shows_second_factor_state(supervisor, operator, signed_in):
         signed_in(supervisor).get(reverse("accounts:person", args=[operator.pk])).content.decode()
     )
     assert "Not set up" in page
+
+
+def test_look_alike_usernames_are_refused(supervisor, signed_in):
+    response = invite(signed_in(supervisor), username="\u0430dmin")  # a Cyrillic first letter
+    assert "Enter a valid username" in response.content.decode()
+    assert not User.objects.filter(username="\u0430dmin").exists()
