@@ -63,7 +63,7 @@ class InviteForm(forms.Form):
     username = forms.CharField(
         label=_("Username"),
         max_length=150,
-        validators=[User.username_validator],
+        validators=User._meta.get_field("username").validators,
         help_text=_("Letters, digits and @/./+/-/_ only."),
     )
     first_name = forms.CharField(label=_("First name"), max_length=150)

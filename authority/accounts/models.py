@@ -62,13 +62,12 @@ class User(AbstractUser):
     """A member of staff. Operators and supervisors belong to one region; administrators to none."""
 
     # ASCII only: "admin" spelt with a Cyrillic "a" must not stand beside "admin" in the audit trail.
-    username_validator = ASCIIUsernameValidator()
     username = models.CharField(
         _("username"),
         max_length=150,
         unique=True,
         help_text=_("Letters, digits and @/./+/-/_ only."),
-        validators=[username_validator],
+        validators=[ASCIIUsernameValidator()],
         error_messages={"unique": _("A user with that username already exists.")},
     )
 
