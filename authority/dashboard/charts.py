@@ -105,6 +105,19 @@ def _layout(**extra: Any) -> dict[str, Any]:
     return layout
 
 
+def _right_axis(title: Any) -> dict[str, Any]:
+    """A second y axis on the right, for a line drawn over bars of another unit."""
+    return {
+        "title": {"text": title},
+        "overlaying": "y",
+        "side": "right",
+        "tickmode": "auto",
+        "tickformat": ",d",
+        "rangemode": "tozero",
+        "showgrid": False,
+    }
+
+
 def _time_layout(**extra: Any) -> dict[str, Any]:
     return _layout(hovermode="x unified", xaxis={"type": "date"}, **extra)
 
@@ -276,15 +289,7 @@ def uploads_per_day(scope: Scope) -> ChartData:
     layout = _time_layout(
         barmode="group",
         yaxis={"title": {"text": _("Uploads")}},
-        yaxis2={
-            "title": {"text": _("Keys")},
-            "overlaying": "y",
-            "side": "right",
-            "tickmode": "auto",
-            "tickformat": ",d",
-            "rangemode": "tozero",
-            "showgrid": False,
-        },
+        yaxis2=_right_axis(_("Keys")),
         margin={"r": 56},
     )
     return ChartData(header, rows, {"data": data, "layout": layout})
@@ -325,15 +330,7 @@ def publication_per_day(scope: Scope) -> ChartData:
     ]
     layout = _time_layout(
         yaxis={"title": {"text": _("Keys")}},
-        yaxis2={
-            "title": {"text": _("Batches")},
-            "overlaying": "y",
-            "side": "right",
-            "tickmode": "auto",
-            "tickformat": ",d",
-            "rangemode": "tozero",
-            "showgrid": False,
-        },
+        yaxis2=_right_axis(_("Batches")),
         margin={"r": 56},
     )
     return ChartData(header, rows, {"data": data, "layout": layout})
@@ -437,15 +434,7 @@ def app_info_per_day(scope: Scope) -> ChartData:
     )
     layout = _time_layout(
         yaxis={"title": {"text": _("Apps")}},
-        yaxis2={
-            "title": {"text": _("Exposure notifications")},
-            "overlaying": "y",
-            "side": "right",
-            "tickmode": "auto",
-            "tickformat": ",d",
-            "rangemode": "tozero",
-            "showgrid": False,
-        },
+        yaxis2=_right_axis(_("Exposure notifications")),
         margin={"r": 56},
     )
     return ChartData(header, rows, {"data": data, "layout": layout})
