@@ -437,10 +437,12 @@ DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 120, minimum=0)
 OPEN_DATA_DEFAULT_DAYS = env_int("OPEN_DATA_DEFAULT_DAYS", 90, minimum=1)
 OPEN_DATA_MAX_DAYS = env_int("OPEN_DATA_MAX_DAYS", 400, minimum=1)
 OPEN_DATA_CACHE_SECONDS = env_int("OPEN_DATA_CACHE_SECONDS", 3600, minimum=0)
-# Checks the device attestation of the apps' operational info (see the README); the default
-# accepts every well-formed report and is meant for development only.
+# Checks the device attestation of the apps' operational info (see the README). The
+# development verifier accepts every well-formed report: production must name its verifier
+# explicitly, so nobody runs on the development one by accident.
 OPERATIONAL_INFO_VERIFIER = env_str(
-    "OPERATIONAL_INFO_VERIFIER", "authority.dashboard.attestation.DevelopmentVerifier"
+    "OPERATIONAL_INFO_VERIFIER",
+    None if PRODUCTION else "authority.dashboard.attestation.DevelopmentVerifier",
 )
 # Days of made-up history the embedded run's first start loads (seed_demo_history).
 DEMO_HISTORY_DAYS = env_int("DEMO_HISTORY_DAYS", 365, minimum=1)

@@ -15,6 +15,8 @@ export SECRET_KEY=$(secret) OTP_HMAC_KEY=$(secret) SIGNING_KEY_ENCRYPTION_KEY=$(
 export ALLOWED_HOSTS=127.0.0.1,localhost AUTHORITY_VAR_DIR="$work/var" BATCH_STORAGE_DIR="$work/batches"
 export KEYS_EMBARGO_MINUTES=0 KEYS_MIN_PER_FILE=50 GUNICORN_BIND="127.0.0.1:$PORT" GUNICORN_WORKERS=2
 export METRICS_TOKEN=$(secret)
+# Real deployments plug in Play Integrity / DeviceCheck; the smoke test names the development one.
+export OPERATIONAL_INFO_VERIFIER=authority.dashboard.attestation.DevelopmentVerifier
 export PATH="$PWD/.venv/bin:$PATH"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }

@@ -20,6 +20,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "authority.example.org",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "DATABASE_URL": "postgresql://authority@127.0.0.1/authority",
+    "OPERATIONAL_INFO_VERIFIER": "authority.dashboard.attestation.DevelopmentVerifier",
 }
 
 
@@ -89,3 +90,10 @@ def test_check_deploy_is_clean_in_production():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+
+
+def test_production_must_name_its_attestation_verifier():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "OPERATIONAL_INFO_VERIFIER"}
+    result = run_manage("check", **env)
+    assert result.returncode != 0
+    assert "OPERATIONAL_INFO_VERIFIER must be set" in result.stderr
