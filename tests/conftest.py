@@ -136,3 +136,21 @@ def signed_in() -> Callable[[User], Client]:
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def staff(
+    operator: User,
+    foreign_operator: User,
+    supervisor: User,
+    foreign_supervisor: User,
+    administrator: User,
+) -> dict[str, User]:
+    """The permission matrices' actors by name (tests/matrix.py ACTORS, anonymous aside)."""
+    return {
+        "operator": operator,
+        "foreign_operator": foreign_operator,
+        "supervisor": supervisor,
+        "foreign_supervisor": foreign_supervisor,
+        "administrator": administrator,
+    }

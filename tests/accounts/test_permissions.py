@@ -36,17 +36,10 @@ MATRIX = [
 
 
 @pytest.fixture
-def cast(
-    operator, foreign_operator, supervisor, foreign_supervisor, administrator, make_user, lazio
-):
-    subject = make_user("subject-lazio", Role.OPERATOR, lazio)
+def cast(staff, make_user, lazio):
     return {
-        "operator": operator,
-        "foreign_operator": foreign_operator,
-        "supervisor": supervisor,
-        "foreign_supervisor": foreign_supervisor,
-        "administrator": administrator,
-        "subject": subject,
+        **staff,
+        "subject": make_user("subject-lazio", Role.OPERATOR, lazio),
         "peer": make_user("peer-supervisor-lazio", Role.SUPERVISOR, lazio),
     }
 

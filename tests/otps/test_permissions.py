@@ -32,19 +32,15 @@ MATRIX = [
 
 
 @pytest.fixture
-def cast(
-    operator, foreign_operator, supervisor, foreign_supervisor, administrator, make_user, lazio
-):
+def cast(staff, make_user, lazio):
     colleague = make_user("colleague-lazio", Role.OPERATOR, lazio)
     return {
-        "operator": operator,
-        "foreign_operator": foreign_operator,
-        "supervisor": supervisor,
-        "foreign_supervisor": foreign_supervisor,
-        "administrator": administrator,
-        "own": services.issue_otp(operator=operator, onset_date=days_ago(1)).otp.pk,
+        **staff,
+        "own": services.issue_otp(operator=staff["operator"], onset_date=days_ago(1)).otp.pk,
         "colleague": services.issue_otp(operator=colleague, onset_date=days_ago(1)).otp.pk,
-        "key": services.create_api_key(actor=supervisor, region=lazio, name="HIS").api_key.pk,
+        "key": services.create_api_key(
+            actor=staff["supervisor"], region=lazio, name="HIS"
+        ).api_key.pk,
     }
 
 
