@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from authority.accounts.italy import load_regions
 from authority.accounts.models import Province, Region, Role, User
+from authority.accounts.provinces import forget_provinces
 
 PASSWORD = "correct horse battery staple"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -44,6 +45,12 @@ def _redis_reachable() -> bool:
         return bool(url) and bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_province_table() -> None:
+    """The in-memory province table outlives a test's rolled-back transaction: start afresh."""
+    forget_provinces()
 
 
 @pytest.fixture

@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Authorities and people")
 
     def ready(self) -> None:
-        from authority.accounts import signals  # noqa: F401  (connects the login audit)
+        from authority.accounts import (  # noqa: F401  (connect their signal receivers)
+            provinces,
+            signals,
+        )

@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from authority.accounts.models import Province
+from authority.accounts.provinces import ProvinceRef, province_by_code
 from authority.ingestion.serializers import PaddedRequestSerializer
 from authority.statistics.services import local_day
 
@@ -58,8 +58,8 @@ class OperationalInfoSerializer(PaddedRequestSerializer):
     last_risky_exposure_on = serializers.DateField(required=False, allow_null=True)
     build = serializers.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
 
-    def validate_province(self, value: str) -> Province:
-        province = Province.objects.filter(code=value.upper()).first()
+    def validate_province(self, value: str) -> ProvinceRef:
+        province = province_by_code(value)
         if province is None:
             raise serializers.ValidationError(_("Unknown province."))
         return province

@@ -29,7 +29,7 @@ def upload(*, otp_sha256_hex: str, upload: dict[str, Any]) -> bool:
         if redeemed is None:
             _count_failure(metrics.UPLOAD)
             return False
-        region = province.region
+        region_id = province.region_id
         store_uploaded_keys(
             keys=[
                 UploadedKey(
@@ -39,12 +39,12 @@ def upload(*, otp_sha256_hex: str, upload: dict[str, Any]) -> bool:
                 )
                 for tek in teks
             ],
-            region=region,
+            region_id=region_id,
             onset_date=redeemed.onset_date,
             uploaded_on=local_day(),
         )
         _count_upload(
-            region_id=region.pk,
+            region_id=region_id,
             key_count=len(teks),
             summaries=upload["exposure_detection_summaries"],
         )

@@ -6,6 +6,7 @@ import re
 import time
 from typing import Any
 
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -19,6 +20,7 @@ from authority.ingestion import metrics, services
 from authority.ingestion.serializers import CheckOtpRequestSerializer, UploadRequestSerializer
 from authority.ingestion.throttling import CheckOtpThrottle, UploadThrottle, global_failure_wait
 from authority.ingestion.timing import draw_response_seconds, hold_until
+from authority.statistics import buffer
 from authority.statistics.services import increment
 
 _BEARER = re.compile(r"^Bearer ([0-9a-fA-F]{64})$")
@@ -68,18 +70,19 @@ class DeviceApiView(APIView):
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        request.started_at = time.monotonic()  # type: ignore[attr-defined]
-        request.target_seconds = draw_response_seconds()  # type: ignore[attr-defined]
-        super().initial(request, *args, **kwargs)
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        started = time.monotonic()
+        target_seconds = draw_response_seconds()
+        # What the request counts goes to the statistics buffer in one round trip.
+        with buffer.one_round_trip():
+            response = super().dispatch(request, *args, **kwargs)
+        # Every answer, success or error, dummy or real, waits for the same drawn delay.
+        hold_until(started, target_seconds)
+        return response
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
-        # Every answer, success or error, dummy or real, waits for the same drawn delay.
-        started = getattr(request, "started_at", None)
-        if started is not None:
-            hold_until(started, request.target_seconds)  # type: ignore[attr-defined]
         if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
             increment(metrics.THROTTLED_REQUESTS, bucket=self.endpoint)
         return super().finalize_response(request, response, *args, **kwargs)

@@ -32,7 +32,7 @@ from typing import IO, TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, storages
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
@@ -56,7 +56,7 @@ from authority.keys.signing import public_keys_by_version, signers_for_export
 from authority.statistics.services import increment
 
 if TYPE_CHECKING:
-    from authority.accounts.models import Region, User
+    from authority.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -104,13 +104,16 @@ def key_day(rolling_start_interval_number: int) -> date:
 
 
 def store_uploaded_keys(
-    *, keys: Sequence[UploadedKey], region: Region, onset_date: date | None, uploaded_on: date
+    *, keys: Sequence[UploadedKey], region_id: int, onset_date: date | None, uploaded_on: date
 ) -> int:
     """Store one upload's keys for publication; return how many were new.
 
     days_since_onset_of_symptoms is the key's day minus the onset date. A key already stored
     (same key_data and interval) is skipped, so a repeated upload stores nothing twice.
     Nothing about the upload itself is kept: only the count, on the day's counter.
+
+    One INSERT ... ON CONFLICT DO NOTHING (PostgreSQL and SQLite), whose row count says how
+    many keys were new: no read first, no savepoint, whatever the concurrent uploads do.
     """
     rows: dict[tuple[bytes, int], ExposureKey] = {}
     for key in keys:
@@ -127,23 +130,37 @@ def store_uploaded_keys(
             days_since_onset_of_symptoms=None
             if onset_date is None
             else (key_day(key.rolling_start_interval_number) - onset_date).days,
-            region=region,
+            region_id=region_id,
         )
     if not rows:
         return 0
-    with transaction.atomic():
-        existing = {
-            (bytes(key_data), interval)
-            for key_data, interval in ExposureKey.objects.filter(
-                key_data__in=[identity[0] for identity in rows]
-            ).values_list("key_data", "rolling_start_interval_number")
-        }
-        new = [row for identity, row in rows.items() if identity not in existing]
-        # ignore_conflicts: a concurrent upload of the same key loses quietly instead of failing.
-        ExposureKey.objects.bulk_create(new, ignore_conflicts=True)
-        if new:
-            increment(metrics.KEYS_STORED, region_id=region.pk, amount=len(new), day=uploaded_on)
-    return len(new)
+    with transaction.atomic(savepoint=False):
+        stored = _insert_new_keys(list(rows.values()))
+        if stored:
+            increment(metrics.KEYS_STORED, region_id=region_id, amount=stored, day=uploaded_on)
+    return stored
+
+
+def _insert_new_keys(rows: list[ExposureKey]) -> int:
+    """INSERT the rows, skipping those already stored; how many were inserted."""
+    connection = connections[router.db_for_write(ExposureKey)]
+    fields = list(ExposureKey._meta.concrete_fields)
+    quote = connection.ops.quote_name
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # Only names from the model and placeholders: the values travel as parameters.
+    sql = (
+        f"INSERT INTO {quote(ExposureKey._meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote(str(field.column)) for field in fields)}) "
+        f"VALUES {', '.join([placeholders] * len(rows))} ON CONFLICT DO NOTHING"
+    )
+    params = [
+        field.get_db_prep_save(field.pre_save(row, add=True), connection)
+        for row in rows
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 # ---------------------------------------------------------------------------- requesting

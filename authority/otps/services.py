@@ -348,7 +348,9 @@ def redeem_otp(*, otp_sha256_hex: str) -> RedeemedOtp | None:
     if code_hmac is None:
         return None
     now = timezone.now()
-    with transaction.atomic():
+    # No savepoint: inside an upload's transaction it would cost two round trips, and a
+    # failure here rolls the whole upload back anyway.
+    with transaction.atomic(savepoint=False):
         otp = Otp.objects.usable(now).filter(code_hmac=code_hmac).select_related("region").first()
         if otp is None:
             return None

@@ -175,10 +175,46 @@ def test_a_database_failure_mid_flush_keeps_everything_for_the_next_flush(
 
 
 @pytest.mark.redis
+@pytest.mark.django_db(transaction=True)  # real commits: on_commit runs when they happen
+def test_a_request_sends_what_it_committed_together_at_its_end(redis_buffer):
+    pending = buffer.pending_key()
+    with buffer.one_round_trip():
+        increment("real_requests", bucket="upload")  # autocommit
+        with transaction.atomic():
+            increment("uploads", region_id=3)
+            increment("keys_per_upload", region_id=3, bucket="14")
+        try:
+            with transaction.atomic():
+                increment("uploads", region_id=4)
+                raise RuntimeError("the upload failed")
+        except RuntimeError:
+            pass
+        assert redis_buffer.hgetall(pending) == {}  # nothing sent yet
+    assert len(redis_buffer.hgetall(pending)) == 3
+    buffer.flush()
+    assert counter("real_requests", bucket="upload") == 1
+    assert counter("uploads", region_id=3) == 1
+    assert counter("keys_per_upload", region_id=3, bucket="14") == 1
+    assert counter("uploads", region_id=4) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_counts_in_the_database_when_redis_is_unreachable(settings):
+    settings.STATISTICS_BUFFERED = True
+    settings.STATISTICS_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    with buffer.one_round_trip(), transaction.atomic():
+        increment("uploads", region_id=3)
+        increment("uploads", region_id=3, amount=2)
+    assert counter("uploads", region_id=3) == 3
+
+
+@pytest.mark.redis
 def test_concurrent_increments_are_all_counted(redis_buffer):
     def count_many() -> None:
         for _ in range(200):
-            buffer._push(CounterKey(day=local_day(), metric="real_requests", bucket="upload"), 1)
+            buffer._push(
+                [(CounterKey(day=local_day(), metric="real_requests", bucket="upload"), 1)]
+            )
 
     threads = [threading.Thread(target=count_many) for _ in range(5)]
     for thread in threads:

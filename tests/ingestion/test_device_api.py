@@ -10,10 +10,14 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from authority.accounts import provinces
+from authority.accounts.models import Province
+from authority.formats.otp import generate_otp
 from authority.ingestion import metrics
 from authority.keys.metrics import KEYS_STORED
 from authority.keys.models import ExposureKey
 from authority.otps.models import Otp, OtpState
+from authority.otps.services import authorize_otp
 from authority.statistics.models import DailyCounter
 from tests.ingestion.conftest import make_teks, todays_interval, upload_body
 
@@ -153,6 +157,18 @@ def tek(**overrides: object) -> dict[str, object]:
         ([tek(rolling_start_number=todays_interval() - 144 * 15)], "older than 14 days"),
         ([tek(rolling_start_number="today")], "rolling_start_number"),
         (make_teks(14) + make_teks(14) + make_teks(3), "no more than 30"),
+        (
+            [tek(rolling_period=0)],
+            "teks.0.rolling_period: Ensure this value is greater than or equal to 1.",
+        ),
+        ([tek(rolling_period=True)], "teks.0.rolling_period: A valid integer is required."),
+        (
+            [{"rolling_start_number": 1, "rolling_period": 144}],
+            "teks.0.key_data: This field is required.",
+        ),
+        ([tek(), tek(key_data=12)], "teks.1.key_data: Not a valid string."),
+        (["a key"], "teks.0: Invalid data. Expected a dictionary, but got str."),
+        ({"key_data": "x"}, 'teks: Expected a list of items but got type "dict".'),
     ],
     ids=[
         "short-key",
@@ -163,6 +179,12 @@ def tek(**overrides: object) -> dict[str, object]:
         "too-old",
         "wrong-type",
         "too-many",
+        "named-field",
+        "boolean",
+        "missing",
+        "second-key",
+        "not-an-object",
+        "not-a-list",
     ],
 )
 def test_invalid_keys_get_field_errors_and_the_otp_survives(
@@ -193,6 +215,44 @@ def test_two_keys_for_one_interval_are_refused(app_client, authorized_otp):
 def test_unknown_provinces_are_refused(app_client, authorized_otp):
     body = assert_error(app_client.upload(authorized_otp, upload_body(province="XX")), 400, 1001)
     assert "province" in body["message"]
+
+
+def _authorized(operator) -> str:
+    code = generate_otp()
+    authorize_otp(code=code, onset_date=timezone.localdate(), operator=operator)
+    return code
+
+
+def _regions_of_stored_keys() -> set[int]:
+    return set(ExposureKey.objects.values_list("region_id", flat=True))
+
+
+def test_a_province_moved_in_the_admin_sends_the_next_upload_to_its_new_region(
+    app_client, operator, lazio, lombardia
+):
+    assert app_client.upload(_authorized(operator), upload_body(make_teks(1))).status_code == 204
+    assert _regions_of_stored_keys() == {lazio.pk}
+    rome = Province.objects.get(code="RM")
+    rome.region = lombardia
+    rome.save()  # as the admin does
+    ExposureKey.objects.all().delete()
+    assert app_client.upload(_authorized(operator), upload_body(make_teks(1))).status_code == 204
+    assert _regions_of_stored_keys() == {lombardia.pk}
+
+
+def test_other_processes_see_a_moved_province_once_their_table_expires(
+    app_client, operator, lazio, lombardia, monkeypatch
+):
+    assert app_client.upload(_authorized(operator), upload_body(make_teks(1))).status_code == 204
+    # Another process's edit: no signal reaches this one.
+    Province.objects.filter(code="RM").update(region=lombardia)
+    ExposureKey.objects.all().delete()
+    assert app_client.upload(_authorized(operator), upload_body(make_teks(1))).status_code == 204
+    assert _regions_of_stored_keys() == {lazio.pk}  # still the table read before
+    monkeypatch.setattr(provinces, "PROVINCE_TABLE_SECONDS", 0.0)  # as if its time had passed
+    ExposureKey.objects.all().delete()
+    assert app_client.upload(_authorized(operator), upload_body(make_teks(1))).status_code == 204
+    assert _regions_of_stored_keys() == {lombardia.pk}
 
 
 def test_padding_must_be_hex(app_client, authorized_otp):

@@ -77,7 +77,7 @@ def store_keys(lazio: Region) -> Callable[..., list[UploadedKey]]:
         keys = [uploaded_key(days_ago, **fields) for _ in range(count)]
         store_uploaded_keys(
             keys=keys,
-            region=region or lazio,
+            region_id=(region or lazio).pk,
             onset_date=timezone.localdate() - timedelta(days=days_ago + 1),
             uploaded_on=timezone.localdate(),
         )

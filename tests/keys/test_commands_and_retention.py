@@ -76,7 +76,7 @@ def test_retention_deletes_keys_14_days_after_their_validity(lazio):
     old = uploaded_key(rolling_start_interval_number=day_interval(16))
     recent = uploaded_key(rolling_start_interval_number=day_interval(14))
     services.store_uploaded_keys(
-        keys=[old, recent], region=lazio, onset_date=None, uploaded_on=timezone.localdate()
+        keys=[old, recent], region_id=lazio.pk, onset_date=None, uploaded_on=timezone.localdate()
     )
     report = services.apply_retention()
     assert report.keys_deleted == 1
@@ -88,7 +88,7 @@ def test_retention_deletes_keys_14_days_after_their_validity(lazio):
 def test_retention_keeps_keys_of_a_batch_being_written(lazio):
     services.store_uploaded_keys(
         keys=[uploaded_key(rolling_start_interval_number=day_interval(16))],
-        region=lazio,
+        region_id=lazio.pk,
         onset_date=None,
         uploaded_on=timezone.localdate(),
     )

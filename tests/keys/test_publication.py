@@ -115,7 +115,7 @@ def test_keys_are_published_only_after_their_validity_and_the_embargo(lazio, cli
     still_valid = uploaded_key(rolling_start_interval_number=now - 100)
     services.store_uploaded_keys(
         keys=[ended_3h_ago, ended_1h_ago, still_valid],
-        region=lazio,
+        region_id=lazio.pk,
         onset_date=None,
         uploaded_on=timezone.localdate(),
     )
@@ -378,7 +378,7 @@ def test_a_file_never_exceeds_the_maximum_even_when_keys_share_bytes(lazio, clie
         for days in (2, 3, 4)
     ]
     services.store_uploaded_keys(
-        keys=keys, region=lazio, onset_date=None, uploaded_on=timezone.localdate()
+        keys=keys, region_id=lazio.pk, onset_date=None, uploaded_on=timezone.localdate()
     )
     publish()
     assert sorted(Batch.objects.values_list("key_count", flat=True)) == [1, 2]

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 def test_it_stores_keys_and_returns_how_many(lazio):
     keys = [uploaded_key(days_ago) for days_ago in (1, 2, 3)]
-    stored = store_uploaded_keys(keys=keys, region=lazio, onset_date=None, uploaded_on=date.today())
+    stored = store_uploaded_keys(
+        keys=keys, region_id=lazio.pk, onset_date=None, uploaded_on=date.today()
+    )
     assert stored == 3
     assert ExposureKey.objects.count() == 3
     assert {bytes(key.key_data) for key in ExposureKey.objects.all()} == {
@@ -27,21 +29,21 @@ def test_it_stores_keys_and_returns_how_many(lazio):
 def test_it_computes_days_since_onset_from_the_key_day(lazio):
     key = uploaded_key(key_data=b"\x01" * 16, rolling_start_interval_number=day_interval(5) + 30)
     onset = date.today() - timedelta(days=3)
-    store_uploaded_keys(keys=[key], region=lazio, onset_date=onset, uploaded_on=date.today())
+    store_uploaded_keys(keys=[key], region_id=lazio.pk, onset_date=onset, uploaded_on=date.today())
     # The key's day is 5 days ago, the onset 3 days ago: two days before the symptoms.
     assert ExposureKey.objects.get().days_since_onset_of_symptoms == -2
 
 
 def test_days_since_onset_is_unset_without_an_onset_date(lazio):
     store_uploaded_keys(
-        keys=[uploaded_key()], region=lazio, onset_date=None, uploaded_on=date.today()
+        keys=[uploaded_key()], region_id=lazio.pk, onset_date=None, uploaded_on=date.today()
     )
     assert ExposureKey.objects.get().days_since_onset_of_symptoms is None
 
 
 def test_keys_are_confirmed_test_by_default_and_unpublished(lazio):
     store_uploaded_keys(
-        keys=[uploaded_key()], region=lazio, onset_date=None, uploaded_on=date.today()
+        keys=[uploaded_key()], region_id=lazio.pk, onset_date=None, uploaded_on=date.today()
     )
     key = ExposureKey.objects.get()
     assert key.report_type == ReportType.CONFIRMED_TEST
@@ -54,12 +56,14 @@ def test_it_does_not_store_the_same_key_twice(lazio):
     key = uploaded_key()
     assert (
         store_uploaded_keys(
-            keys=[key, key], region=lazio, onset_date=None, uploaded_on=date.today()
+            keys=[key, key], region_id=lazio.pk, onset_date=None, uploaded_on=date.today()
         )
         == 1
     )
     assert (
-        store_uploaded_keys(keys=[key], region=lazio, onset_date=None, uploaded_on=date.today())
+        store_uploaded_keys(
+            keys=[key], region_id=lazio.pk, onset_date=None, uploaded_on=date.today()
+        )
         == 0
     )
     assert ExposureKey.objects.count() == 1
@@ -70,7 +74,7 @@ def test_the_same_key_data_for_another_interval_is_another_key(lazio):
     second = UploadedKey(key_data=b"\x02" * 16, rolling_start_interval_number=day_interval(3))
     assert (
         store_uploaded_keys(
-            keys=[first, second], region=lazio, onset_date=None, uploaded_on=date.today()
+            keys=[first, second], region_id=lazio.pk, onset_date=None, uploaded_on=date.today()
         )
         == 2
     )
@@ -80,7 +84,7 @@ def test_it_keeps_optional_fields(lazio):
     key = uploaded_key(
         rolling_period=72, transmission_risk_level=3, report_type=ReportType.SELF_REPORT
     )
-    store_uploaded_keys(keys=[key], region=lazio, onset_date=None, uploaded_on=date.today())
+    store_uploaded_keys(keys=[key], region_id=lazio.pk, onset_date=None, uploaded_on=date.today())
     stored = ExposureKey.objects.get()
     assert (stored.rolling_period, stored.transmission_risk_level, stored.report_type) == (
         72,
@@ -106,7 +110,7 @@ def test_nothing_links_the_keys_of_one_upload(lazio):
     }
     store_uploaded_keys(
         keys=[uploaded_key() for _ in range(5)],
-        region=lazio,
+        region_id=lazio.pk,
         onset_date=None,
         uploaded_on=date.today(),
     )
@@ -118,7 +122,7 @@ def test_only_an_aggregate_counter_remembers_the_upload(lazio):
     uploaded_on = date(2024, 3, 1)
     store_uploaded_keys(
         keys=[uploaded_key() for _ in range(4)],
-        region=lazio,
+        region_id=lazio.pk,
         onset_date=None,
         uploaded_on=uploaded_on,
     )
@@ -128,6 +132,7 @@ def test_only_an_aggregate_counter_remembers_the_upload(lazio):
 
 def test_an_empty_upload_stores_nothing(lazio):
     assert (
-        store_uploaded_keys(keys=[], region=lazio, onset_date=None, uploaded_on=date.today()) == 0
+        store_uploaded_keys(keys=[], region_id=lazio.pk, onset_date=None, uploaded_on=date.today())
+        == 0
     )
     assert not DailyCounter.objects.exists()

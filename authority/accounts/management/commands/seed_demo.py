@@ -65,7 +65,7 @@ class Command(BaseCommand):
             ]
             stored += store_uploaded_keys(
                 keys=keys,
-                region=random.choice(regions),
+                region_id=random.choice(regions).pk,
                 onset_date=timezone.localdate() - timedelta(days=random.randint(0, 5)),
                 uploaded_on=timezone.localdate(),
             )
