@@ -184,7 +184,11 @@ class Gunicorn:
 
     @property
     def workers(self) -> str:
-        return f"{self.env.get('GUNICORN_WORKERS', '4')}x{self.env.get('GUNICORN_THREADS', '16')}"
+        workers = self.env.get("GUNICORN_WORKERS", str(os.cpu_count() or 2))
+        kind = self.env.get("GUNICORN_WORKER_CLASS", "gevent")
+        if kind == "gthread":
+            return f"{workers} gthread x {self.env.get('GUNICORN_THREADS', '16')} threads"
+        return f"{workers} {kind}"
 
 
 # --- Requests --------------------------------------------------------------------------------
