@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 
 class Region(models.Model):
@@ -58,7 +61,8 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
-class User(AbstractUser):
+# django-otp's device manager is untyped, so the stubs cannot type the reverse accessor.
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     """A member of staff. Operators and supervisors belong to one region; administrators to none."""
 
     # ASCII only: "admin" spelt with a Cyrillic "a" must not stand beside "admin" in the audit trail.
@@ -123,3 +127,56 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+
+_BACKUP_CODE_SALT = "authority.accounts.backup-code"
+
+
+def backup_code_digests(code: str) -> list[str]:
+    """Keyed hashes (HMAC-SHA256 under SECRET_KEY, then each fallback key) of a backup code,
+    normalized as people type it: spaces dropped, any case."""
+    normalized = "".join(code.split()).lower()
+    return [
+        salted_hmac(_BACKUP_CODE_SALT, normalized, secret=secret, algorithm="sha256").hexdigest()
+        for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    ]
+
+
+class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """Single-use backup codes for a lost phone, kept as keyed hashes: a copy of the database
+    does not let anyone past the second factor (django-otp's static device keeps them in clear).
+    """
+
+    class Meta:
+        verbose_name = _("backup codes")
+        verbose_name_plural = _("backup codes")
+
+    def get_throttle_factor(self) -> int:
+        return 1
+
+    def verify_token(self, token: Any) -> bool:
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        used, _by_model = self.codes.filter(digest__in=backup_code_digests(str(token))).delete()
+        if used:
+            self.throttle_reset(commit=False)
+            self.set_last_used_timestamp(commit=False)
+            self.save()
+            return True
+        self.throttle_increment()
+        return False
+
+
+class BackupCode(models.Model):
+    """One unused backup code: only its keyed hash."""
+
+    device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        verbose_name = _("backup code")
+        verbose_name_plural = _("backup codes")
+
+    def __str__(self) -> str:
+        return f"backup code {self.pk} of {self.device}"

@@ -12,11 +12,18 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from authority.accounts import permissions
-from authority.accounts.models import Region, Role, User
+from authority.accounts.models import (
+    BackupCode,
+    BackupCodeDevice,
+    Region,
+    Role,
+    User,
+    backup_code_digests,
+)
 from authority.audit.models import Action
 from authority.audit.services import record_event
 
@@ -106,7 +113,7 @@ def reset_second_factor(*, actor: User, user: User) -> None:
     _require_manageable(actor, user)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
-        StaticDevice.objects.filter(user=user).delete()
+        BackupCodeDevice.objects.filter(user=user).delete()
         record_event(
             action=Action.SECOND_FACTOR_RESET, actor=actor, region=user.region, target=user.username
         )
@@ -141,20 +148,23 @@ def confirm_authenticator(*, user: User, device: TOTPDevice, token: str) -> list
 
 
 def replace_backup_codes(*, user: User) -> list[str]:
-    """New single-use backup codes; the old ones stop working. Shown once, then only counted."""
+    """New single-use backup codes; the old ones stop working. Shown once, then only counted:
+    the database keeps their keyed hashes."""
     with transaction.atomic():
-        device, _ = StaticDevice.objects.get_or_create(
+        device, _ = BackupCodeDevice.objects.get_or_create(
             user=user, defaults={"name": BACKUP_DEVICE_NAME, "confirmed": True}
         )
-        device.token_set.all().delete()
+        device.codes.all().delete()
         codes = [StaticToken.random_token() for _ in range(settings.BACKUP_CODE_COUNT)]
-        StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+        BackupCode.objects.bulk_create(
+            BackupCode(device=device, digest=backup_code_digests(code)[0]) for code in codes
+        )
         record_event(action=Action.BACKUP_CODES_GENERATED, actor=user)
     return codes
 
 
 def remaining_backup_codes(user: User) -> int:
-    return StaticToken.objects.filter(device__user=user).count()
+    return BackupCode.objects.filter(device__user=user).count()
 
 
 def _require_manageable(actor: User, user: User) -> None:

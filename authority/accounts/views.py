@@ -29,13 +29,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
-from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from authority.accounts import permissions, services
 from authority.accounts.access import password_only, public, staff_member
 from authority.accounts.forms import EnrollForm, InviteForm, LoginForm, TokenForm
-from authority.accounts.models import Role, User
+from authority.accounts.models import BackupCodeDevice, Role, User
 from authority.audit.models import Action
 from authority.audit.services import record_event
 
@@ -84,11 +83,11 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         device = match_token(user, form.cleaned_data["token"])
         if device is not None:
             otp_login(request, device)
-            if isinstance(device, StaticDevice):
+            if isinstance(device, BackupCodeDevice):
                 record_event(
                     action=Action.BACKUP_CODE_USED,
                     actor=user,
-                    details={"remaining": device.token_set.count()},
+                    details={"remaining": device.codes.count()},
                 )
             record_event(action=Action.LOGIN, actor=user)
             return redirect(_next_url(request))

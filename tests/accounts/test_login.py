@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from authority.accounts.models import BackupCode
 from authority.audit.models import Action, AuditEntry
 from tests.conftest import PASSWORD, current_code, enroll_authenticator
 
@@ -103,6 +107,55 @@ def test_a_backup_code_works_once(client, operator, signed_in):
     response = second.post(reverse("accounts:verify"), {"token": code})
     assert response.status_code == 200
     assert "not valid" in response.content.decode()
+
+
+def backup_codes_of(user, signed_in) -> list[str]:
+    page = signed_in(user).post(reverse("accounts:backup_codes")).content.decode()
+    return re.findall(r"<li><code>(\w+)</code></li>", page)
+
+
+def test_backup_codes_are_not_in_the_database_in_clear(operator, signed_in):
+    enroll_authenticator(operator)
+    codes = backup_codes_of(operator, signed_in)
+    assert len(codes) == 10
+    stored = " ".join(BackupCode.objects.values_list("digest", flat=True))
+    assert len(stored.split()) == 10
+    assert not any(code in stored for code in codes)
+    assert not StaticToken.objects.exists()
+
+
+def test_a_backup_code_is_accepted_as_people_type_it(client, operator, signed_in):
+    enroll_authenticator(operator)
+    code = backup_codes_of(operator, signed_in)[3]
+    log_in(client, operator.username)
+    typed = f" {code[:4].upper()} {code[4:].upper()} "
+    assert client.post(reverse("accounts:verify"), {"token": typed}).status_code == 302
+    assert AuditEntry.objects.get(action=Action.BACKUP_CODE_USED).details == {"remaining": 9}
+
+
+def test_backup_codes_survive_a_secret_key_rotation(client, operator, signed_in, settings):
+    enroll_authenticator(operator)
+    code = backup_codes_of(operator, signed_in)[0]
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-for-this-test-only-0123456789"
+    log_in(client, operator.username)
+    assert client.post(reverse("accounts:verify"), {"token": code}).status_code == 302
+
+
+def test_codes_stored_in_clear_before_the_upgrade_still_work_once_and_no_longer_in_clear(
+    client, operator
+):
+    enroll_authenticator(operator)
+    old = StaticDevice.objects.create(user=operator, name="Backup codes", confirmed=True)
+    old.token_set.create(token="abcd2345")
+    migration = import_module("authority.accounts.migrations.0005_hash_existing_backup_codes")
+    migration.hash_clear_codes(django_apps, None)
+    assert not StaticToken.objects.exists() and not StaticDevice.objects.exists()
+    log_in(client, operator.username)
+    assert client.post(reverse("accounts:verify"), {"token": "abcd2345"}).status_code == 302
+    second = Client()
+    log_in(second, operator.username)
+    assert second.post(reverse("accounts:verify"), {"token": "abcd2345"}).status_code == 200
 
 
 def test_open_redirects_are_refused_after_login(client, operator):

@@ -9,7 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from authority.accounts.models import Role, User
+from authority.accounts.models import BackupCode, Role, User
+from authority.accounts.services import replace_backup_codes
 from authority.audit.models import Action, AuditEntry
 from tests.conftest import enroll_authenticator
 
@@ -113,11 +114,13 @@ def test_resetting_the_second_factor_sends_the_operator_back_to_enrolment(
     supervisor, operator, signed_in
 ):
     enroll_authenticator(operator)
+    replace_backup_codes(user=operator)
     response = signed_in(supervisor).post(
         reverse("accounts:person_action", args=[operator.pk, "reset-second-factor"])
     )
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(user=operator).exists()
+    assert not BackupCode.objects.filter(device__user=operator).exists()
     client = Client()
     login = client.post(
         reverse("accounts:login"),
