@@ -49,6 +49,11 @@ SECRET_KEY = _secret("SECRET_KEY", "django")
 OTP_HMAC_KEY = _secret("OTP_HMAC_KEY", "otp-hmac")
 # Key-encryption key for signing keys stored in the database.
 SIGNING_KEY_ENCRYPTION_KEY = _secret("SIGNING_KEY_ENCRYPTION_KEY", "signing-kek")
+# Previous keys, still accepted while a rotation is under way (comma-separated): sessions,
+# password-reset links and backup codes for SECRET_KEY; `manage.py reencrypt_signing_keys`
+# moves the stored signing keys to the current SIGNING_KEY_ENCRYPTION_KEY.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS = env_list("SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS", [])
 
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 if PRODUCTION and DEBUG:

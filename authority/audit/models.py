@@ -40,6 +40,7 @@ class Action(models.TextChoices):
     SIGNING_KEY_CREATED = "signing_key_created", _("Signing key created")
     SIGNING_KEY_ROTATED = "signing_key_rotated", _("Signing key rotated")
     SIGNING_KEY_RETIRED = "signing_key_retired", _("Signing key retired")
+    SIGNING_KEYS_REENCRYPTED = "signing_keys_reencrypted", _("Signing keys re-encrypted")
     REGION_CHANGED = "region_changed", _("Region changed")
 
 

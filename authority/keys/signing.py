@@ -49,10 +49,12 @@ class SigningKeyError(RuntimeError):
 # ---------------------------------------------------------------------------- encryption
 
 
-def _aead() -> AESGCM:
-    """AES-256-GCM keyed by HKDF-SHA256 of settings.SIGNING_KEY_ENCRYPTION_KEY."""
+def _aead(encryption_key: str | None = None) -> AESGCM:
+    """AES-256-GCM keyed by HKDF-SHA256 of settings.SIGNING_KEY_ENCRYPTION_KEY (or of
+    `encryption_key`, one of its fallbacks)."""
+    secret = encryption_key or settings.SIGNING_KEY_ENCRYPTION_KEY
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=_HKDF_SALT, info=_HKDF_INFO).derive(
-        settings.SIGNING_KEY_ENCRYPTION_KEY.encode()
+        secret.encode()
     )
     return AESGCM(derived)
 
@@ -73,20 +75,67 @@ def encrypt_private_key(private_key: PrivateKey, *, key_id: str, version: str) -
 
 
 def _decrypt_private_key(blob: bytes, *, key_id: str, version: str) -> PrivateKey:
+    return _decrypt_with_any_key(blob, key_id=key_id, version=version)[0]
+
+
+def _decrypt_with_any_key(blob: bytes, *, key_id: str, version: str) -> tuple[PrivateKey, bool]:
+    """The private key, and whether the current key-encryption key opened it (not a fallback)."""
     if blob[:1] != _FORMAT_AES_GCM_V1:
         raise SigningKeyError(f"Signing key {key_id} {version}: unknown encryption format.")
     nonce, ciphertext = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
-    try:
-        der = _aead().decrypt(nonce, ciphertext, _associated_data(key_id, version))
-    except InvalidTag:
-        raise SigningKeyError(
-            f"Signing key {key_id} {version} cannot be decrypted: "
-            "SIGNING_KEY_ENCRYPTION_KEY is not the key it was encrypted with."
-        ) from None
-    key = serialization.load_der_private_key(der, password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise SigningKeyError(f"Signing key {key_id} {version} is not an EC key.")
-    return key
+    candidates = [
+        settings.SIGNING_KEY_ENCRYPTION_KEY,
+        *settings.SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS,
+    ]
+    for position, encryption_key in enumerate(candidates):
+        try:
+            der = _aead(encryption_key).decrypt(
+                nonce, ciphertext, _associated_data(key_id, version)
+            )
+        except InvalidTag:
+            continue
+        key = serialization.load_der_private_key(der, password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise SigningKeyError(f"Signing key {key_id} {version} is not an EC key.")
+        return key, position == 0
+    raise SigningKeyError(
+        f"Signing key {key_id} {version} cannot be decrypted: neither "
+        "SIGNING_KEY_ENCRYPTION_KEY nor its fallbacks is the key it was encrypted with."
+    )
+
+
+def reencrypt_signing_keys(*, actor: User | None = None) -> int:
+    """After a new SIGNING_KEY_ENCRYPTION_KEY (the old one in ..._FALLBACKS): encrypt every
+    stored private key under the new key. Returns how many were re-encrypted; then the
+    fallback can go."""
+    moved = []
+    with transaction.atomic():
+        stored = (
+            SigningKey.objects.select_for_update()
+            .filter(encrypted_private_key__isnull=False)
+            .order_by("pk")
+        )
+        for signing_key in stored:
+            private_key, current = _decrypt_with_any_key(
+                bytes(signing_key.encrypted_private_key or b""),
+                key_id=signing_key.key_id,
+                version=signing_key.version,
+            )
+            if current:
+                continue
+            signing_key.encrypted_private_key = encrypt_private_key(
+                private_key, key_id=signing_key.key_id, version=signing_key.version
+            )
+            signing_key.save(update_fields=["encrypted_private_key"])
+            moved.append(f"{signing_key.key_id} {signing_key.version}")
+        if moved:
+            record_event(
+                action=Action.SIGNING_KEYS_REENCRYPTED,
+                actor=actor,
+                actor_username="" if actor else "command",
+                details={"signing_keys": moved},
+            )
+    return len(moved)
 
 
 def private_key_of(signing_key: SigningKey) -> PrivateKey:
