@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -48,9 +49,11 @@ def _redis_reachable() -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_province_table() -> None:
-    """The in-memory province table outlives a test's rolled-back transaction: start afresh."""
+def _fresh_process_state() -> None:
+    """What outlives a test's rolled-back transaction starts afresh: the in-memory province
+    table, and the (in-memory) cache with the throttles' counts."""
     forget_provinces()
+    cache.clear()
 
 
 @pytest.fixture

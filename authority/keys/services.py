@@ -4,8 +4,9 @@ How a publication stays exactly-once (DESIGN.md 5, STYLE.md rule 5):
 
 1. A run takes the publication lease: one `PublicationLock` row naming the run, with an
    expiry it renews as it works and a token that grows with every acquisition.
-2. In one transaction it claims the due keys by pointing them at new *pending* batches
-   (it also adopts pending batches left by a run whose worker died).
+2. In one transaction it claims the due keys for new *pending* batches, one narrow
+   ClaimedKey row per key (key rows are never rewritten), and adopts pending batches left
+   by a run whose worker died.
 3. Outside any transaction it streams each batch's keys from the database, signs and zips
    them into a temporary file and stores the file under a name recorded on the batch first.
 4. In one transaction it checks its token is still the lock's and publishes the batches:
@@ -21,31 +22,36 @@ from __future__ import annotations
 import hashlib
 import heapq
 import logging
+import math
 import secrets
 import tempfile
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from operator import attrgetter
+from itertools import islice
+from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Count, Max, Min, Q
+from django.db.models import BigIntegerField, Case, Count, Exists, Max, Min, OuterRef, Value, When
+from django.db.models.query import QuerySet
 from django.utils import timezone
 
 from authority.audit.models import Action
 from authority.audit.services import record_event
-from authority.formats.gaen.export import ExportFormatError, ExportMetadata
-from authority.formats.gaen.export import ExposureKey as GaenKey
-from authority.formats.gaen.signing import Signer, verify_export_zip, write_signed_export_zip
+from authority.formats.gaen.export import ExportFormatError, ExportMetadata, KeyRow
+from authority.formats.gaen.signing import Signer, verify_export_zip, write_signed_export_zip_rows
 from authority.keys import metrics
 from authority.keys.models import (
     INTERVAL_SECONDS,
     INTERVALS_PER_DAY,
     Batch,
+    ClaimedKey,
     ExposureKey,
     PublicationLock,
     PublicationRun,
@@ -63,7 +69,12 @@ logger = logging.getLogger(__name__)
 # Rows fetched per round trip while streaming a batch's keys.
 STREAM_CHUNK_SIZE = 5000
 # Progress (and the lease) is written every this many keys.
-PROGRESS_EVERY_KEYS = 20_000
+PROGRESS_EVERY_KEYS = 100_000
+# Due keys that need several files are split into equal ranges of key bytes, as many as
+# fill files to this fraction of KEYS_MAX_PER_FILE: random keys spread evenly, so no range
+# overflows and nothing is sorted to split them (see _claim_due_keys).
+SPLIT_FILL = 0.9
+# The columns of a KeyRow (authority.formats.gaen.export), in its order.
 _KEY_FIELDS = (
     "key_data",
     "rolling_start_interval_number",
@@ -142,22 +153,32 @@ def store_uploaded_keys(
 
 
 def _insert_new_keys(rows: list[ExposureKey]) -> int:
-    """INSERT the rows, skipping those already stored; how many were inserted."""
+    """INSERT the rows, skipping those already stored; how many were inserted.
+
+    On PostgreSQL each column travels as one array parameter (`unnest`), so the statement's
+    text is the same for every upload: psycopg parses it once and prepares it on the server,
+    instead of a statement of a different length for each number of keys.
+    """
     connection = connections[router.db_for_write(ExposureKey)]
     fields = list(ExposureKey._meta.concrete_fields)
     quote = connection.ops.quote_name
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    # Only names from the model and placeholders: the values travel as parameters.
-    sql = (
-        f"INSERT INTO {quote(ExposureKey._meta.db_table)} "  # noqa: S608
-        f"({', '.join(quote(str(field.column)) for field in fields)}) "
-        f"VALUES {', '.join([placeholders] * len(rows))} ON CONFLICT DO NOTHING"
-    )
-    params = [
-        field.get_db_prep_save(field.pre_save(row, add=True), connection)
-        for row in rows
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    table = quote(ExposureKey._meta.db_table)
+    values = [
+        [field.get_db_prep_save(field.pre_save(row, add=True), connection) for row in rows]
         for field in fields
     ]
+    # Only names and types from the model, and placeholders: the values travel as parameters.
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+        sql = (
+            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"  # noqa: S608
+        )
+        params = values
+    else:
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(rows))} ON CONFLICT DO NOTHING"  # noqa: S608
+        params = [value for row_values in zip(*values, strict=True) for value in row_values]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
@@ -357,6 +378,8 @@ class _Publication:
         self.token = token
         self.storage = batch_storage()
         self.progress = _Progress()
+        # Of the claimed keys, for the statistics when they are published.
+        self.keys_by_region: Counter[int] = Counter()
 
     def execute(self) -> None:
         signers = signers_for_export()  # fail before claiming anything if no key can sign
@@ -365,35 +388,37 @@ class _Publication:
         for batch in batches:
             self._write_file(batch, signers)
         self._report(step=PublicationRun.Step.PUBLISHING)
-        commit_publication(run=self.run, token=self.token, batches=batches)
+        commit_publication(
+            run=self.run, token=self.token, batches=batches, keys_by_region=self.keys_by_region
+        )
 
     # -- phase 1: claim the due keys (and adopt batches of interrupted runs)
 
     def _claim_keys(self) -> list[Batch]:
         cutoff = current_interval(timezone.now() - timedelta(minutes=settings.KEYS_EMBARGO_MINUTES))
-        max_keys = settings.KEYS_MAX_PER_FILE
         with transaction.atomic():
             _fenced_lock(self.run, self.token)
-            Batch.objects.filter(status=Batch.Status.PENDING).exclude(run=self.run).update(
-                run=self.run
+            adopted = list(
+                Batch.objects.filter(status=Batch.Status.PENDING).values_list("pk", flat=True)
             )
-            while True:
-                batch = Batch.objects.create(run=self.run)
-                claimed = _claim_for_batch(batch, cutoff=cutoff, max_keys=max_keys)
-                if claimed == 0:
-                    batch.delete()
-                    break
-                if claimed < max_keys:
-                    break
+            Batch.objects.filter(pk__in=adopted).update(run=self.run)
+            contents = _batch_contents(adopted) if adopted else {}
+            contents.update(
+                _claim_due_keys(run=self.run, cutoff=cutoff, max_keys=settings.KEYS_MAX_PER_FILE)
+            )
             batches = []
             for batch in Batch.objects.filter(run=self.run, status=Batch.Status.PENDING).order_by(
                 "pk"
             ):
-                batch.key_count = batch.keys.count()
-                if batch.key_count == 0:
-                    batch.delete()  # an adopted batch whose keys retention removed
+                content = contents.get(batch.pk)
+                if content is None:
+                    batch.delete()  # nothing claimed for it
                     continue
-                Batch.objects.filter(pk=batch.pk).update(key_count=batch.key_count)
+                batch.key_count = content.keys
+                batch.period_start = interval_to_datetime(content.start)
+                batch.period_end = interval_to_datetime(content.end)
+                batch.save(update_fields=["key_count", "period_start", "period_end"])
+                self.keys_by_region.update(content.by_region)
                 batches.append(batch)
         self.progress.keys_selected = sum(batch.key_count for batch in batches)
         self.progress.files_total = len(batches)
@@ -404,12 +429,10 @@ class _Publication:
 
     def _write_file(self, batch: Batch, signers: Sequence[Signer]) -> None:
         padding = self._padding(batch)
-        span = batch.keys.aggregate(
-            start=Min("rolling_start_interval_number"), end=Max("rolling_end_interval_number")
-        )
+        assert batch.period_start is not None and batch.period_end is not None  # set by the claim
         metadata = ExportMetadata(
-            start_timestamp=span["start"] * INTERVAL_SECONDS,
-            end_timestamp=span["end"] * INTERVAL_SECONDS,
+            start_timestamp=int(batch.period_start.timestamp()),
+            end_timestamp=int(batch.period_end.timestamp()),
             region=settings.KEYS_EXPORT_REGION,
         )
         name = f"{batch.pk:08d}-{self.token}.zip"
@@ -421,7 +444,10 @@ class _Publication:
         if previous and previous != name:
             self.storage.delete(previous)  # left by an interrupted attempt
         with tempfile.TemporaryFile() as spool:
-            write_signed_export_zip(spool, metadata, self._sorted_keys(batch, padding), signers)
+            write_signed_export_zip_rows(
+                spool, metadata, self._sorted_rows(batch, padding), signers
+            )
+            self.progress.keys_written += len(padding)
             self.progress.files_signed += 1
             self._report()
             size, digest = _size_and_digest(spool)
@@ -433,8 +459,6 @@ class _Publication:
         batch.padding_count = len(padding)
         batch.size = size
         batch.sha256 = digest
-        batch.period_start = interval_to_datetime(span["start"])
-        batch.period_end = interval_to_datetime(span["end"])
         batch.signing_key_versions = ",".join(
             info.verification_key_version for info, _key in signers
         )
@@ -446,8 +470,6 @@ class _Publication:
                     "padding_count",
                     "size",
                     "sha256",
-                    "period_start",
-                    "period_end",
                     "signing_key_versions",
                 ]
             )
@@ -455,35 +477,42 @@ class _Publication:
         self.progress.files_written += 1
         self._report()
 
-    def _padding(self, batch: Batch) -> list[GaenKey]:
+    def _padding(self, batch: Batch) -> list[KeyRow]:
         """Random keys copying the metadata of real ones, up to KEYS_MIN_PER_FILE, in key order."""
         missing = settings.KEYS_MIN_PER_FILE - batch.key_count
         if missing <= 0:
             return []
         # Fewer real keys than the minimum: their metadata fits in memory.
-        templates = list(batch.keys.values_list(*_KEY_FIELDS[1:]))
+        templates = list(ExposureKey.objects.filter(batch=batch).values_list(*_KEY_FIELDS[1:]))
         chooser = secrets.SystemRandom()
-        padding = [
-            GaenKey(secrets.token_bytes(16), *chooser.choice(templates)) for _ in range(missing)
+        padding: list[KeyRow] = [
+            (secrets.token_bytes(16), *chooser.choice(templates)) for _ in range(missing)
         ]
-        padding.sort(key=attrgetter("key_data"))
+        padding.sort(key=itemgetter(0))
         return padding
 
-    def _sorted_keys(self, batch: Batch, padding: list[GaenKey]) -> Iterator[GaenKey]:
-        rows = (
-            ExposureKey.objects.filter(batch=batch)
+    def _sorted_rows(self, batch: Batch, padding: list[KeyRow]) -> Iterator[KeyRow]:
+        real = self._stream_rows(batch)
+        # Big files have no padding: no merge to pay for on every key.
+        return heapq.merge(real, padding, key=itemgetter(0)) if padding else real
+
+    def _stream_rows(self, batch: Batch) -> Iterator[KeyRow]:
+        """The batch's keys in key order, fetched in blocks, reporting progress between them."""
+        query = (
+            ExposureKey.objects.filter(claim__batch=batch)
             .order_by("key_data", "rolling_start_interval_number")
             .values_list(*_KEY_FIELDS)
-            .iterator(chunk_size=STREAM_CHUNK_SIZE)
         )
-        real = (GaenKey(bytes(row[0]), *row[1:]) for row in rows)
-        # Big files have no padding: no merge to pay for on every key.
-        keys = heapq.merge(real, padding, key=attrgetter("key_data")) if padding else real
-        for written, key in enumerate(keys, start=self.progress.keys_written + 1):
-            self.progress.keys_written = written
-            if written % PROGRESS_EVERY_KEYS == 0:
-                self._report()
-            yield key
+        sql, params = query.query.sql_with_params()
+        reported = self.progress.keys_written
+        with _streaming_cursor() as rows_of:
+            rows = rows_of(sql, params)
+            while block := list(islice(rows, STREAM_CHUNK_SIZE)):
+                yield from block
+                self.progress.keys_written += len(block)
+                if self.progress.keys_written - reported >= PROGRESS_EVERY_KEYS:
+                    reported = self.progress.keys_written
+                    self._report()
 
     # -- progress, lease and failure
 
@@ -525,35 +554,172 @@ class _Publication:
             _audit_finished(self.run, outcome="failed", details={"error": type(error).__name__})
 
 
-class _Overfilled(Exception):
-    """A claim caught more keys than a file may hold (a concurrent upload): undo it."""
+@contextmanager
+def _streaming_cursor() -> Iterator[Any]:
+    """A function running a SELECT and returning an iterator over its rows, fetched lazily.
 
-
-def _claim_for_batch(batch: Batch, *, cutoff: int, max_keys: int) -> int:
-    """Point at most `max_keys` due keys at `batch`, the lowest key bytes first; return how many.
-
-    Cheap in the usual case: what is due fits one file, so no sorting. Otherwise the key
-    bytes of the max-th due key bound a range. If a concurrent upload (or keys sharing the
-    boundary's bytes) overfills the file, the savepoint undoes the claim and an exact one,
-    sorting every due key, runs instead.
+    On PostgreSQL the rows come through a connection of their own, streamed in chunks (no
+    server-side cursor to materialize, no round trip per block), in binary; the default
+    connection stays free for the progress reports made while they arrive.
     """
-    due = ExposureKey.objects.filter(batch__isnull=True, rolling_end_interval_number__lte=cutoff)
-    subset = due
-    if due.count() > max_keys:
-        boundary = list(
-            due.order_by("key_data").values_list("key_data", flat=True)[max_keys - 1 : max_keys]
+    connection = connections[router.db_for_read(ExposureKey)]
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+
+            def fetch(sql: str, params: Sequence[Any]) -> Iterator[Any]:
+                cursor.execute(sql, params)
+                while block := cursor.fetchmany(STREAM_CHUNK_SIZE):
+                    yield from block
+
+            yield fetch
+        return
+    import psycopg  # the PostgreSQL driver, there only
+
+    raw = connection.get_new_connection(connection.get_connection_params())
+    try:
+        raw.autocommit = True
+        # Django makes client-side binding cursors, which cannot return binary results.
+        with psycopg.Cursor(raw) as binary_cursor:
+            yield lambda sql, params: binary_cursor.stream(
+                sql, params, binary=True, size=STREAM_CHUNK_SIZE
+            )
+    finally:
+        raw.close()
+
+
+@dataclass
+class _Contents:
+    """What a pending batch holds: its key count, validity span (intervals) and regions."""
+
+    keys: int = 0
+    start: int = 0
+    end: int = 0
+    by_region: Counter[int] = field(default_factory=Counter)
+
+
+def _batch_contents(batch_ids: Sequence[int]) -> dict[int, _Contents]:
+    """The contents of these batches, by batch id (batches with no claimed key are left out)."""
+    contents: dict[int, _Contents] = {}
+    rows = (
+        ClaimedKey.objects.filter(batch__in=batch_ids)
+        .values_list("batch", "key__region")
+        .annotate(
+            keys=Count("*"),
+            start=Min("key__rolling_start_interval_number"),
+            end=Max("key__rolling_end_interval_number"),
         )
-        if boundary:
-            subset = due.filter(key_data__lte=boundary[0])
+        .order_by()
+    )
+    for batch_id, region_id, keys, start, end in rows:
+        content = contents.get(batch_id)
+        if content is None:
+            content = contents[batch_id] = _Contents(start=start, end=end)
+        content.keys += keys
+        content.start = min(content.start, start)
+        content.end = max(content.end, end)
+        content.by_region[region_id] += keys
+    return contents
+
+
+class _Overfilled(Exception):
+    """A claim put more keys in a file than it may hold: undo it and claim the exact way."""
+
+
+def _claim_due_keys(*, run: PublicationRun, cutoff: int, max_keys: int) -> dict[int, _Contents]:
+    """Claim every due key that has no claim for new pending batches of `run`; their contents.
+
+    Runs in the claim transaction, holding the publication lock: that, and taking only keys
+    without a claim, is what makes each key claimed at most once. Each statement is an
+    INSERT ... SELECT in the database; no key passes through Python.
+
+    What is due nearly always fits one file: all of it is claimed for one batch. Otherwise
+    the key space is cut into equal ranges of key bytes, one batch each, which random keys
+    fill evenly: no sorting. Should a range overflow all the same (keys crowded together,
+    or uploads arriving since the count), a savepoint undoes the claim and files are filled
+    one after the other, lowest key bytes first, sorting the due keys each time.
+    """
+    due = ExposureKey.objects.filter(rolling_end_interval_number__lte=cutoff)
+    expected = due.count()  # claimed or not: a bound, cheap from an index
+    if expected > max_keys:
+        expected = _unclaimed(due).count()
+    if expected == 0:
+        return {}
+    files = 1 if expected <= max_keys else math.ceil(expected / (max_keys * SPLIT_FILL))
     try:
         with transaction.atomic():
-            claimed = subset.update(batch=batch)
-            if claimed > max_keys:
+            batches = [Batch.objects.create(run=run) for _ in range(files)]
+            _insert_claims(_unclaimed(due), _by_key_range([batch.pk for batch in batches]))
+            contents = _batch_contents([batch.pk for batch in batches])
+            if any(content.keys > max_keys for content in contents.values()):
                 raise _Overfilled
+            return contents
     except _Overfilled:
-        exact = due.order_by("key_data", "rolling_start_interval_number").values("pk")[:max_keys]
-        claimed = ExposureKey.objects.filter(pk__in=exact).update(batch=batch)
+        pass
+    filled = []
+    while True:
+        batch = Batch.objects.create(run=run)
+        claimed = _insert_claims(
+            _unclaimed(due).order_by("key_data", "rolling_start_interval_number")[:max_keys],
+            Value(batch.pk, output_field=BigIntegerField()),
+        )
+        filled.append(batch.pk)
+        if claimed < max_keys:
+            return _batch_contents(filled)
+
+
+def _unclaimed(keys: QuerySet[ExposureKey]) -> QuerySet[ExposureKey]:
+    return keys.filter(~Exists(ClaimedKey.objects.filter(key=OuterRef("pk"))))
+
+
+def _by_key_range(batch_ids: Sequence[int]) -> Case | Value:
+    """The batch of a key when the key space is cut into len(batch_ids) equal ranges."""
+    if len(batch_ids) == 1:
+        return Value(batch_ids[0], output_field=BigIntegerField())
+    whens = [
+        When(
+            key_data__lt=(number * 2**128 // len(batch_ids)).to_bytes(16, "big"),
+            then=Value(batch_id),
+        )
+        for number, batch_id in enumerate(batch_ids[:-1], start=1)
+    ]
+    return Case(*whens, default=Value(batch_ids[-1]), output_field=BigIntegerField())
+
+
+def _insert_claims(keys: QuerySet[ExposureKey], batch: Case | Value) -> int:
+    """INSERT INTO the claims SELECT the keys' ids with `batch` (an expression); how many."""
+    select = keys.annotate(claim_batch=batch).values_list("pk", "claim_batch")
+    sql, params = select.query.sql_with_params()
+    connection = connections[router.db_for_write(ClaimedKey)]
+    quote = connection.ops.quote_name
+    table = quote(ClaimedKey._meta.db_table)
+    key_column = quote(ClaimedKey._meta.get_field("key").column)
+    batch_column = quote(ClaimedKey._meta.get_field("batch").column)
+    with connection.cursor() as cursor:
+        with _hash_anti_join(cursor):
+            cursor.execute(f"INSERT INTO {table} ({key_column}, {batch_column}) {sql}", params)
+            claimed: int = cursor.rowcount
+        if connection.vendor == "postgresql" and claimed:
+            cursor.execute(f"ANALYZE {table}")
     return claimed
+
+
+@contextmanager
+def _hash_anti_join(cursor: Any) -> Iterator[None]:
+    """On PostgreSQL, no nested loop for the statement run inside (in a transaction).
+
+    The claim reads the claims table it appends to. Planned as a nested loop over a table
+    that statistics say is empty (just vacuumed, say), the inner scan re-reads every page
+    the INSERT has appended so far, for every key: quadratic (43 s instead of 0.06 s for
+    100,000 keys, measured). A hash anti-join reads the table once, before inserting.
+    """
+    if cursor.db.vendor != "postgresql":
+        yield
+        return
+    cursor.execute("SELECT current_setting('enable_nestloop')")
+    [previous] = cursor.fetchone()
+    cursor.execute("SET LOCAL enable_nestloop = off")
+    yield
+    cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [previous])
 
 
 def _size_and_digest(spool: IO[bytes]) -> tuple[int, str]:
@@ -566,8 +732,17 @@ def _size_and_digest(spool: IO[bytes]) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def commit_publication(*, run: PublicationRun, token: int, batches: Sequence[Batch]) -> None:
-    """Phase 4: make the run's written batches visible to phones, all or none, then free the lease."""
+def commit_publication(
+    *,
+    run: PublicationRun,
+    token: int,
+    batches: Sequence[Batch],
+    keys_by_region: Mapping[int, int],
+) -> None:
+    """Phase 4: make the run's written batches visible to phones, all or none, then free the lease.
+
+    `keys_by_region` counts the batches' keys by region (as claimed: claims never change).
+    """
     with transaction.atomic():
         lock = _fenced_lock(run, token)
         now = timezone.now()
@@ -583,12 +758,8 @@ def commit_publication(*, run: PublicationRun, token: int, batches: Sequence[Bat
                 )
         published = Batch.objects.filter(pk__in=[batch.pk for batch in batches])
         padding = sum(published.values_list("padding_count", flat=True))
-        for row in (
-            ExposureKey.objects.filter(batch__in=published)
-            .values("region_id")
-            .annotate(count=Count("pk"))
-        ):
-            increment(metrics.KEYS_PUBLISHED, region_id=row["region_id"], amount=row["count"])
+        for region_id, count in sorted(keys_by_region.items()):
+            increment(metrics.KEYS_PUBLISHED, region_id=region_id, amount=count)
         if batches:
             increment(metrics.BATCHES_PUBLISHED, amount=len(batches))
             if padding:
@@ -682,15 +853,19 @@ class RetentionReport:
 def apply_retention(*, now: datetime | None = None) -> RetentionReport:
     """Delete keys 14 days after their validity, take old batches out of the index, delete their files.
 
-    Keys claimed by a pending batch stay until it is published, so a file never lacks them.
+    Keys claimed by a pending batch stay until it is published, so a file never lacks them;
+    a deleted key's claim goes with it.
     """
     now = now or timezone.now()
     key_cutoff = current_interval(now) - settings.KEYS_RETENTION_DAYS * INTERVALS_PER_DAY
-    keys_deleted, _ = (
-        ExposureKey.objects.filter(rolling_end_interval_number__lt=key_cutoff)
-        .filter(Q(batch__isnull=True) | ~Q(batch__status=Batch.Status.PENDING))
-        .delete()
-    )
+    with transaction.atomic():
+        # Claims are made holding this lock: none can appear for a key we are deleting.
+        _lock_for_update()
+        old_keys = ExposureKey.objects.filter(rolling_end_interval_number__lt=key_cutoff).exclude(
+            batch__status=Batch.Status.PENDING
+        )
+        ClaimedKey.objects.filter(key__in=old_keys.values("pk")).delete()
+        keys_deleted, _ = old_keys.delete()
     storage = batch_storage()
     files_deleted = 0
     retired = 0
