@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 
 from django.conf import settings
 from django.core.cache import cache
@@ -14,11 +15,28 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 
+def client_network(ident: str) -> str:
+    """What one client is: its IPv4 address, or its IPv6 /64 network.
+
+    One IPv6 subscriber usually holds a whole /64 and can pick a fresh address for every
+    request, so a limit per IPv6 address would not limit anyone.
+    """
+    try:
+        address = ipaddress.ip_address(ident.strip())
+    except ValueError:
+        return ident  # not an address (a test client, a misconfigured proxy): as given
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
 def _client_token(ident: str) -> str:
     """A keyed, daily-rotating hash: the cache never holds a client address."""
     day = timezone.now().date().isoformat()
     key = f"{settings.SECRET_KEY}:throttle:{day}".encode()
-    return hmac.new(key, ident.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, client_network(ident).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class ClientThrottle(SimpleRateThrottle):

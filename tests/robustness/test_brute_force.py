@@ -75,6 +75,17 @@ def test_one_client_gets_at_most_its_rate_per_endpoint_per_minute(settings, regi
     assert guesses_evaluated() == minutes * (60 + 1)
 
 
+def test_a_client_rotating_ipv6_addresses_within_its_network_is_still_one_client(regions):
+    # A subscriber's /64 holds 2^64 addresses: one per guess would otherwise be free.
+    with time_machine.travel(start_of_a_minute(), tick=False):
+        statuses = Counter(guess(CHECK_OTP, f"2001:db8:1:2:{n:x}:{n:x}:{n:x}:1") for n in range(40))
+        assert statuses == {401: 30, 429: 10}, statuses
+        # The neighbouring /64 is someone else; an IPv4-mapped address is its IPv4 client.
+        assert guess(CHECK_OTP, "2001:db8:1:3::1") == 401
+        assert Counter(guess(CHECK_OTP, "::ffff:203.0.113.9") for _ in range(30)) == {401: 30}
+        assert guess(CHECK_OTP, "203.0.113.9") == 429
+
+
 def test_the_whole_internet_gets_at_most_the_national_ceiling_per_minute(
     settings, regions, authorized_otp
 ):
