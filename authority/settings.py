@@ -319,6 +319,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "authority.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Who the client is, for the throttles: with 0, the connection's address; behind N
+    # proxies that append to X-Forwarded-For, the N-th entry from the right. Never the
+    # whole header, which any client can fill with a fresh made-up address per request.
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0, minimum=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Exposure Notification Authority API",

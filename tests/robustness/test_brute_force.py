@@ -86,6 +86,33 @@ def test_a_client_rotating_ipv6_addresses_within_its_network_is_still_one_client
         assert guess(CHECK_OTP, "203.0.113.9") == 429
 
 
+def forged(address: str, forwarded_for: str) -> int:
+    response = Client(REMOTE_ADDR=address).post(
+        CHECK_OTP,
+        data=json.dumps({"padding": "00"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secrets.token_hex(32)}",
+        HTTP_IMMUNI_DUMMY_DATA="0",
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+    return response.status_code
+
+
+def test_a_made_up_forwarded_for_header_does_not_make_a_new_client(regions):
+    with time_machine.travel(start_of_a_minute(), tick=False):
+        statuses = Counter(forged("203.0.113.7", f"10.0.0.{n}") for n in range(40))
+    assert statuses == {401: 30, 429: 10}, statuses
+
+
+def test_behind_a_proxy_the_client_is_the_address_the_proxy_appended(regions, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    with time_machine.travel(start_of_a_minute(), tick=False):
+        # The phone made up the first entry; the proxy (at 192.0.2.10) appended the real one.
+        statuses = Counter(forged("192.0.2.10", f"10.0.0.{n}, 198.51.100.4") for n in range(40))
+        assert statuses == {401: 30, 429: 10}, statuses
+        assert forged("192.0.2.10", "198.51.100.5") == 401  # another phone, same proxy
+
+
 def test_the_whole_internet_gets_at_most_the_national_ceiling_per_minute(
     settings, regions, authorized_otp
 ):
