@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from authority.keys import signing
-from authority.keys.models import Batch, ExposureKey, PublicationRun, SigningKey
+from authority.keys.models import Batch, ClaimedKey, ExposureKey, PublicationRun, SigningKey
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -57,10 +57,10 @@ class ExposureKeyAdmin(ReadOnlyAdmin):
         "report_type",
         "days_since_onset_of_symptoms",
         "region",
-        "batch",
+        "published_in",
     ]
     list_filter = [PublishedFilter, "report_type", "region"]
-    list_select_related = ["region", "batch"]
+    list_select_related = ["region", "claim__batch"]
     show_full_result_count = False  # millions of rows: no COUNT(*) on every page
     exclude = ["key_data"]
     readonly_fields = ["key_prefix"]
@@ -69,6 +69,13 @@ class ExposureKeyAdmin(ReadOnlyAdmin):
     def key_prefix(self, key: ExposureKey) -> str:
         # Enough to tell keys apart on screen; the full key is in the published file anyway.
         return f"{bytes(key.key_data).hex()[:8]}…"
+
+    @admin.display(description=_("batch"))
+    def published_in(self, key: ExposureKey) -> str:
+        try:
+            return str(key.claim.batch)
+        except ClaimedKey.DoesNotExist:
+            return "-"
 
 
 @admin.register(Batch)

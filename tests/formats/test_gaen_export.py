@@ -1,4 +1,5 @@
 import base64
+import dataclasses
 import hashlib
 import io
 import json
@@ -26,6 +27,7 @@ from authority.formats.gaen.export import (
     encode_export_bin,
     encode_signature_list,
     iter_export_bin,
+    iter_export_bin_rows,
     read_export_zip,
     write_export_zip,
 )
@@ -291,6 +293,88 @@ def test_streaming_encoder_rejects_keys_out_of_order():
         b"".join(iter_export_bin(GOOGLE_METADATA, keys))
 
 
+# ---------------------------------------------------------------------- encoder of rows
+
+
+def as_row(key: ExposureKey) -> tuple[object, ...]:
+    """A key as a database cursor returns it (no variant_of_concern: it is never stored)."""
+    return (
+        key.key_data,
+        key.rolling_start_interval_number,
+        key.rolling_period,
+        key.transmission_risk_level,
+        key.report_type,
+        key.days_since_onset_of_symptoms,
+    )
+
+
+stored_keys = exposure_keys.map(lambda key: dataclasses.replace(key, variant_of_concern=None))
+
+
+@given(metadata=export_metadata, keys=st.lists(stored_keys, max_size=30))
+def test_row_encoder_matches_the_one_shot_encoder(metadata, keys):
+    rows = [as_row(key) for key in sorted(keys, key=_by_key_data)]
+
+    assert b"".join(iter_export_bin_rows(metadata, rows)) == encode_export_bin(metadata, keys)
+
+
+def test_row_encoder_reproduces_googles_export_bin():
+    googles_export_bin, _ = read_export_zip(google_zip())
+    rows = [as_row(key) for key in sorted(google_keys(), key=_by_key_data)]
+
+    assert b"".join(iter_export_bin_rows(GOOGLE_METADATA, rows)) == googles_export_bin
+
+
+def test_row_encoder_matches_the_one_shot_encoder_across_many_chunks_and_repeated_fields():
+    keys = [dataclasses.replace(key, variant_of_concern=None) for key in random_keys(10_000)]
+    rows = [as_row(key) for key in sorted(keys, key=_by_key_data)]
+
+    chunks = list(iter_export_bin_rows(GOOGLE_METADATA, iter(rows)))
+
+    assert len(chunks) > 2
+    assert b"".join(chunks) == encode_export_bin(GOOGLE_METADATA, keys)
+
+
+def test_row_encoder_takes_keys_that_share_bytes_in_interval_order():
+    rows = [(bytes(16), 2_650_000, 144, None, 1, 0), (bytes(16), 2_650_144, 144, None, 1, 1)]
+
+    _, keys = decode_export_bin(b"".join(iter_export_bin_rows(GOOGLE_METADATA, rows)))
+
+    assert [key.rolling_start_interval_number for key in keys] == [2_650_000, 2_650_144]
+
+
+def test_row_encoder_rejects_rows_out_of_order():
+    rows = [as_row(key) for key in sorted(random_keys(3), key=_by_key_data, reverse=True)]
+
+    with pytest.raises(ValueError, match="sorted"):
+        b"".join(iter_export_bin_rows(GOOGLE_METADATA, rows))
+
+
+@pytest.mark.parametrize("key_data", [bytes(15), bytes(17)])
+def test_row_encoder_rejects_a_key_that_is_not_16_bytes(key_data):
+    with pytest.raises(ValueError, match="16 bytes"):
+        b"".join(iter_export_bin_rows(GOOGLE_METADATA, [(key_data, 2_650_000, 144, None, 1, 0)]))
+
+
+@pytest.mark.parametrize("rolling_period", [0, 145])
+def test_row_encoder_rejects_a_rolling_period_outside_1_to_144(rolling_period):
+    with pytest.raises(ValueError, match="rolling_period"):
+        b"".join(
+            iter_export_bin_rows(
+                GOOGLE_METADATA, [(bytes(16), 2_650_000, rolling_period, None, 1, None)]
+            )
+        )
+
+
+def test_row_encoder_refuses_more_keys_than_a_file_may_hold(monkeypatch):
+    monkeypatch.setattr(export, "MAX_KEYS_PER_FILE", 3)
+    monkeypatch.setattr(export, "_KEYS_PER_CHUNK", 2)
+    rows = sorted(as_row(key) for key in random_keys(4))
+
+    with pytest.raises(ValueError, match="at most 3 keys"):
+        b"".join(iter_export_bin_rows(GOOGLE_METADATA, rows))
+
+
 # ---------------------------------------------------------------------- export.sig
 
 
@@ -385,6 +469,15 @@ def test_it_rejects_a_zip_whose_content_was_altered():
     zip_bytes[45] ^= 0xFF
 
     with pytest.raises(ExportFormatError, match="Corrupt"):
+        read_export_zip(bytes(zip_bytes))
+
+
+def test_it_rejects_a_zip_that_says_an_entry_is_encrypted():
+    zip_bytes = bytearray(build_export_zip(b"bin", b"sig"))
+    central_directory = zip_bytes.rindex(b"PK\x01\x02")  # the last entry: export.sig
+    zip_bytes[central_directory + 8] |= 0x01  # general purpose flags: encrypted
+
+    with pytest.raises(ExportFormatError, match="encrypted"):
         read_export_zip(bytes(zip_bytes))
 
 

@@ -37,6 +37,7 @@ from authority.formats.gaen.signing import (
     verify_export,
     verify_export_zip,
     write_signed_export_zip,
+    write_signed_export_zip_rows,
 )
 
 GOOGLE = Path(__file__).parent.parent / "data" / "gaen-google-example"
@@ -279,6 +280,29 @@ def test_the_streamed_signed_zip_has_the_same_export_bin_and_verifies(keys):
     }
     verification = verify_export_zip(out.getvalue(), public_keys)
     assert [check.outcome for check in verification.checks] == [SignatureOutcome.VALID] * 2
+
+
+def test_the_zip_streamed_from_rows_has_the_same_export_bin_and_verifies(keys):
+    signers = [(key_info("v1"), generate_private_key())]
+    rows = sorted(
+        (
+            key.key_data,
+            key.rolling_start_interval_number,
+            key.rolling_period,
+            key.transmission_risk_level,
+            key.report_type,
+            key.days_since_onset_of_symptoms,
+        )
+        for key in keys
+    )
+
+    out = io.BytesIO()
+    write_signed_export_zip_rows(out, ITALY, iter(rows), signers)
+
+    streamed_bin, _ = read_export_zip(out.getvalue())
+    assert streamed_bin == read_export_zip(make_signed_export(ITALY, keys, signers))[0]
+    public_keys = {("222", "v1"): signers[0][1].public_key()}
+    assert verify_export_zip(out.getvalue(), public_keys).is_valid
 
 
 def test_signing_a_digest_verifies_like_signing_the_file(google_private_key, google_public_key):

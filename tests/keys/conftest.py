@@ -12,7 +12,7 @@ from django.core.files.storage import Storage, storages
 from django.utils import timezone
 
 from authority.accounts.models import Region
-from authority.keys.models import INTERVAL_SECONDS, INTERVALS_PER_DAY
+from authority.keys.models import INTERVAL_SECONDS, INTERVALS_PER_DAY, ClaimedKey
 from authority.keys.services import UploadedKey, store_uploaded_keys
 
 
@@ -30,6 +30,18 @@ def uploaded_key(days_ago: int = 3, **fields: object) -> UploadedKey:
         ),  # type: ignore[arg-type]
         **fields,  # type: ignore[arg-type]
     )
+
+
+@pytest.fixture(autouse=True)
+def no_claims_left_by_a_flush(request: pytest.FixtureRequest) -> None:
+    """Each test starts without claims: transactional tests end with a flush, which empties
+    the tables Django manages but not the unmanaged claims table (ClaimedKey)."""
+    uses_database = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db"} & set(request.fixturenames)
+    )
+    if uses_database:
+        request.getfixturevalue("db")  # transactional_db wins when the test asked for it
+        ClaimedKey.objects.all().delete()
 
 
 @pytest.fixture(autouse=True)

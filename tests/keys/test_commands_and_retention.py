@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from authority.formats.gaen.signing import generate_private_key, public_key_pem
 from authority.keys import services
-from authority.keys.models import Batch, ExposureKey, PublicationRun, SigningKey
+from authority.keys.models import Batch, ClaimedKey, ExposureKey, PublicationRun, SigningKey
 from tasks.publishing import apply_retention
 from tests.keys.conftest import day_interval, uploaded_key
 
@@ -94,7 +94,7 @@ def test_retention_keeps_keys_of_a_batch_being_written(lazio):
     )
     run = PublicationRun.objects.create(trigger=PublicationRun.Trigger.SCHEDULE)
     batch = Batch.objects.create(run=run)
-    ExposureKey.objects.update(batch=batch)
+    ClaimedKey.objects.create(key=ExposureKey.objects.get(), batch=batch)
     assert services.apply_retention().keys_deleted == 0
 
 

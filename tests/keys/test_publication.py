@@ -100,9 +100,10 @@ def test_big_batches_are_split_into_files_of_at_most_the_maximum(store_keys, cli
     settings.KEYS_MIN_PER_FILE = 0
     keys = store_keys(10)
     run = publish()
-    assert (run.files_published, run.keys_selected) == (3, 10)
-    assert client.get("/v1/keys/index").json() == {"oldest": 1, "newest": 3}
-    assert sorted(Batch.objects.values_list("key_count", flat=True)) == [2, 4, 4]
+    assert run.keys_selected == 10 and run.files_published >= 3
+    assert client.get("/v1/keys/index").json() == {"oldest": 1, "newest": run.files_published}
+    key_counts = list(Batch.objects.values_list("key_count", flat=True))
+    assert sum(key_counts) == 10 and max(key_counts) <= 4
     published = published_key_data(client)
     assert sorted(published) == sorted(key.key_data for key in keys)
 
@@ -244,7 +245,9 @@ def test_a_run_that_lost_its_lease_cannot_publish_what_another_run_published(sto
     publish()  # takes over and publishes the claimed keys
 
     with pytest.raises(services.PublicationSuperseded):
-        services.commit_publication(run=slow, token=token, batches=batches)
+        services.commit_publication(
+            run=slow, token=token, batches=batches, keys_by_region=slow_publication.keys_by_region
+        )
     with pytest.raises(services.PublicationSuperseded):
         slow_publication._report()
     assert Batch.objects.filter(status=Batch.Status.PUBLISHED).count() == 1
@@ -358,11 +361,10 @@ def test_keys_can_be_stored_while_being_published(store_keys, monkeypatch):
     monkeypatch.setattr(services, "commit_publication", commit_after_an_upload)
     publish()
     late_key = ExposureKey.objects.get(key_data=late[0].key_data)
-    assert late_key.batch is None
+    assert not late_key.batch.exists()
     monkeypatch.setattr(services, "commit_publication", real_commit)
     publish()
-    late_key.refresh_from_db()
-    assert late_key.batch.index == 2
+    assert late_key.batch.get().index == 2
 
 
 def test_day_interval_helper_is_midnight_utc():

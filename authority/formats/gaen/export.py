@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import IO, Any
+from typing import IO, Any, TypeAlias
 
 from google.protobuf.message import DecodeError
 
@@ -127,6 +127,78 @@ def iter_export_bin(
     _check_key_count(count)
     if count % _KEYS_PER_CHUNK:
         yield chunk.SerializeToString()
+
+
+# A key as a database cursor returns it: ExposureKey's fields in their order, without
+# variant_of_concern (never stored): (key_data, rolling_start_interval_number,
+# rolling_period, transmission_risk_level, report_type, days_since_onset_of_symptoms).
+KeyRow: TypeAlias = tuple[bytes, int, int, int | None, int | None, int | None]
+
+
+def iter_export_bin_rows(
+    metadata: ExportMetadata, sorted_rows: Iterable[tuple[Any, ...]]
+) -> Iterator[bytes]:
+    """`iter_export_bin` for keys given as `KeyRow` tuples: the same bytes, about twice as fast.
+
+    Made for a million keys streamed from a database: no object and no protobuf call per
+    key. A key's record is its 16 bytes between a head and a tail that depend only on its
+    other fields, and a file holds few distinct combinations of those (days, periods, risk
+    levels), so protobuf encodes each combination once, around placeholder key bytes, and
+    each key costs three byte strings in a join. Rows must be sorted by key_data (bytes);
+    a row out of order, or key_data that is not 16 bytes, raises ValueError.
+    """
+    yield EXPORT_BIN_HEADER + _metadata_message(metadata).SerializeToString()
+    around_key: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+    chunk: list[bytes] = []
+    append = chunk.append
+    in_chunk = 0
+    count = 0
+    previous = b""
+    for row in sorted_rows:
+        key_data = row[0]
+        if not previous <= key_data or len(key_data) != KEY_DATA_LENGTH:
+            _refuse_row(key_data)
+        previous = key_data
+        try:
+            head, tail = around_key[row[1:]]
+        except KeyError:
+            head, tail = around_key[row[1:]] = _record_around_key(row[1:])
+        append(head)
+        append(key_data)
+        append(tail)
+        in_chunk += 1
+        if in_chunk == _KEYS_PER_CHUNK:
+            count += in_chunk
+            in_chunk = 0
+            _check_key_count(count)
+            yield b"".join(chunk)
+            chunk.clear()
+    count += in_chunk
+    _check_key_count(count)
+    if chunk:
+        yield b"".join(chunk)
+
+
+def _refuse_row(key_data: bytes) -> None:
+    if len(key_data) != KEY_DATA_LENGTH:
+        raise ValueError(f"key_data must be {KEY_DATA_LENGTH} bytes, got {len(key_data)}")
+    raise ValueError("iter_export_bin_rows needs rows sorted by key_data")
+
+
+def _record_around_key(fields: tuple[Any, ...]) -> tuple[bytes, bytes]:
+    """The bytes of a key's field-7 record before and after its key_data, given its other fields.
+
+    The record is tag 7 (0x3a), the message length (a varint), then the message, whose
+    first field is key_data: tag 1 (0x0a), length 16 (0x10), the 16 bytes.
+    """
+    message = export_pb2.TemporaryExposureKeyExport()
+    message.keys.add(**_key_fields(ExposureKey(bytes(KEY_DATA_LENGTH), *fields)))
+    record: bytes = message.SerializeToString()
+    position = 1
+    while record[position] & 0x80:  # the length varint goes on
+        position += 1
+    key_start = position + 3  # past the length's last byte, tag 1 and length 16
+    return record[:key_start], record[key_start + KEY_DATA_LENGTH :]
 
 
 def decode_export_bin(data: bytes) -> tuple[ExportMetadata, list[ExposureKey]]:
@@ -259,6 +331,8 @@ def read_export_zip(zip_bytes: bytes) -> tuple[bytes, bytes]:
                 raise ExportFormatError(
                     f"{info.filename} is {info.file_size} bytes, over the {MAX_ENTRY_BYTES} limit."
                 )
+            if info.flag_bits & 0x1:  # zipfile would ask for a password (RuntimeError)
+                raise ExportFormatError(f"{info.filename} is encrypted; exports never are.")
         try:
             return archive.read(EXPORT_BIN_NAME), archive.read(EXPORT_SIG_NAME)
         except _DAMAGED_ZIP as error:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -25,6 +25,7 @@ from authority.formats.gaen.export import (
     encode_export_bin,
     encode_signature_list,
     iter_export_bin,
+    iter_export_bin_rows,
     read_export_zip,
     write_export_zip,
 )
@@ -133,6 +134,28 @@ def write_signed_export_zip(
     because ECDSA signatures are randomised, and verify the same way.
     """
     metadata = _with_signers(metadata, signers)
+    write_export_zip(
+        out, iter_export_bin(metadata, sorted_keys), _signature_maker(metadata, signers)
+    )
+
+
+def write_signed_export_zip_rows(
+    out: IO[bytes],
+    metadata: ExportMetadata,
+    sorted_rows: Iterable[tuple[Any, ...]],
+    signers: Sequence[Signer],
+) -> None:
+    """`write_signed_export_zip` for keys as `KeyRow` tuples (see `iter_export_bin_rows`)."""
+    metadata = _with_signers(metadata, signers)
+    write_export_zip(
+        out, iter_export_bin_rows(metadata, sorted_rows), _signature_maker(metadata, signers)
+    )
+
+
+def _signature_maker(
+    metadata: ExportMetadata, signers: Sequence[Signer]
+) -> Callable[[bytes], bytes]:
+    """export.sig for the SHA-256 digest of export.bin, signed by every signer in order."""
 
     def make_export_sig(sha256_digest: bytes) -> bytes:
         signatures = [
@@ -141,7 +164,7 @@ def write_signed_export_zip(
         ]
         return encode_signature_list(signatures)
 
-    write_export_zip(out, iter_export_bin(metadata, sorted_keys), make_export_sig)
+    return make_export_sig
 
 
 # ---------------------------------------------------------------------------- verification

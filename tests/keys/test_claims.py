@@ -1,0 +1,352 @@
+"""Claims (ClaimedKey, the side table behind ExposureKey.batch): each key claimed once, files
+filled by ranges of first key bytes, bytes exactly the codec's, crashes and retention, the
+migration from the old batch column, and the PostgreSQL paths."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Count
+from django.utils import timezone
+
+from authority.accounts.models import Region
+from authority.formats.gaen.export import ExposureKey as GaenKey
+from authority.formats.gaen.export import decode_export_bin, encode_export_bin, read_export_zip
+from authority.keys import metrics, services, signing
+from authority.keys.models import (
+    Batch,
+    ClaimedKey,
+    ExposureKey,
+    PublicationLock,
+    PublicationRun,
+)
+from authority.statistics.models import DailyCounter
+from tests.keys.conftest import day_interval, uploaded_key
+
+FIELDS = (
+    "key_data",
+    "rolling_start_interval_number",
+    "rolling_period",
+    "transmission_risk_level",
+    "report_type",
+    "days_since_onset_of_symptoms",
+)
+
+
+def publish() -> PublicationRun:
+    run = services.request_publication(
+        requested_by=None, trigger=PublicationRun.Trigger.COMMAND, enqueue=False
+    )
+    return services.run_publication(run_id=run.pk)
+
+
+def store(region: Region, keys: list) -> None:
+    services.store_uploaded_keys(
+        keys=keys, region_id=region.pk, onset_date=None, uploaded_on=timezone.localdate()
+    )
+
+
+def starting_with(first_byte: int) -> bytes:
+    return bytes([first_byte]) + secrets.token_bytes(15)
+
+
+def published_files(storage) -> list[list[bytes]]:
+    """The key bytes of each published file, in index order (padding included)."""
+    files = []
+    for batch in Batch.objects.filter(status=Batch.Status.PUBLISHED).order_by("index"):
+        with storage.open(batch.file_name) as stored:
+            _metadata, keys = decode_export_bin(read_export_zip(stored.read())[0])
+        files.append([key.key_data for key in keys])
+    return files
+
+
+def stored_keys_in_file_order() -> list[GaenKey]:
+    rows = ExposureKey.objects.order_by("key_data", "rolling_start_interval_number")
+    return [GaenKey(bytes(row[0]), *row[1:]) for row in rows.values_list(*FIELDS)]
+
+
+# ---------------------------------------------------------------------- claiming
+
+
+@pytest.mark.django_db
+def test_each_key_is_claimed_once_however_many_runs_and_uploads(store_keys):
+    store_keys(5)
+    publish()
+    store_keys(3, days_ago=5)
+    publish()
+    publish()
+
+    claims = ClaimedKey.objects.values("key").annotate(claims=Count("*"))
+    assert len(claims) == 8 and {claim["claims"] for claim in claims} == {1}
+    assert not ExposureKey.objects.filter(batch__isnull=True).exists()
+    assert sorted(Batch.objects.values_list("key_count", flat=True)) == [3, 5]
+
+
+@pytest.mark.django_db
+def test_files_take_consecutive_ranges_of_first_key_bytes_filled_up_to_the_maximum(
+    lazio, storage, settings
+):
+    settings.KEYS_MAX_PER_FILE = 4
+    settings.KEYS_MIN_PER_FILE = 0
+    first_bytes = [0x00, 0x00, 0x10, 0x10, 0x20, 0x20, 0x30, 0x30, 0x40, 0xFF]
+    store(lazio, [uploaded_key(key_data=starting_with(byte)) for byte in first_bytes])
+
+    run = publish()
+
+    files = published_files(storage)
+    assert [sorted({key[0] for key in keys}) for keys in files] == [
+        [0x00, 0x10],
+        [0x20, 0x30],
+        [0x40, 0xFF],
+    ]
+    assert run.keys_selected == 10 and run.files_published == 3
+    assert all(keys == sorted(keys) for keys in files)
+
+
+@pytest.mark.django_db
+def test_keys_crowding_one_first_byte_are_split_the_exact_way_lowest_bytes_first(
+    lazio, storage, settings
+):
+    settings.KEYS_MAX_PER_FILE = 2
+    settings.KEYS_MIN_PER_FILE = 0
+    key_data = sorted(starting_with(0x07) for _ in range(5))
+    store(lazio, [uploaded_key(key_data=data) for data in key_data])
+
+    publish()
+
+    assert published_files(storage) == [key_data[0:2], key_data[2:4], key_data[4:5]]
+
+
+@pytest.mark.django_db
+def test_keys_uploaded_while_the_claim_is_made_are_claimed_and_counted(
+    store_keys, storage, monkeypatch, settings
+):
+    settings.KEYS_MIN_PER_FILE = 0
+    first = store_keys(3)
+    late = []
+    fill_files = services._fill_files
+
+    def upload_then_fill(*args, **kwargs):
+        late.extend(store_keys(2, days_ago=6))  # after the count, before the INSERT
+        return fill_files(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_fill_files", upload_then_fill)
+    run = publish()
+
+    [batch] = Batch.objects.all()
+    assert batch.key_count == run.keys_selected == 5
+    assert batch.period_start.timestamp() == day_interval(6) * 600
+    assert sorted(published_files(storage)[0]) == sorted(k.key_data for k in first + late)
+    assert DailyCounter.objects.get(metric=metrics.KEYS_PUBLISHED).value == 5
+
+
+@pytest.mark.django_db
+def test_the_published_export_bin_is_byte_for_byte_what_the_codec_makes(lazio, storage, settings):
+    settings.KEYS_MIN_PER_FILE = 0
+    shared = secrets.token_bytes(16)
+    store(
+        lazio,
+        [
+            uploaded_key(days_ago=2, transmission_risk_level=0),
+            uploaded_key(days_ago=3, transmission_risk_level=8, report_type=3),
+            uploaded_key(days_ago=4, rolling_period=72, report_type=0),
+            uploaded_key(days_ago=5, rolling_period=1),
+            uploaded_key(key_data=shared, rolling_start_interval_number=day_interval(6)),
+            uploaded_key(key_data=shared, rolling_start_interval_number=day_interval(7)),
+        ],
+    )
+    services.store_uploaded_keys(
+        keys=[uploaded_key(days_ago=days) for days in (2, 9, 13)],
+        region_id=lazio.pk,
+        onset_date=timezone.localdate() - timedelta(days=5),
+        uploaded_on=timezone.localdate(),
+    )
+
+    publish()
+
+    [batch] = Batch.objects.all()
+    with storage.open(batch.file_name) as stored:
+        export_bin, _sig = read_export_zip(stored.read())
+    metadata, _keys = decode_export_bin(export_bin)
+    keys = stored_keys_in_file_order()
+    assert export_bin == encode_export_bin(metadata, keys)
+    assert metadata.start_timestamp == min(k.rolling_start_interval_number for k in keys) * 600
+    assert metadata.end_timestamp == max(
+        (k.rolling_start_interval_number + k.rolling_period) * 600 for k in keys
+    )
+
+
+# ---------------------------------------------------------------------- crashes, retention
+
+
+@pytest.mark.django_db
+def test_a_worker_lost_between_two_files_leaves_claims_the_next_run_publishes_once(
+    store_keys, storage, monkeypatch, settings, batch_files
+):
+    settings.KEYS_MAX_PER_FILE = 4
+    settings.KEYS_MIN_PER_FILE = 0
+    keys = store_keys(10)
+    write_file = services._Publication._write_file
+    written = []
+
+    def lost_at_the_second_file(self, batch, signers):
+        if written:
+            raise RuntimeError("worker lost")
+        written.append(batch.pk)
+        write_file(self, batch, signers)
+
+    monkeypatch.setattr(services._Publication, "_write_file", lost_at_the_second_file)
+    with pytest.raises(RuntimeError, match="worker lost"):
+        publish()
+    claims = set(ClaimedKey.objects.values_list("key", "batch"))
+    assert len(claims) == 10 and len(batch_files()) == 1
+    assert Batch.objects.filter(status=Batch.Status.PENDING).count() >= 3
+
+    monkeypatch.setattr(services._Publication, "_write_file", write_file)
+    assert publish().status == PublicationRun.Status.SUCCEEDED
+
+    assert set(ClaimedKey.objects.values_list("key", "batch")) == claims  # adopted as they were
+    published = [key for keys in published_files(storage) for key in keys]
+    assert sorted(published) == sorted(key.key_data for key in keys)
+    assert not Batch.objects.filter(status=Batch.Status.PENDING).exists()
+    assert sorted(batch_files()) == sorted(
+        Batch.objects.values_list("file_name", flat=True)
+    )  # the first attempt's file was replaced, not left behind
+
+
+@pytest.mark.django_db
+def test_retention_keeps_a_claimed_key_until_its_batch_is_published_then_deletes_both(
+    lazio, storage
+):
+    expired = uploaded_key(rolling_start_interval_number=day_interval(16))
+    store(lazio, [expired])
+    dead = services.request_publication(
+        requested_by=None, trigger=PublicationRun.Trigger.SCHEDULE, enqueue=False
+    )
+    token = services._acquire_lease(dead, "worker-that-dies")
+    services._Publication(dead, token)._claim_keys()  # ... then the worker dies
+
+    assert services.apply_retention().keys_deleted == 0
+    assert ClaimedKey.objects.count() == 1
+
+    PublicationLock.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    publish()
+    assert expired.key_data in published_files(storage)[0]
+
+    assert services.apply_retention().keys_deleted == 1
+    assert not ExposureKey.objects.exists() and not ClaimedKey.objects.exists()
+
+
+@pytest.mark.django_db
+def test_retention_deletes_old_unclaimed_keys_and_keeps_recent_claims(lazio, store_keys):
+    store_keys(2)
+    publish()
+    store(lazio, [uploaded_key(rolling_start_interval_number=day_interval(16))])
+
+    assert services.apply_retention().keys_deleted == 1
+    assert ClaimedKey.objects.count() == 2 == ExposureKey.objects.count()
+
+
+# ---------------------------------------------------------------------- privacy
+
+
+def test_a_claim_holds_nothing_but_the_key_and_its_batch():
+    """DESIGN.md 3.4: nothing about the upload (no time, no order, no sequence)."""
+    columns = {field.column for field in ClaimedKey._meta.concrete_fields}
+    assert columns == {"key_id", "batch_id"}
+
+
+# ---------------------------------------------------------------------- migration
+
+
+@pytest.fixture
+def region(transactional_db) -> Region:
+    # Transactional tests flush the tables, data migrations included: make our own region.
+    region, _ = Region.objects.get_or_create(code="99", defaults={"name": "Claims test region"})
+    return region
+
+
+def migrate_keys_to(name: str):
+    executor = MigrationExecutor(connection)
+    executor.migrate([("keys", name)])
+    return executor.loader.project_state(("keys", name)).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_moves_claims_out_of_the_key_rows_and_back(region):
+    try:
+        apps = migrate_keys_to("0001_initial")
+        run = apps.get_model("keys", "PublicationRun").objects.create(trigger="command")
+        batch = apps.get_model("keys", "Batch").objects.create(run=run, status="published")
+        key_model = apps.get_model("keys", "ExposureKey")
+        fields = {"rolling_start_interval_number": 1, "rolling_end_interval_number": 145}
+        claimed = key_model.objects.create(
+            key_data=b"\x01" * 16, region_id=region.pk, batch=batch, **fields
+        )
+        waiting = key_model.objects.create(key_data=b"\x02" * 16, region_id=region.pk, **fields)
+
+        migrate_keys_to("0002_claimed_keys")
+        assert list(ClaimedKey.objects.values_list("key", "batch")) == [(claimed.pk, batch.pk)]
+        assert [key.pk for key in ExposureKey.objects.filter(batch__isnull=True)] == [waiting.pk]
+
+        apps = migrate_keys_to("0001_initial")
+        rows = apps.get_model("keys", "ExposureKey").objects.order_by("key_data")
+        assert list(rows.values_list("pk", "batch")) == [(claimed.pk, batch.pk), (waiting.pk, None)]
+    finally:
+        migrate_keys_to("0002_claimed_keys")
+
+
+# ---------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_files_stream_through_a_connection_of_their_own(
+    region, storage, settings, monkeypatch
+):
+    settings.KEYS_MIN_PER_FILE = 0
+    settings.KEYS_MAX_PER_FILE = 3000
+    signing.rotate_signing_key(actor=None)
+    store(region, [uploaded_key(days_ago=2 + n % 10) for n in range(5000)])
+    opened = []
+    get_new_connection = connection.get_new_connection
+
+    def counting(params):
+        opened.append(params)
+        return get_new_connection(params)
+
+    monkeypatch.setattr(connection, "get_new_connection", counting)
+    run = publish()
+
+    assert run.status == PublicationRun.Status.SUCCEEDED and run.keys_written == 5000
+    assert len(opened) == run.files_published == 2
+    published = [key for keys in published_files(storage) for key in keys]
+    assert published == [key.key_data for key in stored_keys_in_file_order()]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_claim_never_reads_its_own_appends_in_a_nested_loop(region):
+    """Planned for a claims table that statistics say is empty, a nested loop would re-read
+    the rows the INSERT appends, once per key: quadratic (services._without_nested_loops)."""
+    signing.rotate_signing_key(actor=None)
+    store(region, [uploaded_key() for _ in range(200)])
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {ClaimedKey._meta.db_table}")
+    plans = []
+
+    def explain_the_claim(execute, sql, params, many, context):
+        if sql.startswith(f'INSERT INTO "{ClaimedKey._meta.db_table}"'):
+            context["cursor"].execute("EXPLAIN " + sql, params)
+            plans.append("\n".join(row[0] for row in context["cursor"].fetchall()))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(explain_the_claim):
+        publish()
+
+    assert plans and all("Nested Loop" not in plan for plan in plans), plans
+    assert ClaimedKey.objects.count() == 200
