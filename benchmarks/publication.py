@@ -7,6 +7,10 @@ PostgreSQL URL, a scratch database created on that server (the role needs CREATE
 dropped afterwards. Random keys are inserted (untimed), then one publication runs in a child
 process, so its peak memory is the publication's own (plus Django), not the insertion's.
 The in-memory baseline is benchmarks/gaen_baseline.py (one-shot mode) on as many keys.
+
+`phases` splits the publication's seconds: claiming the keys (one transaction), writing the
+files, publishing them (the final transaction); `process_cpu_seconds` is the publishing
+process's own CPU time, the rest of the wall time being mostly the database's work.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,18 +89,45 @@ def insert_keys(count: int, seed: int) -> float:
     return time.perf_counter() - started
 
 
+def timed_phases() -> dict[str, float]:
+    """Seconds spent in each phase of the publication, filled in as it runs (wrappers)."""
+    from authority.keys import services
+
+    phases: dict[str, float] = {}
+
+    def timing(name: str, function: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                phases[name] = round(phases.get(name, 0) + time.perf_counter() - started, 3)
+
+        return timed
+
+    publication = services._Publication
+    publication._claim_keys = timing("claim", publication._claim_keys)  # type: ignore[method-assign]
+    publication._write_files = timing("write", publication._write_files)  # type: ignore[method-assign]
+    services.commit_publication = timing("commit", services.commit_publication)
+    return phases
+
+
 def publish_child() -> None:
     """Child process: one publication, timed, then its figures as JSON."""
     from authority.keys import services
     from authority.keys.models import Batch, PublicationRun
 
+    phases = timed_phases()
     memory_before = peak_memory_mb()
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     run = services.request_publication(
         requested_by=None, trigger=PublicationRun.Trigger.COMMAND, enqueue=False
     )
     run = services.run_publication(run_id=run.pk, worker="benchmark")
     seconds = time.perf_counter() - started
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_seconds = cpu.ru_utime - cpu_before.ru_utime + cpu.ru_stime - cpu_before.ru_stime
     batches = list(Batch.objects.filter(run=run))
     print(
         json.dumps(
@@ -103,6 +135,8 @@ def publish_child() -> None:
                 "status": run.status,
                 "message": run.message,
                 "seconds": seconds,
+                "phases": phases,
+                "process_cpu_seconds": round(cpu_seconds, 3),
                 "files": len(batches),
                 "keys_published": sum(batch.key_count for batch in batches),
                 "padding_keys": sum(batch.padding_count for batch in batches),
@@ -217,6 +251,8 @@ def main() -> None:
                     "zip_bytes": run["zip_bytes"],
                     "seconds": round(seconds, 3),
                     "keys_per_second": round(args.keys / seconds) if seconds else None,
+                    "phases": run["phases"],
+                    "process_cpu_seconds": run["process_cpu_seconds"],
                     "peak_memory_mb": run["peak_memory_mb"],
                     "peak_memory_before_publication_mb": run["peak_memory_before_publication_mb"],
                     "insert_seconds": round(insert_seconds, 3),
