@@ -138,15 +138,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# A connection pool per process (psycopg_pool), instead of a persistent connection per thread:
-# gunicorn.conf.py turns it on for its gevent workers, where every request is a new greenlet.
+# A connection pool per process (psycopg_pool) instead of a persistent connection per thread:
+# gunicorn.conf.py turns it on for the web workers, whose many threads mostly wait out the
+# device API's delay without a connection.
 DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 0, minimum=0)
 if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 2,
+        "min_size": min(2, DATABASE_POOL_MAX_SIZE),
         "max_size": DATABASE_POOL_MAX_SIZE,
-        "timeout": 10,
+        # Seconds a request waits for a free connection before it fails.
+        "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for the lock instead of failing at once.

@@ -185,9 +185,9 @@ class Gunicorn:
     @property
     def workers(self) -> str:
         workers = self.env.get("GUNICORN_WORKERS", str(os.cpu_count() or 2))
-        kind = self.env.get("GUNICORN_WORKER_CLASS", "gevent")
+        kind = self.env.get("GUNICORN_WORKER_CLASS", "gthread")
         if kind == "gthread":
-            return f"{workers} gthread x {self.env.get('GUNICORN_THREADS', '16')} threads"
+            return f"{workers} gthread x {self.env.get('GUNICORN_THREADS', '32')} threads"
         return f"{workers} {kind}"
 
 

@@ -7,6 +7,7 @@ import random
 import time
 
 from django.conf import settings
+from django.db import connections
 
 _random = random.SystemRandom()
 
@@ -22,3 +23,15 @@ def hold_until(started: float, target_seconds: float) -> None:
     remaining = target_seconds - (time.monotonic() - started)
     if remaining > 0:
         time.sleep(remaining)
+
+
+def release_pooled_connections() -> None:
+    """Give pooled database connections back before holding a response: otherwise every
+    request waiting out its delay would keep one, and the pool would run dry under load.
+    (Persistent, unpooled connections belong to their thread and stay.)"""
+    for connection in connections.all(initialized_only=True):
+        if (
+            connection.settings_dict.get("OPTIONS", {}).get("pool")
+            and not connection.in_atomic_block
+        ):
+            connection.close()

@@ -19,7 +19,7 @@ from authority.api.schema import error_response
 from authority.ingestion import metrics, services
 from authority.ingestion.serializers import CheckOtpRequestSerializer, UploadRequestSerializer
 from authority.ingestion.throttling import CheckOtpThrottle, UploadThrottle, global_failure_wait
-from authority.ingestion.timing import draw_response_seconds, hold_until
+from authority.ingestion.timing import draw_response_seconds, hold_until, release_pooled_connections
 from authority.statistics import buffer
 from authority.statistics.services import increment
 
@@ -76,6 +76,7 @@ class DeviceApiView(APIView):
         # What the request counts goes to the statistics buffer in one round trip.
         with buffer.one_round_trip():
             response = super().dispatch(request, *args, **kwargs)
+        release_pooled_connections()  # a pooled connection does not sleep through the delay
         # Every answer, success or error, dummy or real, waits for the same drawn delay.
         hold_until(started, target_seconds)
         return response
