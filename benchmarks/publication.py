@@ -107,7 +107,7 @@ def timed_phases() -> dict[str, float]:
 
     publication = services._Publication
     publication._claim_keys = timing("claim", publication._claim_keys)  # type: ignore[method-assign]
-    publication._write_files = timing("write", publication._write_files)  # type: ignore[method-assign]
+    publication._write_file = timing("write", publication._write_file)  # type: ignore[method-assign]
     services.commit_publication = timing("commit", services.commit_publication)
     return phases
 

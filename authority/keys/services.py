@@ -24,7 +24,6 @@ import heapq
 import logging
 import secrets
 import tempfile
-import threading
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -394,7 +393,8 @@ class _Publication:
         signers = signers_for_export()  # fail before claiming anything if no key can sign
         batches = self._claim_keys()
         self._report(step=PublicationRun.Step.WRITING)
-        self._write_files(batches, signers)
+        for batch in batches:
+            self._write_file(batch, signers)
         self._report(step=PublicationRun.Step.PUBLISHING)
         commit_publication(
             run=self.run, token=self.token, batches=batches, keys_by_region=self.keys_by_region
@@ -406,11 +406,12 @@ class _Publication:
         cutoff = current_interval(timezone.now() - timedelta(minutes=settings.KEYS_EMBARGO_MINUTES))
         with transaction.atomic():
             _fenced_lock(self.run, self.token)
-            adopted = list(
+            # Left by a run whose worker died (or by this run, delivered again): adopted.
+            pending = list(
                 Batch.objects.filter(status=Batch.Status.PENDING).values_list("pk", flat=True)
             )
-            Batch.objects.filter(pk__in=adopted).update(run=self.run)
-            contents = _batch_contents(adopted) if adopted else {}
+            Batch.objects.filter(pk__in=pending).update(run=self.run)
+            contents = _batch_contents(pending) if pending else {}
             contents.update(
                 _claim_due_keys(run=self.run, cutoff=cutoff, max_keys=settings.KEYS_MAX_PER_FILE)
             )
@@ -435,25 +436,7 @@ class _Publication:
 
     # -- phase 2: write each file (no transaction open: storage may be a network service)
 
-    def _write_files(self, batches: Sequence[Batch], signers: Sequence[Signer]) -> None:
-        """Write the batches' files in turn, reading the next file's keys meanwhile."""
-        upcoming: _BatchKeys | None = None
-        try:
-            for position, batch in enumerate(batches):
-                keys = upcoming or _BatchKeys(batch)
-                upcoming = None
-                try:
-                    keys.wait_for_first_rows()
-                    if position + 1 < len(batches):
-                        upcoming = _BatchKeys(batches[position + 1])
-                    self._write_file(batch, keys, signers)
-                finally:
-                    keys.close()
-        finally:
-            if upcoming is not None:
-                upcoming.close()
-
-    def _write_file(self, batch: Batch, keys: _BatchKeys, signers: Sequence[Signer]) -> None:
+    def _write_file(self, batch: Batch, signers: Sequence[Signer]) -> None:
         padding = self._padding(batch)
         assert batch.period_start is not None and batch.period_end is not None  # set by the claim
         metadata = ExportMetadata(
@@ -469,7 +452,7 @@ class _Publication:
             Batch.objects.filter(pk=batch.pk).update(file_name=name)
         if previous and previous != name:
             self.storage.delete(previous)  # left by an interrupted attempt
-        with tempfile.TemporaryFile() as spool:
+        with _BatchKeys(batch) as keys, tempfile.TemporaryFile() as spool:
             write_signed_export_zip_rows(spool, metadata, self._sorted_rows(keys, padding), signers)
             self.progress.keys_written += len(padding)
             self.progress.files_signed += 1
@@ -571,15 +554,13 @@ class _Publication:
 
 
 class _BatchKeys:
-    """A batch's keys in key order, as blocks of KeyRows, from a query started on creation.
+    """A batch's keys in key order, as blocks of KeyRows; a context manager.
 
-    On PostgreSQL, outside a transaction, the query runs on a connection of its own,
+    On PostgreSQL, outside a transaction, they come through a connection of their own,
     streamed in chunks, in binary; the default connection stays free for the progress
-    reports made meanwhile. A thread waits for the first rows, so the database joins and
-    sorts the keys of the next file while this process encodes the current one (the
-    database's time before the first row is a quarter of a big file's). Inside a
-    transaction (tests) only the default connection sees what it claimed: its cursor is
-    used, which holds the whole result in memory, once the blocks are read.
+    reports made meanwhile, and leaving the block closes the connection, even when a
+    failure leaves the rows half read. Inside a transaction (tests) only the default
+    connection sees what it claimed: its cursor is used, which holds the whole result.
     """
 
     def __init__(self, batch: Batch) -> None:
@@ -591,33 +572,17 @@ class _BatchKeys:
         self._sql, self._params = query.query.sql_with_params()
         self._connection = connections[router.db_for_read(ExposureKey)]
         self._own_connection: Any = None
-        self._first_block: list[KeyRow] = []
-        self._error: BaseException | None = None
-        self._waiting: threading.Thread | None = None
-        if self._connection.vendor == "postgresql" and not self._connection.in_atomic_block:
-            import psycopg  # the PostgreSQL driver, there only
 
+    def __enter__(self) -> _BatchKeys:
+        if self._connection.vendor == "postgresql" and not self._connection.in_atomic_block:
             params = self._connection.get_connection_params()
             self._own_connection = self._connection.get_new_connection(params)
             self._own_connection.autocommit = True
-            # Django makes client-side binding cursors, which cannot return binary results.
-            self._rows = psycopg.Cursor(self._own_connection).stream(
-                self._sql, self._params, binary=True, size=STREAM_CHUNK_SIZE
-            )
-            self._waiting = threading.Thread(target=self._read_first_block, daemon=True)
-            self._waiting.start()
+        return self
 
-    def _read_first_block(self) -> None:
-        try:
-            self._first_block = list(islice(self._rows, STREAM_CHUNK_SIZE))
-        except BaseException as error:  # raised in the publication's thread
-            self._error = error
-
-    def wait_for_first_rows(self) -> None:
-        if self._waiting is not None:
-            self._waiting.join()
-        if self._error is not None:
-            raise self._error
+    def __exit__(self, *exc_info: object) -> None:
+        if self._own_connection is not None:
+            self._own_connection.close()
 
     def blocks(self) -> Iterator[list[KeyRow]]:
         if self._own_connection is None:
@@ -626,19 +591,14 @@ class _BatchKeys:
                 while block := cursor.fetchmany(STREAM_CHUNK_SIZE):
                     yield block
             return
-        self.wait_for_first_rows()
-        block = self._first_block
-        while block:
-            yield block
-            block = list(islice(self._rows, STREAM_CHUNK_SIZE))
+        import psycopg  # the PostgreSQL driver, there only
 
-    def close(self) -> None:
-        if self._own_connection is None:
-            return
-        if self._waiting is not None and self._waiting.is_alive():
-            self._own_connection.cancel_safe()  # a failed publication: stop the query
-            self._waiting.join()
-        self._own_connection.close()
+        # Django makes client-side binding cursors, which cannot return binary results.
+        rows = psycopg.Cursor(self._own_connection).stream(
+            self._sql, self._params, binary=True, size=STREAM_CHUNK_SIZE
+        )
+        while block := list(islice(rows, STREAM_CHUNK_SIZE)):
+            yield block
 
 
 @dataclass

@@ -5,8 +5,6 @@ migration from the old batch column, and the PostgreSQL paths."""
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -195,11 +193,11 @@ def test_a_worker_lost_between_two_files_leaves_claims_the_next_run_publishes_on
     write_file = services._Publication._write_file
     written = []
 
-    def lost_at_the_second_file(self, batch, keys, signers):
+    def lost_at_the_second_file(self, batch, signers):
         if written:
             raise RuntimeError("worker lost")
         written.append(batch.pk)
-        write_file(self, batch, keys, signers)
+        write_file(self, batch, signers)
 
     monkeypatch.setattr(services._Publication, "_write_file", lost_at_the_second_file)
     with pytest.raises(RuntimeError, match="worker lost"):
@@ -356,56 +354,29 @@ def test_on_postgresql_the_claim_never_reads_its_own_appends_in_a_nested_loop(re
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_on_postgresql_a_failed_file_stops_the_next_files_query(region, storage, settings):
+def test_on_postgresql_a_file_failing_half_read_leaves_no_connection_open(
+    region, storage, settings, monkeypatch
+):
     settings.KEYS_MIN_PER_FILE = 0
-    settings.KEYS_MAX_PER_FILE = 1000
     signing.rotate_signing_key(actor=None)
     store(region, [uploaded_key(days_ago=2 + n % 10) for n in range(3000)])
-    threads = threading.active_count()
-    write_file = services._Publication._write_file
 
-    def storage_down(self, batch, keys, signers):
-        raise OSError("storage unreachable")  # the next file's query is running by now
+    def storage_down_after_some_keys(out, metadata, sorted_rows, signers):
+        for _count, _row in zip(range(10), sorted_rows, strict=False):
+            pass
+        raise OSError("storage unreachable")
 
-    services._Publication._write_file = storage_down
-    try:
-        with pytest.raises(OSError, match="unreachable"):
-            publish()
-    finally:
-        services._Publication._write_file = write_file
+    monkeypatch.setattr(services, "write_signed_export_zip_rows", storage_down_after_some_keys)
+    with pytest.raises(OSError, match="unreachable"):
+        publish()
 
-    assert threading.active_count() == threads
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-        assert cursor.fetchone() == (0,)  # no connection of the failed run left open
-    PublicationLock.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        assert cursor.fetchone() == (0,)  # the keys' own connection was closed at once
+    monkeypatch.undo()
     assert publish().status == PublicationRun.Status.SUCCEEDED
     published = [key for keys in published_files(storage) for key in keys]
-    assert sorted(published) == sorted(key.key_data for key in stored_keys_in_file_order())
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_on_postgresql_closing_keys_whose_query_still_runs_cancels_it(region):
-    store(region, [uploaded_key() for _ in range(3)])
-    run = PublicationRun.objects.create(trigger=PublicationRun.Trigger.COMMAND)
-    batch = Batch.objects.create(run=run)
-    for key in ExposureKey.objects.all():
-        ClaimedKey.objects.create(key=key, batch=batch)
-    threads = threading.active_count()
-    locker = connection.get_new_connection(connection.get_connection_params())
-    try:
-        locker.execute(f"LOCK TABLE {ClaimedKey._meta.db_table} IN ACCESS EXCLUSIVE MODE")
-        keys = services._BatchKeys(batch)  # its query now waits for the lock
-        time.sleep(0.2)
-        assert threading.active_count() == threads + 1
-
-        keys.close()
-
-        assert threading.active_count() == threads
-    finally:
-        locker.rollback()
-        locker.close()
+    assert published == [key.key_data for key in stored_keys_in_file_order()]

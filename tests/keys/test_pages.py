@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from authority.keys import services, signing
-from authority.keys.models import Batch, PublicationRun
+from authority.keys.models import Batch, ClaimedKey, ExposureKey, PublicationRun
 from tests.matrix import LOGIN, assert_outcome, client_as, matrix
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_files")]
@@ -207,3 +207,26 @@ def test_admin_keys_and_batches_are_read_only(published, administrator, signed_i
     assert client.post(f"/admin/keys/batch/{published.pk}/delete/").status_code == 403
     page = client.get(f"/admin/keys/batch/{published.pk}/change/").content.decode()
     assert published.sha256 in page and 'name="sha256"' not in page
+
+
+def test_admin_filters_keys_by_publication_and_shows_their_batch(
+    published, store_keys, administrator, signed_in
+):
+    [waiting] = store_keys(1, days_ago=4)
+    [being_written] = store_keys(1, days_ago=5)
+    key = ExposureKey.objects.get(key_data=being_written.key_data)
+    ClaimedKey.objects.create(key=key, batch=Batch.objects.create(run=published.run))
+    client = signed_in(administrator)
+
+    def listed(publication: str) -> set[bytes]:
+        page = client.get(f"/admin/keys/exposurekey/?published={publication}").content.decode()
+        stored = ExposureKey.objects.values_list("key_data", flat=True)
+        return {bytes(data) for data in stored if f"{bytes(data).hex()[:8]}…" in page}
+
+    published_keys = {bytes(data) for data in published.keys.values_list("key_data", flat=True)}
+    assert listed("yes") == published_keys and len(published_keys) == 2
+    assert listed("pending") == {being_written.key_data}
+    assert listed("no") == {waiting.key_data}
+    assert "batch 1" in client.get("/admin/keys/exposurekey/").content.decode()
+    page = client.get(f"/admin/keys/exposurekey/{key.pk}/change/")
+    assert page.status_code == 200
