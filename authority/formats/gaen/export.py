@@ -140,12 +140,12 @@ def iter_export_bin_rows(
 ) -> Iterator[bytes]:
     """`iter_export_bin` for keys given as `KeyRow` tuples: the same bytes, about twice as fast.
 
-    Made for a million keys streamed from a database: no object and no protobuf call per
-    key. A key's record is its 16 bytes between a head and a tail that depend only on its
-    other fields, and a file holds few distinct combinations of those (days, periods, risk
-    levels), so protobuf encodes each combination once, around placeholder key bytes, and
-    each key costs three byte strings in a join. Rows must be sorted by key_data (bytes);
-    a row out of order, or key_data that is not 16 bytes, raises ValueError.
+    Made for a million keys streamed from a database: no protobuf message and no call into
+    protobuf per key. A key's record is its 16 bytes between a head and a tail that depend
+    only on its other fields, and a file holds few distinct combinations of those (days,
+    periods, risk levels), so protobuf encodes each combination once, around placeholder key
+    bytes, and each key's record is those bytes joined around its own. Rows must be sorted
+    by key_data; a row out of order, or key_data that is not 16 bytes, raises ValueError.
     """
     yield EXPORT_BIN_HEADER + _metadata_message(metadata).SerializeToString()
     around_key: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
@@ -163,9 +163,7 @@ def iter_export_bin_rows(
             head, tail = around_key[row[1:]]
         except KeyError:
             head, tail = around_key[row[1:]] = _record_around_key(row[1:])
-        append(head)
-        append(key_data)
-        append(tail)
+        append(head + key_data + tail)
         in_chunk += 1
         if in_chunk == _KEYS_PER_CHUNK:
             count += in_chunk
