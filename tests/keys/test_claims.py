@@ -26,6 +26,9 @@ from authority.keys.models import (
 )
 from authority.statistics.models import DailyCounter
 from tests.keys.conftest import day_interval, uploaded_key
+from tests.keys.gaen_reader import read_batch
+
+pytestmark = pytest.mark.usefixtures("small_files")
 
 FIELDS = (
     "key_data",
@@ -59,8 +62,8 @@ def published_files(storage) -> list[list[bytes]]:
     files = []
     for batch in Batch.objects.filter(status=Batch.Status.PUBLISHED).order_by("index"):
         with storage.open(batch.file_name) as stored:
-            _metadata, keys = decode_export_bin(read_export_zip(stored.read())[0])
-        files.append([key.key_data for key in keys])
+            _bin, export, _sigs = read_batch(stored.read())
+        files.append([key.key_data for key in export.keys])
     return files
 
 
