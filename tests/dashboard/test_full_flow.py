@@ -29,6 +29,7 @@ NEEDED = {
     "audit.AuditChainHead",
     "statistics.DailyCounter",
     "keys.ExposureKey",
+    "keys.ClaimedKey",  # which batch a key went to (a batch is public once published)
     "keys.SigningKey",
     "keys.PublicationRun",
     "keys.Batch",

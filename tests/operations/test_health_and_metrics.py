@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from django.test import Client
 
@@ -64,3 +66,24 @@ def authorized_code(operator):
     authorize_otp(
         code=generate_otp(), onset_date=timezone.localdate() - timedelta(days=1), operator=operator
     )
+
+
+def test_unpublished_keys_are_counted_and_recounted_at_most_every_five_minutes(db, lazio):
+    from datetime import date
+
+    from django.core.cache import cache
+
+    from authority.keys.services import UploadedKey, store_uploaded_keys
+
+    def stored(count: int) -> None:
+        keys = [UploadedKey(secrets.token_bytes(16), 2_900_000 + 144 * n) for n in range(count)]
+        store_uploaded_keys(
+            keys=keys, region_id=lazio.pk, onset_date=None, uploaded_on=date.today()
+        )
+
+    stored(3)
+    assert "authority_keys_unpublished 3.0" in Client().get("/metrics").content.decode()
+    stored(2)  # within the five minutes: the figure stays
+    assert "authority_keys_unpublished 3.0" in Client().get("/metrics").content.decode()
+    cache.delete("metrics:keys-unpublished")  # as when the five minutes are over
+    assert "authority_keys_unpublished 5.0" in Client().get("/metrics").content.decode()
