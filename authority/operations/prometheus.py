@@ -36,14 +36,12 @@ class AuthorityCollector(Collector):
             f"Stored keys not yet claimed by a batch (recounted at most every {UNPUBLISHED_SECONDS} s)",
         )
         # An anti-join over every stored key (~0.3 s per million): not at every scrape.
-        waiting.add_metric(
-            [],
-            cache.get_or_set(
-                "metrics:keys-unpublished",
-                lambda: ExposureKey.objects.filter(batch__isnull=True).count(),
-                UNPUBLISHED_SECONDS,
-            ),
+        unpublished = cache.get_or_set(
+            "metrics:keys-unpublished",
+            lambda: ExposureKey.objects.filter(batch__isnull=True).count(),
+            UNPUBLISHED_SECONDS,
         )
+        waiting.add_metric([], int(unpublished or 0))
         yield waiting
 
         last = (
