@@ -8,6 +8,7 @@ run the attack for several simulated minutes in a fraction of a second.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -73,6 +74,25 @@ def test_one_client_gets_at_most_its_rate_per_endpoint_per_minute(settings, regi
             assert guess(CHECK_OTP, "198.51.100.20") == 401
             clock.shift(timedelta(minutes=1))
     assert guesses_evaluated() == minutes * (60 + 1)
+
+
+@pytest.mark.redis
+def test_on_redis_each_client_gets_its_rate_per_minute_too(regions, settings):
+    # Production's cache: the counters live in Redis, one round trip per request.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "authority.operations.cache.ReusingRedisCache",
+            "LOCATION": os.environ["TEST_REDIS_URL"],
+            "KEY_PREFIX": f"test-throttle-{secrets.token_hex(4)}",
+        }
+    }
+    with time_machine.travel(start_of_a_minute(), tick=False) as clock:
+        for _minute in range(2):
+            statuses = Counter(guess(CHECK_OTP, "203.0.113.7") for _ in range(35))
+            assert statuses == {401: 30, 429: 5}, statuses
+            assert guess(CHECK_OTP, "198.51.100.20") == 401
+            clock.shift(timedelta(minutes=1))
+    assert guesses_evaluated() == 2 * 31
 
 
 def test_a_client_rotating_ipv6_addresses_within_its_network_is_still_one_client(regions):
