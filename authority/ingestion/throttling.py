@@ -45,7 +45,7 @@ class ClientThrottle(SimpleRateThrottle):
 
     Counted in fixed windows (calendar minutes for "30/minute"): one counter per client and
     window, incremented in one round trip to Redis, where DRF's sliding window reads and
-    rewrites a pickled list of timestamps (two round trips, a quarter of a dummy upload's
+    rewrites a pickled list of timestamps (two round trips, ~40% of a dummy upload's
     time). A client gets the rate per window; across a window's edge it can send twice the
     rate in a moment, never more than the rate on average.
     """
