@@ -51,6 +51,9 @@ class ClientThrottle(SimpleRateThrottle):
     """
 
     scope: str
+    # Parsed from the rate by SimpleRateThrottle.__init__ (the stubs do not declare them).
+    num_requests: int
+    duration: int
 
     def get_rate(self) -> str:
         return settings.DEVICE_API_RATES[self.scope]
@@ -59,13 +62,11 @@ class ClientThrottle(SimpleRateThrottle):
         return f"throttle:{self.scope}:{_client_token(self.get_ident(request))}"
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        limit, period = self.parse_rate(self.get_rate())
-        assert limit is not None and period is not None
         now = timezone.now().timestamp()
-        window = int(now // period)
-        self.wait_seconds = period - now % period
+        window = int(now // self.duration)
+        self.wait_seconds = self.duration - now % self.duration
         key = f"{self.get_cache_key(request, view)}:{window}"
-        return count_in_window(key, period) <= limit
+        return count_in_window(key, self.duration) <= self.num_requests
 
     def wait(self) -> float:
         return self.wait_seconds
