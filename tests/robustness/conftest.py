@@ -1,8 +1,11 @@
-"""Robustness tests: the device API tests' app client, fresh throttles, private Redis servers."""
+"""Robustness tests: the device API tests' app client, private Redis servers, a live gunicorn.
+
+(tests/conftest.py clears the cache, with the throttles' counts, before every test.)"""
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -12,22 +15,14 @@ from pathlib import Path
 
 import pytest
 import redis
-from django.core.cache import cache
 
 from tests.conftest import IN_CI
 from tests.ingestion.conftest import app_client, authorized_otp
+from tests.robustness.live import LiveGunicorn
 
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 
 __all__ = ["app_client", "authorized_otp"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttles() -> Iterator[None]:
-    """The throttles live in the cache: each test starts with none used."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 class PrivateRedis:
@@ -106,6 +101,31 @@ def private_redis(tmp_path: Path) -> Iterator[Callable[..., PrivateRedis]]:
     def start(*, appendonly: bool = True) -> PrivateRedis:
         server = PrivateRedis(tmp_path / f"redis-{len(started)}", appendonly=appendonly)
         server.folder.mkdir()
+        started.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def live_gunicorn(
+    private_redis: Callable[..., PrivateRedis], settings, tmp_path: Path
+) -> Iterator[Callable[..., LiveGunicorn]]:
+    """Start gunicorn (production config) on the test database with a private Redis, whose
+    buffered counters this process can flush (same Redis, same prefix); `env` overrides."""
+    started: list[LiveGunicorn] = []
+
+    def start(**env: str) -> LiveGunicorn:
+        redis_server = private_redis()
+        prefix = f"test:{secrets.token_hex(4)}"
+        settings.STATISTICS_REDIS_URL = redis_server.url
+        settings.STATISTICS_REDIS_PREFIX = prefix
+        server = LiveGunicorn(
+            redis_url=redis_server.url, redis_prefix=prefix, var_dir=tmp_path, **env
+        )
         started.append(server)
         server.start()
         return server

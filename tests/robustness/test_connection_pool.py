@@ -9,31 +9,24 @@ one in time and fail. All of them must succeed, and store their keys.
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from authority.accounts.models import Role, User
 from authority.keys.models import ExposureKey
-from tests.robustness.conftest import PrivateRedis
 from tests.robustness.live import LiveGunicorn, Upload, authorized_codes, send_all
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_requests_waiting_out_their_delay_do_not_hold_pooled_connections(
-    private_redis: Callable[..., PrivateRedis], settings, tmp_path: Path, lazio
+    live_gunicorn: Callable[..., LiveGunicorn], settings, lazio
 ):
     operator = User.objects.create(username="pool-operator", role=Role.OPERATOR, region=lazio)
     uploads = [Upload.real(code) for code in authorized_codes(24, operator, settings)]
-    redis_server = private_redis()
-    server = LiveGunicorn(
-        redis_url=redis_server.url,
-        redis_prefix=f"test:{secrets.token_hex(4)}",
-        var_dir=tmp_path,
+    server = live_gunicorn(
         GUNICORN_WORKERS="1",
         GUNICORN_THREADS="12",
         DATABASE_POOL_MAX_SIZE="2",
@@ -41,10 +34,6 @@ def test_requests_waiting_out_their_delay_do_not_hold_pooled_connections(
         DEVICE_API_MIN_RESPONSE_MS="1500",
         DEVICE_API_RESPONSE_SPREAD_MS="0",
     )
-    server.start()
-    try:
-        send_all(server.port, uploads, threads=12)
-    finally:
-        server.stop()
+    send_all(server.port, uploads, threads=12)
     assert Counter(upload.status for upload in uploads) == {204: 24}
     assert ExposureKey.objects.count() == 24 * 14

@@ -10,10 +10,8 @@ equals what the load generator sent.
 from __future__ import annotations
 
 import random
-import secrets
 from collections import Counter
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from django.db import connection
@@ -23,7 +21,6 @@ from authority.keys.models import ExposureKey
 from authority.otps.models import Otp, OtpState
 from authority.statistics import buffer
 from authority.statistics.models import DailyCounter
-from tests.robustness.conftest import PrivateRedis
 from tests.robustness.live import LiveGunicorn, Upload, authorized_codes, send_all
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -36,18 +33,8 @@ INVALID = 20
 
 
 @pytest.fixture
-def gunicorn(
-    private_redis: Callable[..., PrivateRedis], settings, tmp_path: Path
-) -> Iterator[LiveGunicorn]:
-    redis_server = private_redis()
-    prefix = f"test:{secrets.token_hex(4)}"
-    # This process flushes the counters gunicorn buffers: same Redis, same prefix.
-    settings.STATISTICS_REDIS_URL = redis_server.url
-    settings.STATISTICS_REDIS_PREFIX = prefix
-    server = LiveGunicorn(redis_url=redis_server.url, redis_prefix=prefix, var_dir=tmp_path)
-    server.start()
-    yield server
-    server.stop()
+def gunicorn(live_gunicorn: Callable[..., LiveGunicorn]) -> LiveGunicorn:
+    return live_gunicorn()
 
 
 def counter(metric: str, **key: object) -> int:

@@ -13,14 +13,12 @@ Restarting the database server disturbs everything else using it, so this runs o
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from django.db import connection
@@ -31,7 +29,6 @@ from authority.otps.models import Otp, OtpState
 from authority.statistics import buffer
 from authority.statistics.models import DailyCounter
 from tests.conftest import IN_CI
-from tests.robustness.conftest import PrivateRedis
 from tests.robustness.live import LiveGunicorn, Upload, authorized_codes, send_all
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -59,17 +56,8 @@ def postgres_cluster() -> list[str]:
 
 
 @pytest.fixture
-def gunicorn(
-    private_redis: Callable[..., PrivateRedis], settings, tmp_path: Path
-) -> Iterator[LiveGunicorn]:
-    redis_server = private_redis()
-    prefix = f"test:{secrets.token_hex(4)}"
-    settings.STATISTICS_REDIS_URL = redis_server.url
-    settings.STATISTICS_REDIS_PREFIX = prefix
-    server = LiveGunicorn(redis_url=redis_server.url, redis_prefix=prefix, var_dir=tmp_path)
-    server.start()
-    yield server
-    server.stop()
+def gunicorn(live_gunicorn: Callable[..., LiveGunicorn]) -> LiveGunicorn:
+    return live_gunicorn()
 
 
 def restart_postgres(cluster: list[str]) -> float:
