@@ -97,7 +97,7 @@ class LiveGunicorn:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log.read_text()[-3000:]}")
+                raise RuntimeError(f"gunicorn exited: {self.log_tail()}")
             try:
                 status, _ = request(self.port, "GET", "/v1/keys/index")
             except OSError:
@@ -106,7 +106,11 @@ class LiveGunicorn:
             if status in (200, 404):
                 return
             time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not answer: {self.log.read_text()[-3000:]}")
+        raise RuntimeError(f"gunicorn did not answer: {self.log_tail()}")
+
+    def log_tail(self, chars: int = 6000) -> str:
+        """The end of what gunicorn and the app logged: a failing assertion shows it."""
+        return self.log.read_text(errors="replace")[-chars:]
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

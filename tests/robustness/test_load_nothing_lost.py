@@ -59,7 +59,7 @@ def test_every_accepted_key_is_stored_and_every_request_counted(gunicorn, lazio,
     send_all(gunicorn.port, uploads)
 
     statuses = Counter(upload.status for upload in uploads)
-    assert set(statuses) <= {204, 400, 401}, statuses
+    assert set(statuses) <= {204, 400, 401}, (statuses, gunicorn.log_tail())
     assert all(upload.status == 204 for upload in real + dummy)
     assert all(upload.status == 401 for upload in guessed)
     assert all(upload.status == 400 for upload in invalid)
