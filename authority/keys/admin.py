@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from authority.keys import signing
 from authority.keys.models import Batch, ClaimedKey, ExposureKey, PublicationRun, SigningKey
+from authority.keys.planning import hash_joins_only
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -64,6 +66,17 @@ class ExposureKeyAdmin(ReadOnlyAdmin):
     show_full_result_count = False  # millions of rows: no COUNT(*) on every page
     exclude = ["key_data"]
     readonly_fields = ["key_prefix"]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # The list joins the claims table (the batch column, the publication filter): hash
+        # joins only, rendered inside the block, where the queries run.
+        with hash_joins_only():
+            response = super().changelist_view(request, extra_context)
+            if isinstance(response, TemplateResponse):
+                response.render()
+        return response
 
     @admin.display(description=_("key"))
     def key_prefix(self, key: ExposureKey) -> str:

@@ -275,7 +275,8 @@ class ClaimedKey(models.Model):
     On PostgreSQL the table has no index at all, not even a primary key (`managed = False`:
     migration 0002 creates it): maintaining a B-tree on a million random key ids as claims
     arrive cost more than the claim itself, and the queries that read claims (a batch's
-    keys, the keys without a claim) are hash joins that read the table whole anyway. That
+    keys, the keys without a claim) are hash joins that read the table whole anyway, made
+    so whatever the statistics say (authority.keys.planning). That
     a key is claimed at most once is the claim's own guarantee: it holds the publication
     lock and takes only keys without a claim (services._claim_due_keys). SQLite, which
     cannot hash-join, gets a unique index on the key. A claim goes with its key

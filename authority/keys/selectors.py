@@ -6,7 +6,8 @@ from typing import Any
 
 from django.db.models import Max, Min, QuerySet
 
-from authority.keys.models import Batch, PublicationRun, SigningKey
+from authority.keys.models import Batch, ExposureKey, PublicationRun, SigningKey
+from authority.keys.planning import hash_joins_only
 
 
 def published_batches() -> QuerySet[Batch]:
@@ -31,6 +32,12 @@ def batch_history() -> QuerySet[Batch]:
     return (
         Batch.objects.exclude(status=Batch.Status.PENDING).select_related("run").order_by("-index")
     )
+
+
+def unpublished_key_count() -> int:
+    """Stored keys that no batch has claimed yet: an anti-join over every stored key."""
+    with hash_joins_only():
+        return ExposureKey.objects.filter(batch__isnull=True).count()
 
 
 def latest_run() -> PublicationRun | None:

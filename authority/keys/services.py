@@ -27,7 +27,6 @@ import tempfile
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import chain, islice
@@ -70,6 +69,7 @@ from authority.keys.models import (
     ReportType,
     interval_to_datetime,
 )
+from authority.keys.planning import hash_joins_only, with_no_nested_loops
 from authority.keys.signing import public_keys_by_version, signers_for_export
 from authority.statistics.services import increment
 
@@ -575,7 +575,8 @@ class _BatchKeys:
 
     def __enter__(self) -> _BatchKeys:
         if self._connection.vendor == "postgresql" and not self._connection.in_atomic_block:
-            params = self._connection.get_connection_params()
+            # Its query joins the claims table: hash joins only (authority.keys.planning).
+            params = with_no_nested_loops(self._connection.get_connection_params())
             self._own_connection = self._connection.get_new_connection(params)
             self._own_connection.autocommit = True
         return self
@@ -586,7 +587,7 @@ class _BatchKeys:
 
     def blocks(self) -> Iterator[list[KeyRow]]:
         if self._own_connection is None:
-            with self._connection.cursor() as cursor:
+            with hash_joins_only(), self._connection.cursor() as cursor:
                 cursor.execute(self._sql, self._params)
                 while block := cursor.fetchmany(STREAM_CHUNK_SIZE):
                     yield block
@@ -620,16 +621,17 @@ class _Contents:
 def _batch_contents(batch_ids: Sequence[int]) -> dict[int, _Contents]:
     """The contents of these batches, by batch id (batches with no claimed key are left out)."""
     contents: dict[int, _Contents] = {}
-    rows = (
-        ClaimedKey.objects.filter(batch__in=batch_ids)
-        .values_list("batch", "key__region")
-        .annotate(
-            keys=Count("*"),
-            start=Min("key__rolling_start_interval_number"),
-            end=Max("key__rolling_end_interval_number"),
+    with hash_joins_only():
+        rows = list(
+            ClaimedKey.objects.filter(batch__in=batch_ids)
+            .values_list("batch", "key__region")
+            .annotate(
+                keys=Count("*"),
+                start=Min("key__rolling_start_interval_number"),
+                end=Max("key__rolling_end_interval_number"),
+            )
+            .order_by()
         )
-        .order_by()
-    )
     for batch_id, region_id, keys, start, end in rows:
         contents.setdefault(batch_id, _Contents()).add(
             region_id=region_id, keys=keys, start=start, end=end
@@ -673,7 +675,7 @@ def _claim_due_keys(*, run: PublicationRun, cutoff: int, max_keys: int) -> dict[
     after another, lowest key bytes first, sorting the due keys each time.
     """
     due = _unclaimed(ExposureKey.objects.filter(rolling_end_interval_number__lte=cutoff))
-    with _without_nested_loops():
+    with hash_joins_only():
         by_first_byte = list(
             due.annotate(first_byte=_FirstByte("key_data"))
             .values_list("first_byte", "region")
@@ -775,28 +777,6 @@ def _insert_claims(keys: QuerySet[ExposureKey], batch: Case | Value) -> int:
             # planned for an empty table they would probe keys one by one.
             cursor.execute(f"ANALYZE {table}")
     return claimed
-
-
-@contextmanager
-def _without_nested_loops() -> Iterator[None]:
-    """On PostgreSQL, inside a transaction: hash (or merge) joins only, until the block ends.
-
-    The claim reads the claims table it appends to. Planned as a nested loop over a table
-    that statistics say is empty (just vacuumed, say), the inner scan re-reads every page
-    the INSERT has appended so far, for every key: quadratic (43 s instead of 0.1 s for
-    100,000 keys, measured). A hash anti-join reads the table once, before inserting.
-    """
-    connection = connections[router.db_for_write(ClaimedKey)]
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('enable_nestloop')")
-        [previous] = cursor.fetchone()
-        cursor.execute("SET LOCAL enable_nestloop = off")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [previous])
 
 
 def _size_and_digest(spool: IO[bytes]) -> tuple[int, str]:
@@ -935,7 +915,7 @@ def apply_retention(*, now: datetime | None = None) -> RetentionReport:
     """
     now = now or timezone.now()
     key_cutoff = current_interval(now) - settings.KEYS_RETENTION_DAYS * INTERVALS_PER_DAY
-    with transaction.atomic():
+    with transaction.atomic(), hash_joins_only():
         # Claims are made holding this lock: none can appear for a key we are deleting.
         _lock_for_update()
         old_keys = ExposureKey.objects.filter(rolling_end_interval_number__lt=key_cutoff).exclude(

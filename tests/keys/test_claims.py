@@ -16,7 +16,7 @@ from django.utils import timezone
 from authority.accounts.models import Region
 from authority.formats.gaen.export import ExposureKey as GaenKey
 from authority.formats.gaen.export import decode_export_bin, encode_export_bin, read_export_zip
-from authority.keys import metrics, services, signing
+from authority.keys import metrics, selectors, services, signing
 from authority.keys.models import (
     Batch,
     ClaimedKey,
@@ -335,7 +335,7 @@ def test_on_postgresql_files_stream_through_a_connection_of_their_own(
 @pytest.mark.django_db(transaction=True)
 def test_on_postgresql_the_claim_never_reads_its_own_appends_in_a_nested_loop(region):
     """Planned for a claims table that statistics say is empty, a nested loop would re-read
-    the rows the INSERT appends, once per key: quadratic (services._without_nested_loops)."""
+    the rows the INSERT appends, once per key: quadratic (authority.keys.planning)."""
     signing.rotate_signing_key(actor=None)
     store(region, [uploaded_key() for _ in range(200)])
     with connection.cursor() as cursor:
@@ -386,3 +386,101 @@ def test_on_postgresql_a_file_failing_half_read_leaves_no_connection_open(
     assert publish().status == PublicationRun.Status.SUCCEEDED
     published = [key for keys in published_files(storage) for key in keys]
     assert published == [key.key_data for key in stored_keys_in_file_order()]
+
+
+@pytest.fixture
+def keys_analyzed_when_empty(region):
+    """Statistics that say the keys table is empty while it holds thousands of keys: keys
+    stored, deleted and analyzed (pages left, no live rows), autovacuum off for the table
+    so that nothing corrects them during the test. PostgreSQL then estimates one key.
+    A fresh deployment's first busy hour, or a restore, looks like this to the planner."""
+    table = ExposureKey._meta.db_table
+    store(region, [uploaded_key() for _ in range(2000)])
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+        cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(f"ANALYZE {table}")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} RESET (autovacuum_enabled)")
+
+
+def _plan(cursor, sql: str, params) -> str:
+    cursor.execute("EXPLAIN " + sql, params)
+    return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_files_are_read_by_hash_joins_whatever_the_statistics_say(
+    region, settings, storage, keys_analyzed_when_empty, monkeypatch
+):
+    """CI met it: with the keys analyzed when empty, one file's query was planned as a nested
+    loop reading the whole claims table once per key, and ran for four minutes. Each file is
+    read on a connection of its own, which must be one that plans no nested loop."""
+    settings.KEYS_MIN_PER_FILE = 0
+    settings.KEYS_MAX_PER_FILE = 2000
+    signing.rotate_signing_key(actor=None)
+    store(region, [uploaded_key(days_ago=2 + n % 10) for n in range(6000)])
+    opened = []
+    get_new_connection = connection.get_new_connection
+
+    def recording(params):
+        opened.append(params)
+        return get_new_connection(params)
+
+    monkeypatch.setattr(connection, "get_new_connection", recording)
+    run = publish()
+    monkeypatch.undo()
+    assert run.status == PublicationRun.Status.SUCCEEDED
+
+    batch = Batch.objects.filter(status=Batch.Status.PUBLISHED).order_by("index").last()
+    query = services._BatchKeys(batch)
+    with connection.cursor() as cursor:
+        # The danger is real: planned with Django's own settings, it is the nested loop.
+        assert "Nested Loop" in _plan(cursor, query._sql, query._params)
+    assert len(opened) == run.files_published > 1  # one connection per file
+    for params in opened:
+        file_connection = connection.get_new_connection(params)
+        try:
+            with file_connection.cursor() as cursor:
+                plan = _plan(cursor, query._sql, query._params)
+        finally:
+            file_connection.close()
+        assert "Nested Loop" not in plan, plan
+    published = [key for keys in published_files(storage) for key in keys]
+    assert published == [key.key_data for key in stored_keys_in_file_order()]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_nothing_that_joins_the_claims_plans_a_nested_loop(
+    region, settings, keys_analyzed_when_empty, administrator, signed_in
+):
+    """Every query on the default connection that reads the claims table (the claim, a
+    batch's contents, retention, the unpublished count of the metrics, the key admin)."""
+    settings.KEYS_MIN_PER_FILE = 0
+    settings.KEYS_MAX_PER_FILE = 2000
+    signing.rotate_signing_key(actor=None)
+    store(region, [uploaded_key(days_ago=2 + n % 10) for n in range(6000)])
+    claims_table = f'"{ClaimedKey._meta.db_table}"'
+    plans = {}
+
+    def explain_claim_readers(execute, sql, params, many, context):
+        if claims_table in sql and sql.lstrip().startswith(("SELECT", "DELETE", "INSERT")):
+            plans[sql] = _plan(context["cursor"], sql, params)
+        return execute(sql, params, many, context)
+
+    admin = signed_in(administrator)
+    with connection.execute_wrapper(explain_claim_readers):
+        assert publish().status == PublicationRun.Status.SUCCEEDED
+        store(region, [uploaded_key(days_ago=2) for _ in range(500)])
+        assert selectors.unpublished_key_count() == 500
+        for published in ("", "?published=no", "?published=yes"):
+            assert admin.get(f"/admin/keys/exposurekey/{published}").status_code == 200
+        services.apply_retention(now=timezone.now() + timedelta(days=60))
+    assert ExposureKey.objects.count() == 0
+
+    assert len(plans) >= 6, list(plans)
+    nested = {sql: plan for sql, plan in plans.items() if "Nested Loop" in plan}
+    assert not nested, nested
