@@ -411,10 +411,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {
+        "device_api_client_errors": {
+            "()": "authority.operations.logging.DeviceApiClientErrors",
+        },
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        # A phone's 4xx is an expected outcome, counted in the statistics: not a log line.
+        "django.request": {"filters": ["device_api_client_errors"]},
     },
 }
 
