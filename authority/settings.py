@@ -54,6 +54,8 @@ SIGNING_KEY_ENCRYPTION_KEY = _secret("SIGNING_KEY_ENCRYPTION_KEY", "signing-kek"
 # moves the stored signing keys to the current SIGNING_KEY_ENCRYPTION_KEY.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS = env_list("SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS", [])
+# Previous OTP_HMAC_KEYs: codes stored under them are still found until they expire.
+OTP_HMAC_KEY_FALLBACKS = env_list("OTP_HMAC_KEY_FALLBACKS", [])
 
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 if PRODUCTION and DEBUG:

@@ -104,15 +104,31 @@ class CreatedApiKey:
 # --- Hashing ---------------------------------------------------------------------------------
 
 
-def keyed_hash(otp_sha256_hex: str) -> str:
-    """What the database keeps of a code: HMAC-SHA256 of the hex SHA-256 the app sends."""
+def keyed_hash(otp_sha256_hex: str, key: str | None = None) -> str:
+    """What the database keeps of a code: HMAC-SHA256 of the hex SHA-256 the app sends,
+    under OTP_HMAC_KEY (or `key`)."""
+    secret = settings.OTP_HMAC_KEY if key is None else key
     return hmac.new(
-        settings.OTP_HMAC_KEY.encode(), otp_sha256_hex.lower().encode("ascii"), hashlib.sha256
+        secret.encode(), otp_sha256_hex.lower().encode("ascii"), hashlib.sha256
     ).hexdigest()
+
+
+def keyed_hashes(otp_sha256_hex: str) -> list[str]:
+    """The code's hash under the current key, then under each key being rotated out
+    (OTP_HMAC_KEY_FALLBACKS): codes given before a rotation stay usable until they expire."""
+    return [keyed_hash(otp_sha256_hex)] + [
+        keyed_hash(otp_sha256_hex, key) for key in settings.OTP_HMAC_KEY_FALLBACKS
+    ]
 
 
 def _hash_of_code(code: str) -> str:
     return keyed_hash(otp_sha256_hex(code))
+
+
+def _known_under_a_previous_key(code: str) -> bool:
+    """The same code stored before a rotation (the unique index sees only the current hash)."""
+    previous = keyed_hashes(otp_sha256_hex(code))[1:]
+    return bool(previous) and Otp.objects.filter(code_hmac__in=previous).exists()
 
 
 def api_key_hash(key: str) -> str:
@@ -204,6 +220,8 @@ def authorize_otp(
                 created_at=now,
                 expires_at=now + timedelta(minutes=settings.OTP_AUTHORIZED_TTL_MINUTES),
             )
+            if _known_under_a_previous_key(code):
+                raise OtpAlreadyAuthorizedError
             try:
                 with transaction.atomic():
                     otp.save()
@@ -234,6 +252,8 @@ def _create_unique_otp(otp: Otp) -> tuple[str, Otp]:
     # 25^9 possible codes: a collision with a live one is unlikely but must not fail the issue.
     for _attempt in range(5):
         code = generate_otp()
+        if _known_under_a_previous_key(code):
+            continue
         otp.code_hmac = _hash_of_code(code)
         try:
             with transaction.atomic():
@@ -327,31 +347,32 @@ def revoke_otp(*, actor: User, otp: Otp) -> bool:
 # --- What the device API calls ----------------------------------------------------------------
 
 
-def _lookup_hash(otp_sha256_hex: str) -> str | None:
+def _lookup_hashes(otp_sha256_hex: str) -> list[str]:
+    """The keyed hashes to look the code up by; none when it is not a hex SHA-256."""
     normalized = otp_sha256_hex.strip().lower()
     if not _SHA256_HEX.fullmatch(normalized):
-        return None
+        return []
     # Comparison happens in the database index on the keyed hash: the response time says
     # nothing about the secret key, and the hash is useless without it.
-    return keyed_hash(normalized)
+    return keyed_hashes(normalized)
 
 
 def check_otp(*, otp_sha256_hex: str) -> bool:
     """True when the code is authorized, unused, unrevoked and unexpired. Consumes nothing."""
-    code_hmac = _lookup_hash(otp_sha256_hex)
-    return code_hmac is not None and Otp.objects.usable().filter(code_hmac=code_hmac).exists()
+    hashes = _lookup_hashes(otp_sha256_hex)
+    return bool(hashes) and Otp.objects.usable().filter(code_hmac__in=hashes).exists()
 
 
 def redeem_otp(*, otp_sha256_hex: str) -> RedeemedOtp | None:
     """Consume a usable code exactly once, even under concurrent attempts; None otherwise."""
-    code_hmac = _lookup_hash(otp_sha256_hex)
-    if code_hmac is None:
+    hashes = _lookup_hashes(otp_sha256_hex)
+    if not hashes:
         return None
     now = timezone.now()
     # No savepoint: inside an upload's transaction it would cost two round trips, and a
     # failure here rolls the whole upload back anyway.
     with transaction.atomic(savepoint=False):
-        otp = Otp.objects.usable(now).filter(code_hmac=code_hmac).select_related("region").first()
+        otp = Otp.objects.usable(now).filter(code_hmac__in=hashes).select_related("region").first()
         if otp is None:
             return None
         claimed = (
