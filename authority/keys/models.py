@@ -235,6 +235,8 @@ class Batch(models.Model):
     )
     # Assigned when published; never reused, so phones can keep the newest number they saw.
     index = models.PositiveIntegerField(_("index"), unique=True, null=True, blank=True)
+    # When its keys arrived at the server, as GAEN defines the file's time window (the
+    # export's start and end timestamps): from the previous file's window to the claim.
     period_start = models.DateTimeField(_("period start"), null=True, blank=True)
     period_end = models.DateTimeField(_("period end"), null=True, blank=True)
     key_count = models.PositiveIntegerField(_("keys"), default=0)

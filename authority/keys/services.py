@@ -403,7 +403,8 @@ class _Publication:
     # -- phase 1: claim the due keys (and adopt batches of interrupted runs)
 
     def _claim_keys(self) -> list[Batch]:
-        cutoff = current_interval(timezone.now() - timedelta(minutes=settings.KEYS_EMBARGO_MINUTES))
+        claimed_at = timezone.now()
+        cutoff = current_interval(claimed_at - timedelta(minutes=settings.KEYS_EMBARGO_MINUTES))
         with transaction.atomic():
             _fenced_lock(self.run, self.token)
             # Left by a run whose worker died (or by this run, delivered again): adopted.
@@ -416,6 +417,7 @@ class _Publication:
                 _claim_due_keys(run=self.run, cutoff=cutoff, max_keys=settings.KEYS_MAX_PER_FILE)
             )
             batches = []
+            window_start = _end_of_last_window()
             for batch in Batch.objects.filter(run=self.run, status=Batch.Status.PENDING).order_by(
                 "pk"
             ):
@@ -424,8 +426,10 @@ class _Publication:
                     batch.delete()  # nothing claimed for it
                     continue
                 batch.key_count = content.keys
-                batch.period_start = interval_to_datetime(content.start)
-                batch.period_end = interval_to_datetime(content.end)
+                if batch.period_end is None:  # new; an adopted batch keeps its window
+                    batch.period_start, batch.period_end = _arrival_window(
+                        window_start, content, claimed_at
+                    )
                 batch.save(update_fields=["key_count", "period_start", "period_end"])
                 self.keys_by_region.update(content.by_region)
                 batches.append(batch)
@@ -723,6 +727,31 @@ def _claim_due_keys(*, run: PublicationRun, cutoff: int, max_keys: int) -> dict[
             filled.append(batch.pk)
             if claimed < max_keys:
                 return _batch_contents(filled)
+
+
+def _end_of_last_window() -> datetime | None:
+    """Where the last published file's arrival window ended (retired files count too)."""
+    return (
+        Batch.objects.filter(status__in=[Batch.Status.PUBLISHED, Batch.Status.RETIRED])
+        .aggregate(end=Max("period_end"))
+        .get("end")
+    )
+
+
+def _arrival_window(
+    start: datetime | None, content: _Contents, claimed_at: datetime
+) -> tuple[datetime, datetime]:
+    """A file's time window, as GAEN defines it: when its keys arrived at the server.
+
+    No arrival time is stored (it would link the keys of one upload, DESIGN.md 3.4), but
+    the claim bounds it: every key claimed now arrived before now and, except the ones held
+    back while still valid, after the previous claim. So a file covers the time since the
+    last published file's window (or, for the first file, since its oldest key began to be
+    valid) until its claim: consecutive publications never carry the same header.
+    """
+    if start is None or start >= claimed_at:
+        start = min(interval_to_datetime(content.start), claimed_at)
+    return start, claimed_at
 
 
 def _unclaimed(keys: QuerySet[ExposureKey]) -> QuerySet[ExposureKey]:

@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count
@@ -177,10 +178,8 @@ def test_the_published_export_bin_is_byte_for_byte_what_the_codec_makes(lazio, s
     metadata, _keys = decode_export_bin(export_bin)
     keys = stored_keys_in_file_order()
     assert export_bin == encode_export_bin(metadata, keys)
-    assert metadata.start_timestamp == min(k.rolling_start_interval_number for k in keys) * 600
-    assert metadata.end_timestamp == max(
-        (k.rolling_start_interval_number + k.rolling_period) * 600 for k in keys
-    )
+    assert metadata.start_timestamp == int(batch.period_start.timestamp())
+    assert metadata.end_timestamp == int(batch.period_end.timestamp())
 
 
 # ---------------------------------------------------------------------- crashes, retention
@@ -242,6 +241,65 @@ def test_retention_keeps_a_claimed_key_until_its_batch_is_published_then_deletes
 
     assert services.apply_retention().keys_deleted == 1
     assert not ExposureKey.objects.exists() and not ClaimedKey.objects.exists()
+
+
+def export_header(storage, batch: Batch) -> tuple[int, int, str, int, int]:
+    with storage.open(batch.file_name) as stored:
+        metadata, _keys = decode_export_bin(read_export_zip(stored.read())[0])
+    return (
+        metadata.start_timestamp,
+        metadata.end_timestamp,
+        metadata.region,
+        metadata.batch_num,
+        metadata.batch_size,
+    )
+
+
+@pytest.mark.django_db
+def test_each_file_covers_the_time_its_keys_arrived_so_no_two_headers_are_alike(
+    lazio, store_keys, storage
+):
+    """GAEN: a file's start and end timestamps are the window in which its keys reached the
+    server. Keys valid on the same days, published an hour apart, made two files whose
+    headers were identical when the window was their validity."""
+    start = timezone.now().replace(microsecond=0)
+    oldest = store_keys(2, days_ago=6)
+    with time_machine.travel(start, tick=False):
+        publish()
+    store_keys(2, days_ago=6)
+    with time_machine.travel(start + timedelta(hours=1), tick=False):
+        publish()
+
+    first, second = Batch.objects.order_by("index")
+    assert first.period_start.timestamp() == oldest[0].rolling_start_interval_number * 600
+    assert first.period_end == start == second.period_start
+    assert second.period_end == start + timedelta(hours=1)
+    headers = [export_header(storage, batch) for batch in (first, second)]
+    assert headers[0] != headers[1]
+    assert [header[:2] for header in headers] == [
+        (int(batch.period_start.timestamp()), int(batch.period_end.timestamp()))
+        for batch in (first, second)
+    ]
+
+
+@pytest.mark.django_db
+def test_a_batch_left_by_a_dead_worker_keeps_the_window_of_its_claim(lazio, store_keys, storage):
+    start = timezone.now().replace(microsecond=0)
+    store_keys(2, days_ago=4)
+    dead = services.request_publication(
+        requested_by=None, trigger=PublicationRun.Trigger.SCHEDULE, enqueue=False
+    )
+    with time_machine.travel(start, tick=False):
+        token = services._acquire_lease(dead, "worker-that-dies")
+        services._Publication(dead, token)._claim_keys()  # ... then the worker dies
+    PublicationLock.objects.update(expires_at=start - timedelta(seconds=1))
+
+    with time_machine.travel(start + timedelta(minutes=30), tick=False):
+        publish()
+
+    [batch] = Batch.objects.all()
+    assert batch.status == Batch.Status.PUBLISHED and batch.period_end == start
+    assert export_header(storage, batch)[1] == int(start.timestamp())
 
 
 @pytest.mark.django_db
