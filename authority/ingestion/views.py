@@ -69,6 +69,8 @@ class DeviceApiView(APIView):
     endpoint = ""
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
+    # A dummy refused at the failure ceiling counts as a dummy request, not as a refusal.
+    refused_dummy = False
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         started = time.monotonic()
@@ -84,7 +86,7 @@ class DeviceApiView(APIView):
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
-        if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+        if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and not self.refused_dummy:
             increment(metrics.THROTTLED_REQUESTS, bucket=self.endpoint)
         return super().finalize_response(request, response, *args, **kwargs)
 
@@ -107,9 +109,12 @@ class DeviceApiView(APIView):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    def refuse_when_guessing_is_rampant(self) -> None:
+    def refuse_when_guessing_is_rampant(self, *, dummy: bool) -> None:
+        """429 while this minute's failed checks are at the ceiling, for dummy requests too:
+        answering them 204 then would tell an observer which requests are cover (DESIGN 3.7)."""
         wait = global_failure_wait()
         if wait is not None:
+            self.refused_dummy = dummy
             raise exceptions.Throttled(wait=wait)
 
     def count(self, *, dummy: bool) -> None:
@@ -138,9 +143,9 @@ class CheckOtpView(DeviceApiView):
         self.validated(CheckOtpRequestSerializer, request)
         otp_sha256 = self.otp_sha256(request)
         self.count(dummy=dummy)
+        self.refuse_when_guessing_is_rampant(dummy=dummy)
         if dummy:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        self.refuse_when_guessing_is_rampant()
         if not services.check(otp_sha256_hex=otp_sha256):
             raise UnauthorizedOtp()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -171,9 +176,9 @@ class UploadView(DeviceApiView):
         body = self.validated(UploadRequestSerializer, request)
         otp_sha256 = self.otp_sha256(request)
         self.count(dummy=dummy)
+        self.refuse_when_guessing_is_rampant(dummy=dummy)
         if dummy:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        self.refuse_when_guessing_is_rampant()
         if not services.upload(otp_sha256_hex=otp_sha256, upload=body):
             raise UnauthorizedOtp()
         return Response(status=status.HTTP_204_NO_CONTENT)
