@@ -5,6 +5,7 @@ from __future__ import annotations
 import binascii
 import re
 from base64 import b64decode
+from itertools import pairwise
 from typing import Any
 
 from django.utils import timezone
@@ -217,4 +218,13 @@ class UploadRequestSerializer(PaddedRequestSerializer):
             raise serializers.ValidationError(_("The same key appears twice."))
         if len({tek["rolling_start_number"] for tek in teks}) != len(teks):
             raise serializers.ValidationError(_("Two keys cover the same interval."))
+        if _intervals_overlap(teks):
+            raise serializers.ValidationError(_("The intervals of two keys overlap."))
         return teks
+
+
+def _intervals_overlap(teks: list[dict[str, Any]]) -> bool:
+    """Whether two keys' [start, start + period) intervals share an interval (GAEN: a phone has
+    one key at a time). Sorted by start, an overlap always shows between neighbours."""
+    spans = sorted((tek["rolling_start_number"], tek["rolling_period"]) for tek in teks)
+    return any(start + period > later for (start, period), (later, _period) in pairwise(spans))
