@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_cache_control
@@ -9,6 +11,8 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,7 +43,31 @@ class PublicKeysSerializer(serializers.Serializer):
 IMMUTABLE = {"public": True, "max_age": 31536000, "immutable": True}
 
 
-class KeysIndexView(APIView):
+class IgnoreAcceptHeader(DefaultContentNegotiation):
+    """Always the view's first renderer (JSON, for the index and error bodies), whatever the
+    Accept header or `?format=` ask for.
+
+    Phones and CDNs ask for a batch file with `Accept: application/zip`,
+    `application/octet-stream` or a browser's `text/html, ...`; DRF's default negotiation,
+    knowing only the JSON renderer, would answer them 406. What these views return never
+    depends on Accept.
+    """
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+class DownloadView(APIView):
+    """Base of the download API's views: they ignore Accept."""
+
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = IgnoreAcceptHeader
+
+
+class KeysIndexView(DownloadView):
     """GET /v1/keys/index -> {"oldest": n, "newest": m} (404 error 1301 when none)."""
 
     @extend_schema(
@@ -61,7 +89,7 @@ class KeysIndexView(APIView):
         return response
 
 
-class KeysIndexTextView(APIView):
+class KeysIndexTextView(DownloadView):
     """GET /v1/keys/index.txt -> one line per published file, like Google's export index."""
 
     @extend_schema(
@@ -81,7 +109,7 @@ class KeysIndexTextView(APIView):
         return response
 
 
-class BatchFileView(APIView):
+class BatchFileView(DownloadView):
     """GET /v1/keys/{n} -> the signed export zip (404 error 1300; n < 1: 400 error 1001)."""
 
     @extend_schema(
@@ -109,7 +137,7 @@ class BatchFileView(APIView):
         return response
 
 
-class PublicKeysView(APIView):
+class PublicKeysView(DownloadView):
     """GET /v1/keys/public-keys -> the keys that verify current files, to register with Apple/Google."""
 
     @extend_schema(
@@ -132,7 +160,7 @@ class PublicKeysView(APIView):
         return response
 
 
-class PublicKeyPemView(APIView):
+class PublicKeyPemView(DownloadView):
     """GET /v1/keys/public-key.pem -> the newest signing key's public key, as PEM."""
 
     @extend_schema(

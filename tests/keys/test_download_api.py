@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from authority.keys import services, signing
 from authority.keys.models import Batch, PublicationRun
+from tests.keys.gaen_reader import read_batch
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_files")]
 
@@ -118,3 +119,56 @@ def test_the_api_needs_no_login(store_keys, client):
         "/v1/keys/public-key.pem",
     ):
         assert client.get(path).status_code == 200, path
+
+
+# --- What phones and CDNs send ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "accept",
+    ["application/zip", "application/octet-stream", "text/html,application/xhtml+xml", "*/*"],
+)
+def test_a_batch_file_is_served_whatever_the_accept_header(store_keys, client, accept):
+    store_keys(2)
+    publish()
+    response = client.get("/v1/keys/1", HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert read_batch(response.getvalue())[1].batch_num == 1
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/zip", "image/png"])
+def test_the_index_is_json_whatever_the_accept_header(store_keys, client, accept):
+    store_keys(1)
+    publish()
+    response = client.get("/v1/keys/index", HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"oldest": 1, "newest": 1}
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/keys/index.txt", "/v1/keys/public-keys", "/v1/keys/public-key.pem"]
+)
+def test_the_other_downloads_ignore_the_accept_header(client, administrator, path):
+    signing.rotate_signing_key(actor=administrator)
+    assert client.get(path, HTTP_ACCEPT="application/octet-stream").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "error_code"),
+    [("/v1/keys/7", 404, 1300), ("/v1/keys/0", 400, 1001), ("/v1/keys/index", 404, 1301)],
+)
+def test_errors_are_the_json_body_whatever_the_accept_header(client, path, status, error_code):
+    response = client.get(path, HTTP_ACCEPT="application/zip")
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error_code"] == error_code
+
+
+def test_a_format_query_parameter_changes_nothing(store_keys, client):
+    store_keys(1)
+    publish()
+    response = client.get("/v1/keys/1?format=zip")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
