@@ -42,6 +42,10 @@ class PublicKeysSerializer(serializers.Serializer):
 # Batch files never change once published: caches (the CDN, the phone) may keep them for good.
 IMMUTABLE = {"public": True, "max_age": 31536000, "immutable": True}
 
+# Batch.index is a PositiveIntegerField, which every database Django supports holds up to
+# 2**31 - 1: a larger number names no batch (and in a query would be a database error).
+LARGEST_BATCH_NUMBER = 2**31 - 1
+
 
 class IgnoreAcceptHeader(DefaultContentNegotiation):
     """Always the view's first renderer (JSON, for the index and error bodies), whatever the
@@ -65,6 +69,18 @@ class DownloadView(APIView):
 
     renderer_classes = [JSONRenderer]
     content_negotiation_class = IgnoreAcceptHeader
+
+
+def _batch_number(text: str) -> int | None:
+    """The number in /v1/keys/{text}, which may be any integer; None when it is too large to
+    be a batch's. Numbers below 1 are a schema error (400, 1001)."""
+    digits = text.removeprefix("-").lstrip("0")
+    if text.startswith("-") or not digits:
+        raise SchemaError(_("Batch numbers start at 1."))
+    # Length first: int() refuses more than 4,300 digits, and a URL can hold more.
+    if len(digits) > len(str(LARGEST_BATCH_NUMBER)) or int(digits) > LARGEST_BATCH_NUMBER:
+        return None
+    return int(digits)
 
 
 class KeysIndexView(DownloadView):
@@ -122,10 +138,8 @@ class BatchFileView(DownloadView):
         },
     )
     def get(self, request: Request, index: str) -> HttpResponseBase:
-        number = int(index)
-        if number < 1:
-            raise SchemaError(_("Batch numbers start at 1."))
-        batch = selectors.published_batch(number)
+        number = _batch_number(index)
+        batch = None if number is None else selectors.published_batch(number)
         storage = batch_storage()
         if batch is None or not storage.exists(batch.file_name):
             raise BatchNotFound()

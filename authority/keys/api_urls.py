@@ -11,6 +11,7 @@ urlpatterns = [
     path("index.txt", api.KeysIndexTextView.as_view(), name="index_txt"),
     path("public-keys", api.PublicKeysView.as_view(), name="public_keys"),
     path("public-key.pem", api.PublicKeyPemView.as_view(), name="public_key_pem"),
-    # Any integer, so that 0 and negative numbers get the API's 400 instead of a bare 404.
-    re_path(r"^(?P<index>-?[0-9]{1,12})$", api.BatchFileView.as_view(), name="batch"),
+    # Any integer, however long: 0 and negative numbers get the API's 400 (1001) and numbers
+    # with no batch its 404 (1300), never the bare 404 (1002) of an unknown path.
+    re_path(r"^(?P<index>-?[0-9]+)$", api.BatchFileView.as_view(), name="batch"),
 ]

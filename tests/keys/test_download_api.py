@@ -172,3 +172,40 @@ def test_a_format_query_parameter_changes_nothing(store_keys, client):
     response = client.get("/v1/keys/1?format=zip")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
+
+
+# --- Batch numbers of any size -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "2147483647",  # the largest the index column holds
+        "2147483648",
+        "99999999999999",
+        "18446744073709551616",  # beyond 64 bits (SQLite's own integers)
+        "9" * 5000,  # beyond what int() parses from text
+        "0000000000000000000007",
+    ],
+)
+def test_a_number_with_no_batch_is_error_1300_however_large(store_keys, client, number):
+    store_keys(1)
+    publish()
+    response = client.get(f"/v1/keys/{number}")
+    assert response.status_code == 404
+    assert response.json()["error_code"] == 1300
+
+
+@pytest.mark.parametrize("number", ["-0", "000", "-99999999999999", "-" + "9" * 5000])
+def test_any_number_below_one_is_error_1001(client, number):
+    response = client.get(f"/v1/keys/{number}")
+    assert response.status_code == 400
+    assert response.json()["error_code"] == 1001
+
+
+def test_leading_zeros_name_the_same_batch(store_keys, client):
+    store_keys(1)
+    publish()
+    response = client.get("/v1/keys/0001")
+    assert response.status_code == 200
+    assert read_batch(response.getvalue())[1].batch_num == 1
