@@ -167,7 +167,7 @@ class PublicKeysView(DownloadView):
                 "signature_algorithm": key.algorithm,
                 "public_key": key.public_key_pem,
             }
-            for key in selectors.active_signing_keys()
+            for key in selectors.verifying_signing_keys()
         ]
         response = Response({"keys": keys})
         patch_cache_control(response, public=True, max_age=settings.KEYS_INDEX_MAX_AGE)

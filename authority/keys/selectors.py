@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Max, Min, QuerySet
+from django.db.models import Max, Min, Q, QuerySet
 
 from authority.keys.models import Batch, ExposureKey, PublicationRun, SigningKey
 from authority.keys.planning import hash_joins_only
@@ -72,3 +72,25 @@ def run_progress(run: PublicationRun) -> dict[str, Any]:
 
 def retired_signing_keys() -> QuerySet[SigningKey]:
     return SigningKey.objects.exclude(retired_at=None).order_by("-created_at", "-id")
+
+
+def verifying_signing_keys() -> QuerySet[SigningKey]:
+    """The keys phones need, newest first: the active ones, which sign new files, and every
+    key, retired or not, that signed a batch still in the index.
+
+    Batches record only the versions of their keys (`signing_key_versions`, "v2,v1"): should
+    two key ids share a version, both are listed, which costs a public key too many, never
+    one too few.
+    """
+    versions = {
+        version
+        for recorded in published_batches()
+        .order_by()
+        .values_list("signing_key_versions", flat=True)
+        .distinct()
+        for version in recorded.split(",")
+        if version
+    }
+    return SigningKey.objects.filter(Q(retired_at=None) | Q(version__in=versions)).order_by(
+        "-created_at", "-id"
+    )

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from authority.keys import services, signing
 from authority.keys.models import Batch, PublicationRun
-from tests.keys.gaen_reader import read_batch
+from tests.keys.gaen_reader import read_batch, signature_verifies
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_files")]
 
@@ -209,3 +209,74 @@ def test_leading_zeros_name_the_same_batch(store_keys, client):
     response = client.get("/v1/keys/0001")
     assert response.status_code == 200
     assert read_batch(response.getvalue())[1].batch_num == 1
+
+
+# --- Public keys for every file in the index ---------------------------------------------------
+
+
+def public_keys(client) -> dict[tuple[str, str], str]:
+    listed = client.get("/v1/keys/public-keys").json()["keys"]
+    return {
+        (k["verification_key_id"], k["verification_key_version"]): k["public_key"] for k in listed
+    }
+
+
+def test_every_file_in_the_index_verifies_with_a_listed_key_after_a_retirement(
+    store_keys, client, administrator
+):
+    signing.rotate_signing_key(actor=administrator)
+    store_keys(1)
+    publish()  # signed by v1 only
+    signing.rotate_signing_key(actor=administrator, retire_previous=True)
+    store_keys(1)
+    publish()  # signed by v2 only
+    keys = public_keys(client)
+    assert set(keys) == {("222", "v1"), ("222", "v2")}
+    for number in (1, 2):
+        export_bin, _export, signatures = read_batch(client.get(f"/v1/keys/{number}").getvalue())
+        assert any(
+            signature_verifies(
+                export_bin,
+                entry.signature,
+                keys[
+                    (
+                        entry.signature_info.verification_key_id,
+                        entry.signature_info.verification_key_version,
+                    )
+                ],
+            )
+            for entry in signatures.signatures
+        ), number
+    assert "PRIVATE" not in client.get("/v1/keys/public-keys").content.decode()
+
+
+def test_a_retired_key_leaves_the_list_with_the_last_file_it_signed(
+    store_keys, client, administrator
+):
+    signing.rotate_signing_key(actor=administrator)
+    store_keys(1)
+    publish()
+    signing.rotate_signing_key(actor=administrator, retire_previous=True)
+    store_keys(1)
+    publish()
+    Batch.objects.filter(index=1).update(published_at=timezone.now() - timedelta(days=15))
+    services.apply_retention()
+    assert set(public_keys(client)) == {("222", "v2")}
+
+
+def test_a_retired_key_that_signed_no_current_file_is_not_listed(client, administrator):
+    first = signing.rotate_signing_key(actor=administrator)
+    signing.rotate_signing_key(actor=administrator)
+    signing.retire_signing_key(actor=administrator, signing_key=first)
+    assert set(public_keys(client)) == {("222", "v2")}
+
+
+def test_the_pem_is_the_newest_active_key_even_when_older_ones_are_listed(
+    store_keys, client, administrator
+):
+    signing.rotate_signing_key(actor=administrator)
+    store_keys(1)
+    publish()
+    newest = signing.rotate_signing_key(actor=administrator, retire_previous=True)
+    assert set(public_keys(client)) == {("222", "v1"), ("222", "v2")}
+    assert client.get("/v1/keys/public-key.pem").content.decode() == newest.public_key_pem
