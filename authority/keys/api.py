@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponse, HttpResponseBase
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -46,6 +47,9 @@ IMMUTABLE = {"public": True, "max_age": 31536000, "immutable": True}
 # 2**31 - 1: a larger number names no batch (and in a query would be a database error).
 LARGEST_BATCH_NUMBER = 2**31 - 1
 
+# Marks a response whose body is the same in every language (see LanguageIndependentMiddleware).
+_LANGUAGE_INDEPENDENT = "language_independent"
+
 
 class IgnoreAcceptHeader(DefaultContentNegotiation):
     """Always the view's first renderer (JSON, for the index and error bodies), whatever the
@@ -65,10 +69,49 @@ class IgnoreAcceptHeader(DefaultContentNegotiation):
 
 
 class DownloadView(APIView):
-    """Base of the download API's views: they ignore Accept."""
+    """Base of the download API's views: they ignore Accept, and their successful answers are
+    marked language-independent, to be cached once for every language."""
 
     renderer_classes = [JSONRenderer]
     content_negotiation_class = IgnoreAcceptHeader
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = super().dispatch(request, *args, **kwargs)
+        # Error bodies carry a translated message: those keep LocaleMiddleware's headers.
+        if status.is_success(response.status_code) or (
+            response.status_code == status.HTTP_304_NOT_MODIFIED
+        ):
+            setattr(response, _LANGUAGE_INDEPENDENT, True)
+        return response
+
+
+class LanguageIndependentMiddleware:
+    """Takes `Accept-Language` out of Vary, and drops Content-Language, on the responses a
+    DownloadView marked: batch files, the index and the public keys are the same in every
+    language, and with `Vary: Accept-Language` a CDN would keep one copy of each immutable
+    file per language.
+
+    LocaleMiddleware adds both headers to every response on its way out, after the view has
+    returned, so this must come before it in settings.MIDDLEWARE (and so run after it).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if getattr(response, _LANGUAGE_INDEPENDENT, False):
+            if response.has_header("Vary"):
+                headers = (header.strip() for header in response.headers["Vary"].split(","))
+                vary = [h for h in headers if h and h.lower() != "accept-language"]
+                if vary:
+                    response.headers["Vary"] = ", ".join(vary)
+                else:
+                    del response.headers["Vary"]
+            # Set from the client's Accept-Language: a shared cache would serve it to everyone.
+            if response.has_header("Content-Language"):
+                del response.headers["Content-Language"]
+        return response
 
 
 def _batch_number(text: str) -> int | None:

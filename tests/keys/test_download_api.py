@@ -280,3 +280,40 @@ def test_the_pem_is_the_newest_active_key_even_when_older_ones_are_listed(
     newest = signing.rotate_signing_key(actor=administrator, retire_previous=True)
     assert set(public_keys(client)) == {("222", "v1"), ("222", "v2")}
     assert client.get("/v1/keys/public-key.pem").content.decode() == newest.public_key_pem
+
+
+# --- One cached copy for every language --------------------------------------------------------
+
+DOWNLOADS = [
+    "/v1/keys/index",
+    "/v1/keys/1",
+    "/v1/keys/index.txt",
+    "/v1/keys/public-keys",
+    "/v1/keys/public-key.pem",
+]
+
+
+def vary(response) -> set[str]:
+    return {h.strip().lower() for h in response.get("Vary", "").split(",") if h.strip()}
+
+
+@pytest.mark.parametrize("path", DOWNLOADS)
+def test_downloads_do_not_vary_with_the_language(store_keys, client, path):
+    store_keys(1)
+    publish()
+    english = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+    italian = client.get(path, HTTP_ACCEPT_LANGUAGE="it")
+    assert english.status_code == italian.status_code == 200
+    assert "accept-language" not in vary(english)
+    assert "Content-Language" not in english
+    assert english.getvalue() == italian.getvalue()
+
+
+def test_errors_still_vary_with_the_language_of_their_message(client):
+    response = client.get("/v1/keys/7", HTTP_ACCEPT_LANGUAGE="it")
+    assert response.status_code == 404
+    assert "accept-language" in vary(response)
+
+
+def test_other_pages_still_vary_with_the_language(client):
+    assert "accept-language" in vary(client.get("/accounts/login/"))
