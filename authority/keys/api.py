@@ -182,7 +182,7 @@ class BatchFileView(DownloadView):
     )
     def get(self, request: Request, index: str) -> HttpResponseBase:
         number = _batch_number(index)
-        batch = None if number is None else selectors.published_batch(number)
+        batch = None if number is None else selectors.downloadable_batch(number)
         storage = batch_storage()
         if batch is None or not storage.exists(batch.file_name):
             raise BatchNotFound()

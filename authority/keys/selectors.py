@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Max, Min, Q, QuerySet
+from django.utils import timezone
 
 from authority.keys.models import Batch, ExposureKey, PublicationRun, SigningKey
 from authority.keys.planning import hash_joins_only
@@ -25,6 +28,26 @@ def index_range() -> tuple[int, int] | None:
 
 def published_batch(index: int) -> Batch | None:
     return published_batches().filter(index=index).first()
+
+
+def retired_file_grace() -> timedelta:
+    """How long a batch's file is still served after the batch left the index: phones and
+    caches may hold an index from before (KEYS_INDEX_MAX_AGE) that still names it."""
+    return max(timedelta(hours=1), 2 * timedelta(seconds=settings.KEYS_INDEX_MAX_AGE))
+
+
+def downloadable_batch(index: int, now: datetime | None = None) -> Batch | None:
+    """The batch a phone may download under this number: in the index, or out of it for
+    less than retired_file_grace()."""
+    since = (now or timezone.now()) - retired_file_grace()
+    return (
+        Batch.objects.filter(index=index)
+        .filter(
+            Q(status=Batch.Status.PUBLISHED) | Q(status=Batch.Status.RETIRED, retired_at__gte=since)
+        )
+        .exclude(file_name="")
+        .first()
+    )
 
 
 def batch_history() -> QuerySet[Batch]:

@@ -70,6 +70,7 @@ from authority.keys.models import (
     interval_to_datetime,
 )
 from authority.keys.planning import hash_joins_only, with_no_nested_loops
+from authority.keys.selectors import retired_file_grace
 from authority.keys.signing import public_keys_by_version, signers_for_export
 from authority.statistics.services import increment
 
@@ -937,7 +938,8 @@ class RetentionReport:
 
 
 def apply_retention(*, now: datetime | None = None) -> RetentionReport:
-    """Delete keys 14 days after their validity, take old batches out of the index, delete their files.
+    """Delete keys 14 days after their validity, take old batches out of the index and,
+    once no cached index can name them any more, delete their files.
 
     Keys claimed by a pending batch stay until it is published, so a file never lacks them;
     a deleted key's claim goes with it.
@@ -960,14 +962,20 @@ def apply_retention(*, now: datetime | None = None) -> RetentionReport:
         published_at__lt=now - timedelta(days=settings.BATCH_RETENTION_DAYS),
     ).order_by("index")
     for batch in expired:
-        # Out of the index first; the file goes after, so phones never see a missing file.
         if Batch.objects.filter(pk=batch.pk, status=Batch.Status.PUBLISHED).update(
             status=Batch.Status.RETIRED, retired_at=now
         ):
             retired += 1
-            if batch.file_name and storage.exists(batch.file_name):
-                storage.delete(batch.file_name)
-                files_deleted += 1
+    # Out of the index first; the file goes at a later run, once no index a phone or a cache
+    # may still hold names it (it is served until then: selectors.downloadable_batch).
+    gone = Batch.objects.filter(
+        status=Batch.Status.RETIRED, retired_at__lt=now - retired_file_grace()
+    ).exclude(file_name="")
+    for batch in gone:
+        if storage.exists(batch.file_name):
+            storage.delete(batch.file_name)
+            files_deleted += 1
+        Batch.objects.filter(pk=batch.pk).update(file_name="")
     files_deleted += _delete_stray_files(storage, now)
     with transaction.atomic():
         _lock_for_update()
@@ -978,16 +986,15 @@ def apply_retention(*, now: datetime | None = None) -> RetentionReport:
 
 
 def _delete_stray_files(storage: Storage, now: datetime) -> int:
-    """Files no pending or published batch names: from retired batches or stalled runs."""
+    """Files no batch names (a retired batch's is deleted above, after its grace): left by
+    stalled runs, or by an interrupted deletion."""
     try:
         _dirs, names = storage.listdir("")
     except FileNotFoundError:
         return 0
     kept = set(
-        Batch.objects.filter(status__in=[Batch.Status.PENDING, Batch.Status.PUBLISHED]).values_list(
-            "file_name", flat=True
-        )
-    )
+        Batch.objects.exclude(file_name="").values_list("file_name", flat=True)
+    )  # pending, published, or retired and still served
     deleted = 0
     for name in names:
         if not name.endswith(".zip") or name in kept:
