@@ -310,9 +310,11 @@ OTP_SURGE_WINDOW_DAYS = env_int("OTP_SURGE_WINDOW_DAYS", 14, minimum=1)
 OTP_PAGE_SIZE = 50
 
 # --- Device API -------------------------------------------------------------------------------
-# The largest request body (forms and API). A device upload holds at most 30 keys, 100
-# exposure summaries and 100,000 characters of padding: far below this. Bigger API bodies get
-# 413 with the error body (authority.api.parsers), bigger form posts Django's 400.
+# The largest request body (forms and API). What a phone sends (at most 30 keys, its
+# exposure summaries, padding to a uniform size) is a few tens of KB; the schema's own
+# limits (100 summaries of up to 100 exposures each, 100,000 characters of padding) would
+# allow more, so this is the limit that binds: bigger API bodies get 413 with the error
+# body (error 1001, authority.api.parsers), bigger form posts Django's 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "DATA_UPLOAD_MAX_MEMORY_SIZE", 512 * 1024, minimum=64 * 1024, maximum=16 * 1024 * 1024
 )
