@@ -1,10 +1,18 @@
 """Open data: national and regional daily figures, with small counts withheld (DESIGN.md 3.6).
 
 A count from 1 to k-1 (k = STATISTICS_SUPPRESS_BELOW, default 5) is withheld: `null` in JSON,
-`<k` in CSV, and named in the row's `suppressed` list. A zero singles nobody out and is
-published. Because the national figure is the sum of the regions', a day on which exactly one
-region's figure is withheld would give it away by subtraction: then the smallest other
-non-zero regional figure of that day is withheld too (complementary suppression).
+`withheld` in CSV, and named in the row's `suppressed` list. A zero singles nobody out and is
+published. The national figure is the sum of the regions', so withheld figures are chosen
+such that subtraction gives none of them away (complementary suppression), not even to
+someone who knows one of them exactly (a region's own staff see their region's figures on
+the dashboard): the withheld regional figures of a day must add up to k or more, and still
+do without any single one of them. The smallest other figures are withheld until that
+holds; if it cannot, the national figure is withheld too. Withheld figures all look alike,
+so which of them were small is not told either.
+
+A day is published once it is over and its counters have settled (the buffered counters
+reach the database within a minute; an hour is left): a figure published once never
+changes, and two versions of a day cannot be compared.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from authority.accounts.models import Region
@@ -23,7 +32,13 @@ from authority.dashboard import selectors
 from authority.ingestion import metrics as device_metrics
 from authority.keys import metrics as key_metrics
 from authority.otps import metrics as code_metrics
-from authority.statistics.services import local_day
+
+# How long after midnight yesterday's figures are final (the counter buffer flushes every
+# STATISTICS_FLUSH_SECONDS).
+SETTLE = timedelta(hours=1)
+# No figure of this system predates it; earlier dates are mistakes.
+FIRST_DAY = date(2020, 1, 1)
+WITHHELD_IN_CSV = "withheld"
 
 NATIONAL_CODE = "IT"
 NATIONAL_NAME = "Italia"
@@ -60,20 +75,25 @@ class DailyTable:
     rows: list[Row]
 
 
+def last_settled_day() -> date:
+    """The newest day whose figures are final: yesterday, from an hour after midnight."""
+    return (timezone.localtime() - SETTLE).date() - timedelta(days=1)
+
+
 def requested_range(params: QueryDict) -> tuple[date, date]:
-    """Complete days only (up to yesterday); the last OPEN_DATA_DEFAULT_DAYS by default."""
-    yesterday = local_day() - timedelta(days=1)
+    """Complete, settled days only; the last OPEN_DATA_DEFAULT_DAYS by default."""
+    yesterday = last_settled_day()
     since_text, until_text = params.get("since", ""), params.get("until", "")
     try:
         until = date.fromisoformat(until_text) if until_text else yesterday
-        since = (
-            date.fromisoformat(since_text)
-            if since_text
-            else min(until, yesterday) - timedelta(days=settings.OPEN_DATA_DEFAULT_DAYS - 1)
-        )
+        since = date.fromisoformat(since_text) if since_text else None
     except ValueError:
         raise ValueError(_("Dates are written YYYY-MM-DD.")) from None
+    if until < FIRST_DAY or (since is not None and since < FIRST_DAY):
+        raise ValueError(_("There are no figures before %(day)s.") % {"day": FIRST_DAY.isoformat()})
     until = min(until, yesterday)
+    if since is None:
+        since = until - timedelta(days=settings.OPEN_DATA_DEFAULT_DAYS - 1)
     if since > until:
         raise ValueError(_("The start date is after the end date (or after yesterday)."))
     if (until - since).days >= settings.OPEN_DATA_MAX_DAYS:
@@ -116,18 +136,27 @@ def _is_small(value: int | None, k: int) -> bool:
 
 def _suppress_small_counts(national: Row, regional: list[Row], k: int) -> None:
     for column in OPEN_METRICS:
-        national_small = _is_small(national.values[column], k)
-        small = [row for row in regional if _is_small(row.values[column], k)]
-        if len(small) == 1 and not national_small:
-            others = [
-                row for row in regional if row is not small[0] and (row.values[column] or 0) > 0
-            ]
-            if others:
-                small.append(min(others, key=lambda row: row.values[column] or 0))
-        if national_small:
+        withheld = [row for row in regional if _is_small(row.values[column], k)]
+        if withheld:
+            others = sorted(
+                (row for row in regional if row not in withheld and (row.values[column] or 0) > 0),
+                key=lambda row: row.values[column] or 0,
+            )
+            while not _safe([row.values[column] or 0 for row in withheld], k) and others:
+                withheld.append(others.pop(0))
+            if not _safe([row.values[column] or 0 for row in withheld], k):
+                national.withhold(column)
+        elif _is_small(national.values[column], k):
             national.withhold(column)
-        for row in small:
+        for row in withheld:
             row.withhold(column)
+
+
+def _safe(withheld: list[int], k: int) -> bool:
+    """Whether the national total minus the published figures reveals none of these: their
+    sum is k or more, with or without any single one of them."""
+    total = sum(withheld)
+    return total >= k and all(total - value >= k for value in withheld)
 
 
 def json_document(table: DailyTable) -> dict[str, Any]:
@@ -150,7 +179,7 @@ def json_document(table: DailyTable) -> dict[str, Any]:
 
 
 def csv_rows(table: DailyTable) -> list[list[Any]]:
-    withheld = f"<{table.k}"
+    withheld = WITHHELD_IN_CSV
     header: list[Any] = ["day", "area", "area_name", *OPEN_METRICS]
     return [
         header,
