@@ -31,6 +31,10 @@ AUTHENTICATOR_NAME = "Authenticator app"
 BACKUP_DEVICE_NAME = "Backup codes"
 
 
+class PasswordAlreadySet(Exception):
+    """An invitation only lets someone choose their first password, never replace one."""
+
+
 @dataclass(frozen=True)
 class Invitation:
     user: User
@@ -83,7 +87,14 @@ def invite_user(
 
 
 def renew_invitation(*, actor: User, user: User) -> Invitation:
+    """A new link for someone who has not chosen a password yet (the old one expired or got lost).
+
+    Whoever holds a link sets the account's password, so a link for an account that already
+    has one would hand the account to whoever asked for it.
+    """
     _require_manageable(actor, user)
+    if user.has_usable_password():
+        raise PasswordAlreadySet
     record_event(
         action=Action.USER_CHANGED,
         actor=actor,

@@ -189,7 +189,12 @@ def accept_invitation_view(request: HttpRequest, uidb64: str, token: str) -> Htt
         user = User.objects.get(pk=force_str(urlsafe_base64_decode(uidb64)), is_active=True)
     except (User.DoesNotExist, ValueError, TypeError, OverflowError):
         user = None
-    if user is None or not default_token_generator.check_token(user, token):
+    # Invitations are for choosing a first password only: once one is set, no link works.
+    if (
+        user is None
+        or user.has_usable_password()
+        or not default_token_generator.check_token(user, token)
+    ):
         return render(request, "accounts/invitation_invalid.html", status=400)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -248,6 +253,10 @@ def person_view(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(
         permissions.users_visible_to(request.user).select_related("region"), pk=pk
     )
+    return _person_page(request, person)
+
+
+def _person_page(request: HttpRequest, person: User, *, status: int = 200) -> HttpResponse:
     context = {
         "person": person,
         "can_manage": permissions.can_manage_user(request.user, person),
@@ -258,7 +267,7 @@ def person_view(request: HttpRequest, pk: int) -> HttpResponse:
             :10
         ],
     }
-    return render(request, "accounts/person.html", context)
+    return render(request, "accounts/person.html", context, status=status)
 
 
 PERSON_ACTIONS = {
@@ -278,7 +287,18 @@ def person_action_view(request: HttpRequest, pk: int, action: str) -> HttpRespon
     person = get_object_or_404(permissions.users_manageable_by(request.user), pk=pk)
     actor = staff_member(request)
     if action == "renew-invitation":
-        invitation = services.renew_invitation(actor=actor, user=person)
+        try:
+            invitation = services.renew_invitation(actor=actor, user=person)
+        except services.PasswordAlreadySet:
+            messages.error(
+                request,
+                _(
+                    "%(name)s has already chosen a password. An invitation link would let "
+                    "whoever holds it replace that password, so none was made."
+                )
+                % {"name": person.username},
+            )
+            return _person_page(request, person, status=409)
         return render(
             request,
             "accounts/invitation.html",

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from authority.accounts.models import BackupCode, Role, User
-from authority.accounts.services import replace_backup_codes
+from authority.accounts.services import invitation_path, replace_backup_codes
 from authority.audit.models import Action, AuditEntry
-from tests.conftest import enroll_authenticator
+from tests.conftest import PASSWORD, enroll_authenticator
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +158,60 @@ def test_look_alike_usernames_are_refused(supervisor, signed_in):
     response = invite(signed_in(supervisor), username="\u0430dmin")  # a Cyrillic first letter
     assert "Enter a valid username" in response.content.decode()
     assert not User.objects.filter(username="\u0430dmin").exists()
+
+
+def renew_invitation(client: Client, person: User):
+    return client.post(reverse("accounts:person_action", args=[person.pk, "renew-invitation"]))
+
+
+def invitation_link(response) -> str:
+    return (
+        re.search(
+            r'value="(http://testserver/accounts/invitation/[^"]+)"', response.content.decode()
+        )
+        .group(1)
+        .removeprefix("http://testserver")
+    )
+
+
+def test_a_supervisor_renews_the_invitation_of_someone_who_has_no_password_yet(
+    supervisor, signed_in
+):
+    client = signed_in(supervisor)
+    invite(client)
+    newcomer = User.objects.get(username="new-operator")
+    response = renew_invitation(client, newcomer)
+    assert response.status_code == 200
+    strong = "a long and quiet river at dawn"
+    Client().post(invitation_link(response), {"new_password1": strong, "new_password2": strong})
+    newcomer.refresh_from_db()
+    assert newcomer.check_password(strong)
+
+
+def test_no_invitation_is_renewed_for_someone_who_has_chosen_a_password(
+    supervisor, operator, signed_in
+):
+    enroll_authenticator(operator)
+    password_before = operator.password
+    response = renew_invitation(signed_in(supervisor), operator)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "has already chosen a password" in page
+    assert "/accounts/invitation/" not in page
+    operator.refresh_from_db()
+    assert operator.password == password_before
+    assert TOTPDevice.objects.filter(user=operator, confirmed=True).exists()
+    assert not AuditEntry.objects.filter(target=operator.username).exists()
+
+
+def test_an_invitation_link_stops_working_once_its_owner_has_a_password(operator):
+    # A link made while the password was already set (as renewing used to allow) is refused.
+    path = invitation_path(operator)
+    newcomer = Client()
+    assert newcomer.get(path).status_code == 400
+    taken = "a password chosen by someone else"
+    response = newcomer.post(path, {"new_password1": taken, "new_password2": taken})
+    assert response.status_code == 400
+    operator.refresh_from_db()
+    assert operator.check_password(PASSWORD)
+    assert not operator.check_password(taken)

@@ -23,7 +23,9 @@ MATRIX = [
     ("post", "/accounts/people/{subject}/reactivate/", [LOGIN, 403, 403, 302, 404, 302]),
     ("post", "/accounts/people/{subject}/reset-second-factor/", [LOGIN, 403, 403, 302, 404, 302]),
     ("post", "/accounts/people/{subject}/lift-lockout/", [LOGIN, 403, 403, 302, 404, 302]),
-    ("post", "/accounts/people/{subject}/renew-invitation/", [LOGIN, 403, 403, 200, 404, 200]),
+    ("post", "/accounts/people/{invitee}/renew-invitation/", [LOGIN, 403, 403, 200, 404, 200]),
+    # Someone who chose a password gets no new invitation: its link would replace the password.
+    ("post", "/accounts/people/{subject}/renew-invitation/", [LOGIN, 403, 403, 409, 404, 409]),
     # A supervisor manages operators, not fellow supervisors.
     ("get", "/accounts/people/{peer}/", [LOGIN, 403, 403, 200, 404, 200]),
     ("post", "/accounts/people/{peer}/deactivate/", [LOGIN, 403, 403, 404, 404, 302]),
@@ -41,12 +43,19 @@ def cast(staff, make_user, lazio):
         **staff,
         "subject": make_user("subject-lazio", Role.OPERATOR, lazio),
         "peer": make_user("peer-supervisor-lazio", Role.SUPERVISOR, lazio),
+        "invitee": _invited(make_user("invitee-lazio", Role.OPERATOR, lazio)),
     }
+
+
+def _invited(user):
+    user.set_unusable_password()
+    user.save()
+    return user
 
 
 @matrix(MATRIX)
 def test_permission_matrix(cast, signed_in, method, path, outcome, actor):
-    url = path.format(subject=cast["subject"].pk, peer=cast["peer"].pk)
+    url = path.format(subject=cast["subject"].pk, peer=cast["peer"].pk, invitee=cast["invitee"].pk)
     response = getattr(client_as(actor, cast.get(actor), signed_in), method)(url)
     assert_outcome(response, outcome)
 
