@@ -43,6 +43,11 @@ def _spend_issue_token(request: HttpRequest, token: str) -> bool:
     return True
 
 
+def _give_back_issue_token(request: HttpRequest, token: str) -> None:
+    """No code was issued with the token: the same form may be sent again."""
+    request.session[_ISSUE_TOKENS] = [*request.session.get(_ISSUE_TOKENS, []), token]
+
+
 def _quota_context(user: User) -> dict[str, int]:
     assert user.region is not None
     return {
@@ -61,7 +66,8 @@ def issue_view(request: HttpRequest) -> HttpResponse:
         return render(request, "otps/issue.html", {"form": form, **_quota_context(operator)})
     form = IssueForm(request.POST)
     if form.is_valid():
-        if not _spend_issue_token(request, form.cleaned_data["form_token"]):
+        token = form.cleaned_data["form_token"]
+        if not _spend_issue_token(request, token):
             messages.warning(
                 request,
                 _(
@@ -77,6 +83,8 @@ def issue_view(request: HttpRequest) -> HttpResponse:
                 onset_kind=form.onset_kind_value,
             )
         except services.OtpQuotaReachedError as refusal:
+            # Once the quota is raised, the operator sends this form (or reloads) again.
+            _give_back_issue_token(request, token)
             form.add_error(None, refusal.message)
         else:
             return render(request, "otps/issued.html", _issued_context(issued))
