@@ -138,12 +138,21 @@ def lift_lockout(*, actor: User, user: User) -> None:
     )
 
 
-def pending_authenticator(user: User) -> TOTPDevice:
-    """The unconfirmed device whose secret the enrolment page shows, created on first visit."""
-    device, _ = TOTPDevice.objects.get_or_create(
-        user=user, confirmed=False, defaults={"name": AUTHENTICATOR_NAME}
-    )
-    return device
+def pending_authenticator(*, user: User, pending_id: int | None) -> TOTPDevice:
+    """The unconfirmed device whose secret the enrolment page shows.
+
+    `pending_id` is the device this login session was shown before: a reload keeps it, so a
+    QR code already scanned still works. Any other session gets a fresh secret and the user's
+    earlier unconfirmed devices go, so someone who once had the password and saw the page
+    does not know the secret the real user enrols.
+    """
+    if pending_id is not None:
+        device = TOTPDevice.objects.filter(pk=pending_id, user=user, confirmed=False).first()
+        if device is not None:
+            return device
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
 
 
 def confirm_authenticator(*, user: User, device: TOTPDevice, token: str) -> list[str] | None:

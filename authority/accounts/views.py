@@ -38,6 +38,9 @@ from authority.accounts.models import BackupCodeDevice, Role, User
 from authority.audit.models import Action
 from authority.audit.services import record_event
 
+# The unconfirmed authenticator this login session was shown: its secret is for this session only.
+PENDING_AUTHENTICATOR_SESSION_KEY = "accounts.pending_authenticator"
+
 
 def _next_url(request: HttpRequest) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
@@ -117,13 +120,17 @@ def enroll_view(request: HttpRequest) -> HttpResponse:
     user = staff_member(request)
     if user_has_device(user, confirmed=True):
         return HttpResponseRedirect(_with_next("accounts:verify", request))
-    device = services.pending_authenticator(user)
+    device = services.pending_authenticator(
+        user=user, pending_id=request.session.get(PENDING_AUTHENTICATOR_SESSION_KEY)
+    )
+    request.session[PENDING_AUTHENTICATOR_SESSION_KEY] = device.pk
     form = EnrollForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         codes = services.confirm_authenticator(
             user=user, device=device, token=form.cleaned_data["token"]
         )  # type: ignore[arg-type]
         if codes is not None:
+            del request.session[PENDING_AUTHENTICATOR_SESSION_KEY]
             otp_login(request, device)
             record_event(action=Action.LOGIN, actor=user)
             return render(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from base64 import b32decode, b32encode
 from importlib import import_module
 
 import pytest
 from django.apps import apps as django_apps
 from django.test import Client
 from django.urls import reverse
+from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -50,8 +52,6 @@ def test_a_new_user_enrolls_an_authenticator_after_the_password(client, operator
     assert 'src="data:image/svg+xml' in page  # the QR code
     secret_shown = re.search(r'data-testid="totp-secret">(.*?)</p>', page, re.S).group(1)
     device = TOTPDevice.objects.get(user=operator, confirmed=False)
-    from base64 import b32encode
-
     assert re.sub(r"<[^>]+>|\s", "", secret_shown) == b32encode(device.bin_key).decode()
     # Not yet signed in: the home page sends the user back to enrolment.
     assert client.get("/")["Location"].startswith(reverse("accounts:enroll"))
@@ -240,3 +240,47 @@ def test_deactivated_users_cannot_log_in(client, operator):
     response = log_in(client, operator.username)
     assert response.status_code == 200
     assert "/accounts/enroll/" not in response.get("Location", "")
+
+
+def secret_on_enrol_page(client: Client) -> str:
+    page = client.get(reverse("accounts:enroll")).content.decode()
+    shown = re.search(r'data-testid="totp-secret">(.*?)</p>', page, re.S).group(1)
+    return re.sub(r"<[^>]+>|\s", "", shown)
+
+
+def code_for(secret: str) -> str:
+    return f"{totp(b32decode(secret)):06d}"
+
+
+def test_each_login_session_is_shown_its_own_enrolment_secret(operator):
+    # Someone who once had the password and looked at the enrolment page...
+    snooper = Client()
+    log_in(snooper, operator.username)
+    seen_by_snooper = secret_on_enrol_page(snooper)
+
+    # ...does not know the secret the real user enrols later.
+    owner = Client()
+    log_in(owner, operator.username)
+    secret = secret_on_enrol_page(owner)
+    assert secret != seen_by_snooper
+    response = owner.post(reverse("accounts:enroll"), {"token": code_for(secret)})
+    assert response.status_code == 200
+    assert owner.get("/").status_code == 200
+
+    device = TOTPDevice.objects.get(user=operator)
+    assert device.confirmed
+    assert b32encode(device.bin_key).decode() == secret
+    # The snooper's session cannot enrol its own secret in the owner's place either.
+    assert snooper.post(reverse("accounts:enroll"), {"token": code_for(seen_by_snooper)})[
+        "Location"
+    ].startswith(reverse("accounts:verify"))
+    assert TOTPDevice.objects.filter(user=operator).count() == 1
+
+
+def test_reloading_the_enrolment_page_keeps_the_secret_already_scanned(client, operator):
+    log_in(client, operator.username)
+    secret = secret_on_enrol_page(client)
+    assert secret_on_enrol_page(client) == secret
+    response = client.post(reverse("accounts:enroll"), {"token": code_for(secret)})
+    assert response.status_code == 200
+    assert client.get("/").status_code == 200
