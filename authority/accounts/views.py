@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
@@ -116,6 +117,7 @@ def _throttle_message(user: User) -> str | None:
 
 
 @password_only
+@never_cache  # shows the authenticator secret
 def enroll_view(request: HttpRequest) -> HttpResponse:
     user = staff_member(request)
     if user_has_device(user, confirmed=True):
@@ -155,6 +157,7 @@ def enroll_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache  # shows backup codes
 def backup_codes_view(request: HttpRequest) -> HttpResponse:
     user = staff_member(request)
     if request.method == "POST":
@@ -191,6 +194,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
 
 
 @public
+@never_cache
 def accept_invitation_view(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     try:
         user = User.objects.get(pk=force_str(urlsafe_base64_decode(uidb64)), is_active=True)
@@ -232,6 +236,7 @@ def people_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache  # shows the invitation link
 @permissions.allowed_if(permissions.can_manage_people)
 def invite_view(request: HttpRequest) -> HttpResponse:
     actor = staff_member(request)
@@ -286,6 +291,7 @@ PERSON_ACTIONS = {
 }
 
 
+@never_cache  # renew-invitation shows the invitation link
 @require_POST
 @permissions.allowed_if(permissions.can_manage_people)
 def person_action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:

@@ -284,3 +284,26 @@ def test_reloading_the_enrolment_page_keeps_the_secret_already_scanned(client, o
     response = client.post(reverse("accounts:enroll"), {"token": code_for(secret)})
     assert response.status_code == 200
     assert client.get("/").status_code == 200
+
+
+def test_the_enrolment_page_with_the_secret_is_never_cached(client, operator):
+    log_in(client, operator.username)
+    response = client.get(reverse("accounts:enroll"))
+    assert 'data-testid="totp-secret"' in response.content.decode()
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def test_backup_codes_are_never_cached(operator, signed_in):
+    client = signed_in(operator)
+    shown = client.post(reverse("accounts:backup_codes"))
+    assert re.findall(r"<li><code>(\w+)</code></li>", shown.content.decode())
+    assert "no-store" in shown["Cache-Control"] and "private" in shown["Cache-Control"]
+    assert "no-store" in client.get(reverse("accounts:backup_codes"))["Cache-Control"]
+
+
+def test_the_backup_codes_after_enrolment_are_never_cached(client, operator):
+    log_in(client, operator.username)
+    secret = secret_on_enrol_page(client)
+    shown = client.post(reverse("accounts:enroll"), {"token": code_for(secret)})
+    assert len(re.findall(r"<li><code>(\w+)</code></li>", shown.content.decode())) == 10
+    assert "no-store" in shown["Cache-Control"]

@@ -215,3 +215,14 @@ def test_an_invitation_link_stops_working_once_its_owner_has_a_password(operator
     operator.refresh_from_db()
     assert operator.check_password(PASSWORD)
     assert not operator.check_password(taken)
+
+
+def test_pages_with_an_invitation_link_are_never_cached(supervisor, signed_in):
+    client = signed_in(supervisor)
+    response = invite(client)
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+    renewed = renew_invitation(client, User.objects.get(username="new-operator"))
+    assert "/accounts/invitation/" in renewed.content.decode()
+    assert "no-store" in renewed["Cache-Control"]
+    assert "no-store" in Client().get(invitation_link(renewed))["Cache-Control"]
