@@ -55,7 +55,9 @@ def _next_url(request: HttpRequest) -> str:
 def _with_next(name: str, request: HttpRequest) -> str:
     target = reverse(name)
     next_url = request.POST.get("next") or request.GET.get("next")
-    return f"{target}?next={next_url}" if next_url else target
+    # Encoded: a next of "/statistics/?since=...&region=3" must not lose its "&region=3".
+    # Where it finally leads is checked by _next_url, when it is followed.
+    return f"{target}?{urlencode({'next': next_url})}" if next_url else target
 
 
 @public

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import re
 from base64 import b32decode, b32encode
 from importlib import import_module
+from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps as django_apps
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -307,3 +310,53 @@ def test_the_backup_codes_after_enrolment_are_never_cached(client, operator):
     shown = client.post(reverse("accounts:enroll"), {"token": code_for(secret)})
     assert len(re.findall(r"<li><code>(\w+)</code></li>", shown.content.decode())) == 10
     assert "no-store" in shown["Cache-Control"]
+
+
+def hidden_next(page) -> str:
+    return html.unescape(re.search(r'name="next" value="([^"]*)"', page.content.decode()).group(1))
+
+
+def test_a_page_with_several_query_parameters_is_reached_whole_after_login(client, supervisor):
+    device = enroll_authenticator(supervisor)
+    wanted = "/statistics/?since=2024-01-01&region=3"
+    to_login = client.get(wanted)["Location"]
+    next_url = hidden_next(client.get(to_login))
+    assert next_url == wanted
+
+    to_verify = client.post(
+        reverse("accounts:login"),
+        {"username": supervisor.username, "password": PASSWORD, "next": next_url},
+    )["Location"]
+    next_url = hidden_next(client.get(to_verify))
+    assert next_url == wanted
+    response = client.post(to_verify, {"token": current_code(device), "next": next_url})
+    assert response["Location"] == wanted
+
+
+def test_a_new_user_reaches_the_page_with_several_query_parameters_after_enrolling(
+    client, supervisor
+):
+    wanted = "/statistics/?since=2024-01-01&region=3"
+    to_enroll = client.post(
+        reverse("accounts:login") + "?" + urlencode({"next": wanted}),
+        {"username": supervisor.username, "password": PASSWORD, "next": wanted},
+    )["Location"]
+    enrol_page = client.get(to_enroll)
+    assert hidden_next(enrol_page) == wanted
+    secret = secret_on_enrol_page(client)
+    codes_page = client.post(to_enroll, {"token": code_for(secret), "next": wanted})
+    assert f'href="{escape(wanted)}"' in codes_page.content.decode()
+
+
+def test_a_foreign_next_stays_refused_after_the_password_step(client, operator):
+    device = enroll_authenticator(operator)
+    to_verify = client.post(
+        reverse("accounts:login"),
+        {
+            "username": operator.username,
+            "password": PASSWORD,
+            "next": "https://evil.example/?a=1&b=2",
+        },
+    )["Location"]
+    response = client.post(to_verify, {"token": current_code(device)})
+    assert response["Location"] == "/"
