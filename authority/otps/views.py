@@ -7,6 +7,7 @@ import secrets
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,17 +35,29 @@ def _new_issue_token(request: HttpRequest) -> str:
     return token
 
 
+def _spent_issue_token_key(token: str) -> str:
+    return f"otps:issue-token-spent:{token}"
+
+
 def _spend_issue_token(request: HttpRequest, token: str) -> bool:
+    """Spend a token this session was given; of two requests sending it at once, one wins.
+
+    Each request works on its own copy of the session, saved when it ends, so the session
+    cannot arbitrate a double submission: the cache's atomic add does.
+    """
     tokens = request.session.get(_ISSUE_TOKENS, [])
     if token not in tokens:
         return False
-    tokens.remove(token)
-    request.session[_ISSUE_TOKENS] = tokens
-    return True
+    # Dropped whichever request wins: the loser's copy of the session, saved last, must not
+    # bring the token back.
+    request.session[_ISSUE_TOKENS] = [given for given in tokens if given != token]
+    # Only requests running at the same time need the mark, but it lives for a whole session.
+    return cache.add(_spent_issue_token_key(token), True, timeout=settings.SESSION_COOKIE_AGE)
 
 
 def _give_back_issue_token(request: HttpRequest, token: str) -> None:
     """No code was issued with the token: the same form may be sent again."""
+    cache.delete(_spent_issue_token_key(token))
     request.session[_ISSUE_TOKENS] = [*request.session.get(_ISSUE_TOKENS, []), token]
 
 
