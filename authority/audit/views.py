@@ -7,6 +7,7 @@ from typing import cast
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -54,7 +55,11 @@ def audit_view(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(
         request.GET or None, show_region=permissions.is_administrator(request.user)
     )
-    if form.is_valid():
+    if form.is_bound and not form.is_valid():
+        # Dropping only the invalid filter would list more than was asked for.
+        entries = entries.none()
+        messages.warning(request, _("No entries are listed until the filters are corrected."))
+    elif form.is_valid():
         data = form.cleaned_data
         if data.get("action"):
             entries = entries.filter(action=data["action"])
