@@ -1,13 +1,24 @@
-"""Admin for regions and people: every change audited, second-factor secrets never shown."""
+"""Admin for regions and people: every change audited, second-factor secrets never shown.
+
+Administrators never change their own role, region or active flag here (as on the people
+pages), the system always keeps an active administrator, and people are deactivated, not
+deleted: the audit trail names them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
-from django.http import HttpRequest
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -61,6 +72,27 @@ class ProvinceAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+# What the rule "never themselves" of permissions.users_manageable_by locks on one's own record.
+OWN_LOCKED_FIELDS = ("role", "region", "is_active")
+
+
+class StaffChangeForm(UserChangeForm):  # type: ignore[type-arg]
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        user = self.instance
+        # Fields shown read-only are not in the form: they keep the record's values.
+        role = cleaned.get("role", user.role)
+        is_active = cleaned.get("is_active", user.is_active)
+        if not services.keeps_an_active_administrator(user=user, role=role, is_active=is_active):
+            raise ValidationError(
+                _(
+                    "This is the last active administrator: make someone else an administrator "
+                    "first."
+                )
+            )
+        return cleaned
+
+
 @admin.register(User)
 class StaffAdmin(UserAdmin):
     list_display = [
@@ -97,7 +129,43 @@ class StaffAdmin(UserAdmin):
             },
         ),
     )
+    form = StaffChangeForm
     actions = ["reset_second_factor"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk == request.user.pk:
+            fields += OWN_LOCKED_FIELDS
+        return fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deactivate instead: audit entries keep pointing to the person, and a deletion would
+        # leave no trace of who did it.
+        return False
+
+    @method_decorator(sensitive_post_parameters())
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """Django's page, plus an audit entry whenever it changed or disabled a password."""
+        user = self.get_object(request, unquote(id))
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if user is not None and request.method == "POST":
+                before = user.password
+                user.refresh_from_db(fields=["password"])
+                if user.password != before:
+                    record_event(
+                        action=Action.USER_CHANGED,
+                        actor=staff_member(request),
+                        region=user.region,
+                        target=user.username,
+                        details={
+                            "fields": ["password"],
+                            "password": "set" if user.has_usable_password() else "disabled",
+                        },
+                    )
+        return response
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -119,6 +119,13 @@ def set_active(*, actor: User, user: User, active: bool) -> None:
     )
 
 
+def keeps_an_active_administrator(*, user: User, role: str, is_active: bool) -> bool:
+    """Whether someone could still administer the system if `user` had this role and state."""
+    if role == Role.ADMINISTRATOR and is_active:
+        return True
+    return User.objects.filter(role=Role.ADMINISTRATOR, is_active=True).exclude(pk=user.pk).exists()
+
+
 def reset_second_factor(*, actor: User, user: User) -> None:
     """For a user who lost their phone: they enrol again at their next login."""
     _require_manageable(actor, user)
