@@ -26,7 +26,9 @@ def seconds_to_end_of_month(now: datetime | None = None) -> int:
     now = timezone.localtime(now or timezone.now())
     first_of_next = (now.date().replace(day=28) + timedelta(days=4)).replace(day=1)
     end = datetime.combine(first_of_next, time.min, tzinfo=now.tzinfo)
-    return max(1, int((end - now).total_seconds()))
+    # Not `end - now`: of two datetimes sharing one tzinfo Python subtracts the wall clocks,
+    # missing the hour gained or lost when daylight saving time begins or ends.
+    return max(1, int(end.timestamp() - now.timestamp()))
 
 
 def _once_a_month_key(report: OperationalInfoReport, device_proof: str) -> str:

@@ -129,6 +129,44 @@ def test_the_once_a_month_token_expires_at_the_end_of_the_month(lazio):
     assert seconds_to_end_of_month(moment) == 2 * 3600
 
 
+@pytest.mark.parametrize(
+    ("moment", "seconds"),
+    [
+        # Summer time ends on 25 October 2026: 16 days and 13 hours to midnight in Rome.
+        (datetime(2026, 10, 15, 10, 0, tzinfo=UTC), 16 * 86400 + 13 * 3600),
+        # Summer time begins on 29 March 2026: 16 days and 12 hours to midnight in Rome.
+        (datetime(2026, 3, 15, 10, 0, tzinfo=UTC), 16 * 86400 + 12 * 3600),
+        # No change in between.
+        (datetime(2026, 6, 15, 10, 0, tzinfo=UTC), 15 * 86400 + 12 * 3600),
+    ],
+)
+def test_the_month_ends_at_midnight_in_rome_across_a_clock_change(moment, seconds):
+    from authority.dashboard.services import seconds_to_end_of_month
+
+    assert seconds_to_end_of_month(moment) == seconds
+
+
+def test_a_device_counts_once_until_the_month_ends_after_summer_time(lazio):
+    body = google()
+    with time_machine.travel(datetime(2026, 10, 15, 10, 0, tzinfo=UTC), tick=False):
+        assert post(GOOGLE, body).status_code == 204
+    # 31 October, 23:30 in Rome: still October, the token must still be there.
+    with time_machine.travel(datetime(2026, 10, 31, 22, 30, tzinfo=UTC), tick=False):
+        assert post(GOOGLE, body).status_code == 204
+    assert counter("app_reports") == 1
+    assert counter("app_reports_refused", bucket="repeat") == 1
+
+
+def test_a_device_counts_once_until_the_month_ends_after_winter_time(lazio):
+    body = google()
+    with time_machine.travel(datetime(2026, 3, 15, 10, 0, tzinfo=UTC), tick=False):
+        assert post(GOOGLE, body).status_code == 204
+    # 31 March, 23:30 in Rome.
+    with time_machine.travel(datetime(2026, 3, 31, 21, 30, tzinfo=UTC), tick=False):
+        assert post(GOOGLE, body).status_code == 204
+    assert counter("app_reports") == 1
+
+
 def test_dummy_reports_count_nothing_but_dummy_traffic_and_look_the_same(lazio):
     real = post(GOOGLE, google())
     dummy = post(GOOGLE, google(), dummy=True)
