@@ -48,14 +48,30 @@ def _chart_data(chart: Chart, scope: Scope) -> ChartData:
     return data
 
 
-def _chart_for(request: HttpRequest, slug: str) -> tuple[Chart, Scope, ChartData]:
+def _chart_for(
+    request: HttpRequest, slug: str, *, extension: str = "json"
+) -> tuple[Chart, Scope, ChartData | HttpResponse]:
+    """The chart, its scope and its data; instead of the data, a 400 naming what is wrong
+    with the filter: a data endpoint never answers for a period other than the one asked."""
     chart = charts.CHARTS_BY_SLUG.get(slug)
     if chart is None:
         raise Http404
-    _form, scope = scope_from_request(request.GET, request.user)
+    form, scope = scope_from_request(request.GET, request.user)
     if not _may_see(request.user, chart, scope):
         raise PermissionDenied
+    if form.is_bound and not form.is_valid():
+        errors = {field: [str(m) for m in messages] for field, messages in form.errors.items()}
+        return chart, scope, _refusal(errors, as_csv=extension == "csv")
     return chart, scope, _chart_data(chart, scope)
+
+
+def _refusal(errors: dict[str, list[str]], *, as_csv: bool) -> HttpResponse:
+    if as_csv:
+        lines = [message for messages in errors.values() for message in messages]
+        return HttpResponse(
+            "\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8"
+        )
+    return JsonResponse({"errors": errors}, status=400, json_dumps_params={"ensure_ascii": False})
 
 
 @require_GET
@@ -88,9 +104,11 @@ def scope_query(scope: Scope) -> str:
 
 
 @require_GET
-def chart_view(request: HttpRequest, slug: str) -> JsonResponse:
+def chart_view(request: HttpRequest, slug: str) -> HttpResponse:
     """What dashboard.js draws: the figure, and whether there is anything to draw."""
     chart, _scope, data = _chart_for(request, slug)
+    if isinstance(data, HttpResponse):
+        return data
     response = JsonResponse(
         {"slug": chart.slug, "title": str(chart.title), "empty": data.empty, "figure": data.figure}
     )
@@ -100,7 +118,9 @@ def chart_view(request: HttpRequest, slug: str) -> JsonResponse:
 
 @require_GET
 def chart_export_view(request: HttpRequest, slug: str, extension: str) -> HttpResponse:
-    chart, scope, data = _chart_for(request, slug)
+    chart, scope, data = _chart_for(request, slug, extension=extension)
+    if isinstance(data, HttpResponse):
+        return data
     name = f"{chart.slug}_{scope.region_code or 'IT'}_{scope.since}_{scope.until}"
     if extension == "csv":
         response = _csv_response([[c.key for c in data.columns], *data.rows], f"{name}.csv")

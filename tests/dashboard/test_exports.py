@@ -10,6 +10,7 @@ import pytest
 
 from authority.dashboard.charts import CHARTS
 from authority.statistics.services import local_day
+from tests.dashboard.conftest import export
 
 pytestmark = pytest.mark.django_db
 
@@ -86,17 +87,6 @@ def test_the_exports_follow_the_translation(supervisor, signed_in, count, lazio)
     assert data["columns"][0]["key"] == "day"  # keys never change with the language
 
 
-def test_a_bad_range_falls_back_to_the_default_period(supervisor, signed_in, settings):
-    settings.DASHBOARD_DEFAULT_DAYS = 30
-    client = signed_in(supervisor)
-    rows = client.get(
-        "/statistics/charts/codes/data.json", {"since": "2026-05-10", "until": "2026-05-01"}
-    ).json()["rows"]
-    assert len(rows) == 30 and rows[-1]["day"] == str(local_day())
-    page = client.get("/statistics/", {"since": "2026-05-10", "until": "2026-05-01"})
-    assert "The end date is before the start date." in page.content.decode()
-
-
 def test_the_future_is_cut_at_today(supervisor, signed_in):
     today = local_day()
     rows = (
@@ -115,4 +105,124 @@ def test_a_range_too_long_is_refused_on_the_page(supervisor, signed_in, settings
     page = signed_in(supervisor).get(
         "/statistics/", {"since": str(date(2026, 1, 1)), "until": str(date(2026, 1, 20))}
     )
+    assert "Choose at most 10 days." in page.content.decode()
+
+
+# --- A filter that makes no sense is refused, never silently replaced -------------------------
+
+DATA_ENDPOINTS = [
+    "/statistics/charts/codes/",
+    "/statistics/charts/codes/data.json",
+    "/statistics/charts/codes/data.csv",
+]
+
+
+def refusal(response) -> str:
+    """The messages of a 400, whether the body is JSON or plain text."""
+    assert response.status_code == 400, response.content
+    if response["Content-Type"] == "application/json":
+        return " ".join(m for messages in response.json()["errors"].values() for m in messages)
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("path", DATA_ENDPOINTS)
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"until": "0001-01-01"},
+        {"since": "0001-01-01"},
+        {"since": "9999-12-31"},
+        {"until": "9999-12-31"},
+        {"since": "2019-12-31", "until": "2020-01-10"},
+    ],
+)
+def test_dates_that_make_no_sense_are_refused_with_a_message(path, params, supervisor, signed_in):
+    response = signed_in(supervisor).get(path, params)
+    assert "Choose a date between 2020-01-01 and " in refusal(response)
+
+
+@pytest.mark.parametrize("params", [{"until": "0001-01-01"}, {"since": "9999-12-31"}])
+def test_the_page_shows_why_a_date_makes_no_sense(params, supervisor, signed_in):
+    page = signed_in(supervisor).get("/statistics/", params)
+    assert page.status_code == 200
+    assert "Choose a date between 2020-01-01 and " in page.content.decode()
+    assert page.context["scope"].until == local_day()  # the default period meanwhile
+
+
+def test_a_date_that_does_not_exist_is_refused_in_json(supervisor, signed_in):
+    response = signed_in(supervisor).get(
+        "/statistics/charts/codes/data.json", {"since": "2026-13-01"}
+    )
+    assert response.status_code == 400
+    assert response.json() == {"errors": {"since": ["Enter a valid date."]}}
+
+
+def test_a_date_that_does_not_exist_is_refused_in_csv(supervisor, signed_in):
+    response = signed_in(supervisor).get(
+        "/statistics/charts/codes/data.csv", {"since": "2026-13-01"}
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode() == "Enter a valid date.\n"
+
+
+@pytest.mark.parametrize("path", DATA_ENDPOINTS)
+def test_an_end_before_the_start_is_refused(path, supervisor, signed_in):
+    response = signed_in(supervisor).get(path, {"since": "2026-05-10", "until": "2026-05-01"})
+    assert refusal(response).strip() == "The end date is before the start date."
+
+
+def test_an_end_before_the_start_is_shown_on_the_page(supervisor, signed_in):
+    page = signed_in(supervisor).get("/statistics/", {"since": "2026-05-10", "until": "2026-05-01"})
+    assert page.status_code == 200
+    assert "The end date is before the start date." in page.content.decode()
+
+
+@pytest.mark.parametrize("path", DATA_ENDPOINTS)
+def test_a_start_after_today_is_refused(path, supervisor, signed_in):
+    response = signed_in(supervisor).get(path, {"since": str(local_day() + timedelta(days=3))})
+    assert refusal(response).strip() == "The start date is after today."
+
+
+@pytest.mark.parametrize("path", DATA_ENDPOINTS)
+def test_a_range_too_long_is_refused(path, supervisor, signed_in, settings):
+    settings.DASHBOARD_MAX_DAYS = 10
+    response = signed_in(supervisor).get(path, {"since": "2026-01-01", "until": "2026-01-20"})
+    assert refusal(response).strip() == "Choose at most 10 days."
+
+
+@pytest.mark.parametrize("path", DATA_ENDPOINTS)
+def test_six_years_are_refused_with_the_default_limit(path, supervisor, signed_in):
+    response = signed_in(supervisor).get(path, {"since": "2020-01-01", "until": "2026-01-01"})
+    assert refusal(response).strip() == "Choose at most 1100 days."
+
+
+@pytest.mark.parametrize("path", DATA_ENDPOINTS)
+def test_a_start_alone_is_checked_against_today(path, supervisor, signed_in, settings):
+    settings.DASHBOARD_MAX_DAYS = 10
+    client = signed_in(supervisor)
+    too_early = str(local_day() - timedelta(days=10))
+    assert refusal(client.get(path, {"since": too_early})).strip() == "Choose at most 10 days."
+    assert client.get(path, {"since": str(local_day() - timedelta(days=9))}).status_code == 200
+
+
+def test_a_start_alone_long_ago_is_refused(supervisor, signed_in):
+    response = signed_in(supervisor).get(
+        "/statistics/charts/codes/data.json", {"since": "2020-01-01"}
+    )
+    assert response.json() == {"errors": {"since": ["Choose at most 1100 days."]}}
+
+
+def test_an_end_alone_gets_the_default_window_before_it(supervisor, signed_in, settings):
+    settings.DASHBOARD_MAX_DAYS = 10
+    settings.DASHBOARD_DEFAULT_DAYS = 7
+    rows = export(signed_in(supervisor), "codes", until="2026-05-20")["rows"]
+    assert [row["day"] for row in rows] == [f"2026-05-{day}" for day in range(14, 21)]
+
+
+def test_the_page_keeps_showing_a_range_too_long(supervisor, signed_in, settings):
+    settings.DASHBOARD_MAX_DAYS = 10
+    page = signed_in(supervisor).get("/statistics/", {"since": str(local_day() - timedelta(30))})
+    assert page.status_code == 200
     assert "Choose at most 10 days." in page.content.decode()
