@@ -60,6 +60,11 @@ class ChartData:
     rows: list[list[Any]]
     figure: dict[str, Any]
     dimensions: int = 1  # leading columns that name a row (day, bucket, region...)
+    # Columns adding up others of their row: left out of exports, where they would give a
+    # withheld count away by subtraction.
+    totals: tuple[str, ...] = ()
+    # Rows are the regions, which add up to the country (whose figures other downloads give).
+    regions: bool = False
 
     @property
     def empty(self) -> bool:
@@ -69,6 +74,46 @@ class ChartData:
     def records(self) -> list[dict[str, Any]]:
         keys = [column.key for column in self.columns]
         return [dict(zip(keys, row, strict=True)) for row in self.rows]
+
+
+@dataclass
+class ExportTable:
+    """A chart's table as it is downloaded: counts from 1 to k-1 withheld (`None`), and named
+    in each row's `suppressed` list (DESIGN.md 3.6)."""
+
+    columns: list[Column]
+    rows: list[list[Any]]
+    suppressed: list[list[str]]
+    k: int
+
+    def records(self) -> list[dict[str, Any]]:
+        keys = [column.key for column in self.columns]
+        return [
+            {**dict(zip(keys, row, strict=True)), "suppressed": withheld}
+            for row, withheld in zip(self.rows, self.suppressed, strict=True)
+        ]
+
+
+def exported_table(data: ChartData, *, k: int) -> ExportTable:
+    """The table with its small counts withheld, as the open data does: a zero singles nobody
+    out and stays. Totals are dropped; in a table of regions, a count withheld alone in its
+    column takes the smallest other non-zero count of the column with it, or the country's
+    figure would give it away."""
+    kept = [i for i, column in enumerate(data.columns) if column.key not in data.totals]
+    columns = [data.columns[i] for i in kept]
+    rows = [[row[i] for i in kept] for row in data.rows]
+    counts = range(data.dimensions, len(columns))
+    withheld = {(r, c) for r, row in enumerate(rows) for c in counts if 0 < row[c] < k}
+    if data.regions:
+        for c in counts:
+            small = [r for r in range(len(rows)) if (r, c) in withheld]
+            others = [r for r in range(len(rows)) if (r, c) not in withheld and rows[r][c] > 0]
+            if len(small) == 1 and others:
+                withheld.add((min(others, key=lambda r: rows[r][c]), c))
+    for r, c in withheld:
+        rows[r][c] = None
+    suppressed = [[columns[c].key for c in counts if (r, c) in withheld] for r in range(len(rows))]
+    return ExportTable(columns, rows, suppressed, k)
 
 
 @dataclass(frozen=True)
@@ -519,7 +564,7 @@ def app_info_by_region(scope: Scope) -> ChartData:
             "rangemode": "tozero",
         },
     )
-    return ChartData(header, rows, {"data": data, "layout": layout}, dimensions=2)
+    return ChartData(header, rows, {"data": data, "layout": layout}, dimensions=2, regions=True)
 
 
 def regions_compared(scope: Scope) -> ChartData:
@@ -541,7 +586,11 @@ def regions_compared(scope: Scope) -> ChartData:
         if i >= 2 and column.key != "keys"
     ]
     return ChartData(
-        header, rows, {"data": data, "layout": _region_layout(len(rows))}, dimensions=2
+        header,
+        rows,
+        {"data": data, "layout": _region_layout(len(rows))},
+        dimensions=2,
+        regions=True,
     )
 
 
@@ -589,7 +638,9 @@ def codes_per_operator(scope: Scope) -> ChartData:
         mine = [row for row in rows if row[1] == names[op] and row[2] == usernames[op]]
         data.append(_bar(names[op], [row[0] for row in mine], [row[5] for row in mine]))
     layout = _time_layout(barmode="stack")
-    return ChartData(header, rows, {"data": data, "layout": layout}, dimensions=3)
+    return ChartData(
+        header, rows, {"data": data, "layout": layout}, dimensions=3, totals=("total",)
+    )
 
 
 CHARTS: list[Chart] = [

@@ -118,12 +118,17 @@ def chart_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def chart_export_view(request: HttpRequest, slug: str, extension: str) -> HttpResponse:
+    """A chart's table to download, small counts withheld (DESIGN.md 3.6): an export, unlike
+    the charts drawn for staff on the page, which stay exact."""
     chart, scope, data = _chart_for(request, slug, extension=extension)
     if isinstance(data, HttpResponse):
         return data
+    table = charts.exported_table(data, k=settings.STATISTICS_SUPPRESS_BELOW)
     name = f"{chart.slug}_{scope.region_code or 'IT'}_{scope.since}_{scope.until}"
     if extension == "csv":
-        response = _csv_response([[c.key for c in data.columns], *data.rows], f"{name}.csv")
+        withheld = f"<{table.k}"
+        rows = [[withheld if value is None else value for value in row] for row in table.rows]
+        response = _csv_response([[c.key for c in table.columns], *rows], f"{name}.csv")
     else:
         response = JsonResponse(
             {
@@ -132,8 +137,9 @@ def chart_export_view(request: HttpRequest, slug: str, extension: str) -> HttpRe
                 "since": scope.since.isoformat(),
                 "until": scope.until.isoformat(),
                 "region": scope.region_code or None,
-                "columns": [{"key": c.key, "label": str(c.label)} for c in data.columns],
-                "rows": data.records(),
+                "suppression_threshold": table.k,
+                "columns": [{"key": c.key, "label": str(c.label)} for c in table.columns],
+                "rows": table.records(),
             },
             json_dumps_params={"ensure_ascii": False},
         )

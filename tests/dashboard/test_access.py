@@ -37,8 +37,8 @@ def test_a_supervisor_may_not_ask_for_another_region(path, supervisor, signed_in
 
 
 def test_a_supervisor_is_locked_to_their_region(supervisor, signed_in, count, lazio, lombardia):
-    count("otp_redeemed", 4, region=lazio)
-    count("otp_redeemed", 9, region=lombardia)
+    count("otp_redeemed", 14, region=lazio)
+    count("otp_redeemed", 19, region=lombardia)
     client = signed_in(supervisor)
     page = client.get("/statistics/")
     assert page.status_code == 200
@@ -47,18 +47,18 @@ def test_a_supervisor_is_locked_to_their_region(supervisor, signed_in, count, la
     assert form.fields["region"].disabled
     assert list(form.fields["region"].queryset) == [lazio]
     assert "Whole country" not in page.content.decode()
-    assert export(client, "codes")["rows"][-1]["redeemed"] == 4
-    assert export(client, "codes", region=lazio.code)["rows"][-1]["redeemed"] == 4
+    assert export(client, "codes")["rows"][-1]["redeemed"] == 14
+    assert export(client, "codes", region=lazio.code)["rows"][-1]["redeemed"] == 14
 
 
 def test_an_administrator_chooses_any_region_or_the_country(
     administrator, signed_in, count, lazio, lombardia
 ):
-    count("otp_redeemed", 4, region=lazio)
-    count("otp_redeemed", 9, region=lombardia)
+    count("otp_redeemed", 14, region=lazio)
+    count("otp_redeemed", 19, region=lombardia)
     client = signed_in(administrator)
-    assert export(client, "codes")["rows"][-1]["redeemed"] == 13
-    assert export(client, "codes", region=lombardia.code)["rows"][-1]["redeemed"] == 9
+    assert export(client, "codes")["rows"][-1]["redeemed"] == 33
+    assert export(client, "codes", region=lombardia.code)["rows"][-1]["redeemed"] == 19
     page = client.get("/statistics/")
     assert "Whole country" in page.content.decode()
     assert page.context["form"].fields["region"].queryset.count() == 21

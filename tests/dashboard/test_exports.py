@@ -10,7 +10,8 @@ import pytest
 
 from authority.dashboard.charts import CHARTS
 from authority.statistics.services import local_day
-from tests.dashboard.conftest import export
+from tests.dashboard.conftest import chart as drawn_chart
+from tests.dashboard.conftest import export, rows_by
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +21,8 @@ def read_csv(response) -> list[list[str]]:
 
 
 def test_a_chart_downloads_as_csv(supervisor, signed_in, count, lazio):
-    count("otp_issued", 3, region=lazio, operator=supervisor)
-    count("otp_expired", 1, region=lazio)
+    count("otp_issued", 12, region=lazio, operator=supervisor)
+    count("otp_expired", 5, region=lazio)
     today = local_day()
     response = signed_in(supervisor).get(
         "/statistics/charts/codes/data.csv",
@@ -35,12 +36,12 @@ def test_a_chart_downloads_as_csv(supervisor, signed_in, count, lazio):
     assert read_csv(response) == [
         ["day", "issued", "authorized", "redeemed", "expired", "revoked"],
         [str(today - timedelta(days=1)), "0", "0", "0", "0", "0"],
-        [str(today), "3", "0", "0", "1", "0"],
+        [str(today), "12", "0", "0", "5", "0"],
     ]
 
 
 def test_a_chart_downloads_as_json_with_its_labels(supervisor, signed_in, count, lazio):
-    count("uploads", 2, region=lazio)
+    count("uploads", 20, region=lazio)
     today = local_day()
     response = signed_in(supervisor).get(
         "/statistics/charts/uploads/data.json", {"since": str(today), "until": str(today)}
@@ -51,8 +52,11 @@ def test_a_chart_downloads_as_json_with_its_labels(supervisor, signed_in, count,
     assert data["chart"] == "uploads"
     assert data["title"] == "Uploads and keys per day"
     assert (data["since"], data["until"], data["region"]) == (str(today), str(today), "12")
+    assert data["suppression_threshold"] == 5
     assert data["columns"][0] == {"key": "day", "label": "Day"}
-    assert data["rows"] == [{"day": str(today), "uploads": 2, "uploads_with_keys": 0, "keys": 0}]
+    assert data["rows"] == [
+        {"day": str(today), "uploads": 20, "uploads_with_keys": 0, "keys": 0, "suppressed": []}
+    ]
 
 
 def test_every_chart_on_the_page_links_to_both_downloads(administrator, signed_in, lazio):
@@ -226,3 +230,82 @@ def test_the_page_keeps_showing_a_range_too_long(supervisor, signed_in, settings
     page = signed_in(supervisor).get("/statistics/", {"since": str(local_day() - timedelta(30))})
     assert page.status_code == 200
     assert "Choose at most 10 days." in page.content.decode()
+
+
+# --- Exports withhold small counts (DESIGN.md 3.6) ---------------------------------------------
+
+
+def test_small_counts_are_withheld_in_csv_and_zeros_published(supervisor, signed_in, count, lazio):
+    count("app_reports", 1, region=lazio, bucket="google")
+    count("exposure_permission_on", 1, region=lazio)
+    count("bluetooth_on", 7, region=lazio)
+    today = str(local_day())
+    response = signed_in(supervisor).get(
+        "/statistics/charts/app-info/data.csv", {"since": today, "until": today}
+    )
+    assert read_csv(response)[1] == [today, "<5", "0", "<5", "7", "0"]
+
+
+def test_small_counts_are_null_in_json_and_named(administrator, signed_in, count, lazio):
+    count("keys_per_upload", 1, region=lazio, bucket="7")
+    count("keys_per_upload", 5, region=lazio, bucket="14")
+    rows = export(signed_in(administrator), "keys-per-upload")["rows"]
+    by_keys = {row["keys"]: row for row in rows}
+    assert by_keys[7] == {"keys": 7, "uploads": None, "suppressed": ["uploads"]}
+    assert by_keys[14] == {"keys": 14, "uploads": 5, "suppressed": []}
+    assert by_keys[0] == {"keys": 0, "uploads": 0, "suppressed": []}
+
+
+def test_the_threshold_follows_the_setting(supervisor, signed_in, count, lazio, settings):
+    settings.STATISTICS_SUPPRESS_BELOW = 10
+    count("uploads", 9, region=lazio)
+    data = export(signed_in(supervisor), "uploads", since=str(local_day()))
+    assert data["suppression_threshold"] == 10
+    assert data["rows"][-1]["uploads"] is None
+
+
+def test_the_chart_drawn_for_staff_stays_exact(supervisor, signed_in, count, lazio):
+    count("uploads", 1, region=lazio)
+    figure = drawn_chart(signed_in(supervisor), "uploads")["figure"]
+    assert figure["data"][0]["y"][-1] == 1
+
+
+def test_a_lone_small_region_takes_another_with_it(administrator, signed_in, count, lazio):
+    from authority.accounts.models import Region
+
+    count("uploads", 2, region=lazio)
+    count("uploads", 6, region=Region.objects.get(code="03"))  # Lombardia
+    count("uploads", 40, region=Region.objects.get(code="05"))  # Veneto
+    rows = rows_by(export(signed_in(administrator), "regions"), "region")
+    # The country's 48 uploads (in the codes of other downloads) minus the regions shown
+    # would give Lazio's 2 away: Lombardia's 6, the smallest other, is withheld too.
+    assert (rows["Lazio"]["uploads"], rows["Lazio"]["suppressed"]) == (None, ["uploads"])
+    assert (rows["Lombardia"]["uploads"], rows["Lombardia"]["suppressed"]) == (None, ["uploads"])
+    assert rows["Veneto"]["uploads"] == 40
+    assert rows["Sicilia"]["uploads"] == 0
+
+
+def test_every_region_table_is_withheld_alike(administrator, signed_in, count, lazio):
+    from authority.accounts.models import Region
+
+    count("app_reports", 3, region=lazio, bucket="google")
+    count("app_reports", 8, region=Region.objects.get(code="03"), bucket="google")
+    rows = rows_by(export(signed_in(administrator), "app-info-regions"), "region")
+    assert rows["Lazio"]["app_reports"] is None
+    assert rows["Lombardia"]["app_reports"] is None
+
+
+def test_the_operators_download_has_no_total_to_subtract_from(
+    supervisor, operator, signed_in, count, lazio
+):
+    count("otp_issued", 2, region=lazio, operator=operator)
+    count("otp_authorized", 9, region=lazio, operator=operator)
+    data = export(signed_in(supervisor), "operators", region=lazio.code)
+    assert "total" not in [column["key"] for column in data["columns"]]
+    [row] = data["rows"]
+    assert (row["issued"], row["authorized"], row["suppressed"]) == (None, 9, ["issued"])
+    csv_rows = read_csv(
+        signed_in(supervisor).get("/statistics/charts/operators/data.csv", {"region": lazio.code})
+    )
+    assert csv_rows[0] == ["day", "operator", "username", "issued", "authorized"]
+    assert csv_rows[1][3:] == ["<5", "9"]
