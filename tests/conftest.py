@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -164,3 +166,16 @@ def staff(
         "foreign_supervisor": foreign_supervisor,
         "administrator": administrator,
     }
+
+
+@pytest.fixture
+def one_throttle_window() -> Iterator[None]:
+    """Time stands still inside one calendar minute: the device API's throttles count in
+    fixed one-minute windows, and a test whose requests straddled two would see the count
+    start again. The minute is the last whole one (codes made now are still valid), an hour
+    earlier near midnight UTC (the throttle's client key rotates daily)."""
+    start = datetime.now(UTC).replace(second=5, microsecond=0) - timedelta(minutes=1)
+    if start.hour == 23:
+        start -= timedelta(hours=1)
+    with time_machine.travel(start, tick=False):
+        yield

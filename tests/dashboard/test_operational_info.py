@@ -275,7 +275,7 @@ def test_the_android_nonce_binds_the_attestation_to_the_report(lazio):
     )
 
 
-def test_reports_beyond_the_rate_are_throttled_and_counted(lazio, settings):
+def test_reports_beyond_the_rate_are_throttled_and_counted(lazio, settings, one_throttle_window):
     settings.DEVICE_API_RATES = {**settings.DEVICE_API_RATES, "analytics": "2/minute"}
     statuses = [post(APPLE, apple()).status_code for _ in range(3)]
     assert statuses == [204, 204, 429]

@@ -294,7 +294,7 @@ def test_wrong_methods_get_the_error_shape(db):
 @override_settings(
     DEVICE_API_RATES={"check-otp": "3/minute", "upload": "3/minute", "analytics": "3/minute"}
 )
-def test_clients_are_throttled_with_retry_after(app_client):
+def test_clients_are_throttled_with_retry_after(app_client, one_throttle_window):
     from django.core.cache import cache
 
     cache.clear()
@@ -308,7 +308,7 @@ def test_clients_are_throttled_with_retry_after(app_client):
 
 
 @override_settings(DEVICE_API_FAILED_OTP_PER_MINUTE=2)
-def test_guessing_is_stopped_nationally(app_client, authorized_otp):
+def test_guessing_is_stopped_nationally(app_client, authorized_otp, one_throttle_window):
     from django.core.cache import cache
 
     cache.clear()
