@@ -11,6 +11,7 @@ from django.contrib.admin.apps import AdminConfig
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -39,6 +40,19 @@ class AuthorityAdminSite(AdminSite):
             return protected(request, *args, **kwargs)
 
         return refuse_signed_in_non_administrators
+
+    def password_change(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        """Django's own page for the administrator's password, audited like every change
+        of a person's password."""
+        from authority.audit.models import Action
+        from authority.audit.services import record_event
+
+        response = super().password_change(request, extra_context)
+        if request.method == "POST" and response.status_code == 302:  # changed
+            record_event(action=Action.PASSWORD_SET, actor=request.user)  # type: ignore[arg-type]
+        return response
 
     def login(
         self, request: HttpRequest, extra_context: dict[str, object] | None = None

@@ -136,3 +136,28 @@ def test_a_refused_password_change_is_not_audited(administrator, operator, signe
     operator.refresh_from_db()
     assert operator.check_password(PASSWORD)
     assert not AuditEntry.objects.filter(target=operator.username).exists()
+
+
+def test_an_administrator_changing_their_own_password_in_the_admin_is_audited(
+    administrator, signed_in
+):
+    client = signed_in(administrator)
+    new_password = "a-new-and-long-passphrase-2026"
+    wrong = client.post(
+        "/admin/password_change/",
+        {"old_password": "not it", "new_password1": new_password, "new_password2": new_password},
+    )
+    assert wrong.status_code == 200
+    assert not AuditEntry.objects.filter(action=Action.PASSWORD_SET).exists()
+
+    response = client.post(
+        "/admin/password_change/",
+        {"old_password": PASSWORD, "new_password1": new_password, "new_password2": new_password},
+    )
+
+    assert response.status_code == 302
+    administrator.refresh_from_db()
+    assert administrator.check_password(new_password)
+    [entry] = AuditEntry.objects.filter(action=Action.PASSWORD_SET)
+    assert entry.actor == administrator
+    assert new_password not in str(entry.details) and new_password not in entry.target
