@@ -364,23 +364,29 @@ def test_the_migration_moves_claims_out_of_the_key_rows_and_back(region):
 # ---------------------------------------------------------------------- PostgreSQL
 
 
+@pytest.fixture
+def opened(monkeypatch) -> list[dict]:
+    """The parameters of every new database connection opened while the test runs."""
+    params_seen: list[dict] = []
+    get_new_connection = connection.get_new_connection
+
+    def recording(params):
+        params_seen.append(params)
+        return get_new_connection(params)
+
+    monkeypatch.setattr(connection, "get_new_connection", recording)
+    return params_seen
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_on_postgresql_files_stream_through_a_connection_of_their_own(
-    region, storage, settings, monkeypatch
+    region, storage, settings, opened
 ):
     settings.KEYS_MIN_PER_FILE = 0
     settings.KEYS_MAX_PER_FILE = 3000
     signing.rotate_signing_key(actor=None)
     store(region, [uploaded_key(days_ago=2 + n % 10) for n in range(5000)])
-    opened = []
-    get_new_connection = connection.get_new_connection
-
-    def counting(params):
-        opened.append(params)
-        return get_new_connection(params)
-
-    monkeypatch.setattr(connection, "get_new_connection", counting)
     run = publish()
 
     assert run.status == PublicationRun.Status.SUCCEEDED and run.keys_written == 5000
@@ -471,7 +477,7 @@ def _plan(cursor, sql: str, params) -> str:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_on_postgresql_the_files_are_read_by_hash_joins_whatever_the_statistics_say(
-    region, settings, storage, keys_analyzed_when_empty, monkeypatch
+    region, settings, storage, keys_analyzed_when_empty, opened
 ):
     """CI met it: with the keys analyzed when empty, one file's query was planned as a nested
     loop reading the whole claims table once per key, and ran for four minutes. Each file is
@@ -480,16 +486,7 @@ def test_on_postgresql_the_files_are_read_by_hash_joins_whatever_the_statistics_
     settings.KEYS_MAX_PER_FILE = 2000
     signing.rotate_signing_key(actor=None)
     store(region, [uploaded_key(days_ago=2 + n % 10) for n in range(6000)])
-    opened = []
-    get_new_connection = connection.get_new_connection
-
-    def recording(params):
-        opened.append(params)
-        return get_new_connection(params)
-
-    monkeypatch.setattr(connection, "get_new_connection", recording)
     run = publish()
-    monkeypatch.undo()
     assert run.status == PublicationRun.Status.SUCCEEDED
 
     batch = Batch.objects.filter(status=Batch.Status.PUBLISHED).order_by("index").last()
@@ -498,7 +495,7 @@ def test_on_postgresql_the_files_are_read_by_hash_joins_whatever_the_statistics_
         # The danger is real: planned with Django's own settings, it is the nested loop.
         assert "Nested Loop" in _plan(cursor, query._sql, query._params)
     assert len(opened) == run.files_published > 1  # one connection per file
-    for params in opened:
+    for params in list(opened):
         file_connection = connection.get_new_connection(params)
         try:
             with file_connection.cursor() as cursor:
