@@ -43,6 +43,8 @@ _SEPARATOR = "|"
 # A flush record outlives its moved hash by far: a hash left over after this long would be
 # applied again, so keep it well above any plausible outage of the flush task.
 FLUSH_RECORD_DAYS = 30
+# A push's receipt is looked for at once after a failure; a minute is plenty.
+RECEIPT_SECONDS = 60
 
 
 @cache
@@ -123,16 +125,30 @@ def _committed(key: CounterKey, amount: int) -> None:
 def _push(increments: list[tuple[CounterKey, int]]) -> None:
     if not increments:
         return
+    # Set in the same MULTI as the increments: it exists if and only if they were applied.
+    receipt = f"{settings.STATISTICS_REDIS_PREFIX}:receipt:{secrets.token_hex(8)}"
     try:
         pipeline = client().pipeline(transaction=True)  # all or none: never half counted
         for key, amount in increments:
             pipeline.hincrby(pending_key(), encode_field(key), amount)
+        pipeline.set(receipt, 1, ex=RECEIPT_SECONDS)
         pipeline.execute()
     except redis.RedisError:
+        if _was_applied(receipt):
+            return  # the answer was lost (a timeout), not the increments
         # Redis unreachable: the database is slower but loses nothing.
         logger.warning("Statistics buffer unreachable; counting in the database")
         for key, amount in increments:
             add_to_counter(key, amount)
+
+
+def _was_applied(receipt: str) -> bool:
+    """After a failed push: did Redis apply it anyway (EXEC ran, its reply never came)?
+    False when Redis cannot tell, and then the database counts them."""
+    try:
+        return bool(client().exists(receipt))
+    except redis.RedisError:
+        return False
 
 
 @dataclass

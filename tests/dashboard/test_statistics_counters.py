@@ -89,7 +89,10 @@ def test_buffered_increments_wait_for_the_flush(redis_buffer, django_capture_on_
     assert len(report.flushes) == 1 and report.counters == 2
     assert counter("uploads", region_id=3) == 5
     assert counter("keys_per_upload", bucket="14") == 1
-    assert list(redis_buffer.scan_iter(match="test-statistics:*")) == []
+    left = [key for key in redis_buffer.scan_iter(match="test-statistics:*")]
+    # Only the pushes' receipts, which expire within a minute.
+    assert left and all(b":receipt:" in key for key in left)
+    assert all(0 < redis_buffer.ttl(key) <= buffer.RECEIPT_SECONDS for key in left)
     # Nothing new: a second flush changes nothing.
     assert buffer.flush().flushes == []
     assert counter("uploads", region_id=3) == 5
@@ -206,6 +209,44 @@ def test_a_request_counts_in_the_database_when_redis_is_unreachable(settings):
         increment("uploads", region_id=3)
         increment("uploads", region_id=3, amount=2)
     assert counter("uploads", region_id=3) == 3
+
+
+def _pipelines_fail(monkeypatch, *, after_applying: bool) -> None:
+    """Every MULTI/EXEC times out, after Redis applied it or before it reached Redis."""
+    execute = redis.client.Pipeline.execute
+
+    def timing_out(self, *args, **kwargs):
+        if after_applying:
+            execute(self, *args, **kwargs)
+        raise redis.TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", timing_out)
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_increments_whose_reply_was_lost_are_not_counted_twice(redis_buffer, monkeypatch):
+    """Redis applied the increments, then its reply timed out: counting them in the database
+    as well would count them twice."""
+    _pipelines_fail(monkeypatch, after_applying=True)
+    with buffer.one_round_trip(), transaction.atomic():
+        increment("uploads", region_id=3, amount=2)
+    monkeypatch.undo()
+    assert counter("uploads", region_id=3) == 0  # not in the database: Redis has them
+    buffer.flush()
+    assert counter("uploads", region_id=3) == 2
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_increments_that_never_reached_redis_are_counted_in_the_database(redis_buffer, monkeypatch):
+    _pipelines_fail(monkeypatch, after_applying=False)
+    with buffer.one_round_trip(), transaction.atomic():
+        increment("uploads", region_id=3, amount=2)
+    monkeypatch.undo()
+    assert counter("uploads", region_id=3) == 2
+    buffer.flush()
+    assert counter("uploads", region_id=3) == 2
 
 
 @pytest.mark.redis
