@@ -137,8 +137,9 @@ def allowed_if(
 
 
 def can_issue_codes(user: Any) -> bool:
-    """Issue or authorize patient codes: regional staff, for their own region."""
-    return is_regional_staff(user)
+    """Issue or authorize patient codes: regional staff, for their own region while it is
+    active (an administrator can switch a region off)."""
+    return is_regional_staff(user) and user.region.is_active
 
 
 def can_view_codes(user: Any) -> bool:

@@ -242,7 +242,7 @@ def _granting_region(*, operator: User | None, api_key: ApiKey | None) -> Region
             raise PermissionDenied
         return operator.region
     assert api_key is not None
-    if not api_key.is_active:
+    if not api_key.is_active or not api_key.region.is_active:
         raise PermissionDenied
     return api_key.region
 
