@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from base64 import b64encode
+from datetime import UTC, datetime
 
 import pytest
 from django.test import Client, override_settings
@@ -50,7 +51,11 @@ def test_an_app_checks_then_uploads_and_the_keys_are_stored(app_client, authoriz
     }
     assert {k.region_id for k in stored} == {lazio.pk}  # RM is in Lazio
     today = stored.get(rolling_start_interval_number=todays_interval())
-    assert today.days_since_onset_of_symptoms == 3  # onset three days ago
+    # The key's day is a UTC day, the onset a date in Rome: three days apart, except in the
+    # hour after midnight in Rome, when Rome's "three days ago" is UTC's two.
+    onset = Otp.objects.get().onset_date
+    assert today.days_since_onset_of_symptoms == (datetime.now(UTC).date() - onset).days
+    assert (datetime.now(UTC).date() - onset).days in (2, 3)
     assert Otp.objects.get().state == OtpState.REDEEMED
 
 

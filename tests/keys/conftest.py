@@ -90,7 +90,8 @@ def store_keys(lazio: Region) -> Callable[..., list[UploadedKey]]:
         store_uploaded_keys(
             keys=keys,
             region_id=(region or lazio).pk,
-            onset_date=timezone.localdate() - timedelta(days=days_ago + 1),
+            # A UTC date, like the keys' days: "the day before the key" at any hour.
+            onset_date=datetime.now(UTC).date() - timedelta(days=days_ago + 1),
             uploaded_on=timezone.localdate(),
         )
         return keys

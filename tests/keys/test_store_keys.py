@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -28,7 +28,7 @@ def test_it_stores_keys_and_returns_how_many(lazio):
 
 def test_it_computes_days_since_onset_from_the_key_day(lazio):
     key = uploaded_key(key_data=b"\x01" * 16, rolling_start_interval_number=day_interval(5) + 30)
-    onset = date.today() - timedelta(days=3)
+    onset = datetime.now(UTC).date() - timedelta(days=3)  # on the keys' calendar (UTC)
     store_uploaded_keys(keys=[key], region_id=lazio.pk, onset_date=onset, uploaded_on=date.today())
     # The key's day is 5 days ago, the onset 3 days ago: two days before the symptoms.
     assert ExposureKey.objects.get().days_since_onset_of_symptoms == -2
