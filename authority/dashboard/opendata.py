@@ -142,9 +142,11 @@ def _suppress_small_counts(national: Row, regional: list[Row], k: int) -> None:
                 (row for row in regional if row not in withheld and (row.values[column] or 0) > 0),
                 key=lambda row: row.values[column] or 0,
             )
-            while not _safe([row.values[column] or 0 for row in withheld], k) and others:
+            values = [row.values[column] or 0 for row in withheld]
+            while not _safe(values, k) and others:
                 withheld.append(others.pop(0))
-            if not _safe([row.values[column] or 0 for row in withheld], k):
+                values.append(withheld[-1].values[column] or 0)
+            if not _safe(values, k):
                 national.withhold(column)
         elif _is_small(national.values[column], k):
             national.withhold(column)

@@ -26,10 +26,6 @@ def index_range() -> tuple[int, int] | None:
     return bounds["oldest"], bounds["newest"]
 
 
-def published_batch(index: int) -> Batch | None:
-    return published_batches().filter(index=index).first()
-
-
 def retired_file_grace() -> timedelta:
     """How long a batch's file is still served after the batch left the index: phones and
     caches may hold an index from before (KEYS_INDEX_MAX_AGE) that still names it."""

@@ -116,9 +116,11 @@ def keyed_hash(otp_sha256_hex: str, key: str | None = None) -> str:
 def keyed_hashes(otp_sha256_hex: str) -> list[str]:
     """The code's hash under the current key, then under each key being rotated out
     (OTP_HMAC_KEY_FALLBACKS): codes given before a rotation stay usable until they expire."""
-    return [keyed_hash(otp_sha256_hex)] + [
-        keyed_hash(otp_sha256_hex, key) for key in settings.OTP_HMAC_KEY_FALLBACKS
-    ]
+    return [keyed_hash(otp_sha256_hex), *_previous_hashes(otp_sha256_hex)]
+
+
+def _previous_hashes(otp_sha256_hex: str) -> list[str]:
+    return [keyed_hash(otp_sha256_hex, key) for key in settings.OTP_HMAC_KEY_FALLBACKS]
 
 
 def _hash_of_code(code: str) -> str:
@@ -127,7 +129,7 @@ def _hash_of_code(code: str) -> str:
 
 def _known_under_a_previous_key(code: str) -> bool:
     """The same code stored before a rotation (the unique index sees only the current hash)."""
-    previous = keyed_hashes(otp_sha256_hex(code))[1:]
+    previous = _previous_hashes(otp_sha256_hex(code))
     return bool(previous) and Otp.objects.filter(code_hmac__in=previous).exists()
 
 

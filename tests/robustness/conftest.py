@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ import redis
 
 from tests.conftest import IN_CI
 from tests.ingestion.conftest import app_client, authorized_otp
-from tests.robustness.live import LiveGunicorn
+from tests.robustness.live import LiveGunicorn, free_port
 
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 
@@ -35,7 +34,7 @@ class PrivateRedis:
     def __init__(self, folder: Path, *, appendonly: bool) -> None:
         self.folder = folder
         self.appendonly = appendonly
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -81,12 +80,6 @@ class PrivateRedis:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
