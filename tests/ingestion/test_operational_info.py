@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from authority.dashboard.attestation import AttestationVerifier, OperationalInfoReport, Verdict
 from django.core.cache import cache
 from django.test import Client
 
 from authority.dashboard import attestation
-from authority.dashboard.attestation import AttestationVerifier, OperationalInfoReport, Verdict
 from authority.statistics.models import DailyCounter
 from authority.statistics.services import local_day
 from tests.dashboard.conftest import counter

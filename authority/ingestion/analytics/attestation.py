@@ -1,39 +1,43 @@
-"""Device attestation of operational-info reports: a pluggable verifier chosen by a setting.
+"""Device attestation of the apps' operational info: a pluggable verifier chosen by a setting.
 
 settings.OPERATIONAL_INFO_VERIFIER is the dotted path of a subclass of AttestationVerifier.
 The default, DevelopmentVerifier, accepts every well-formed report: right for development
-and tests, never for production. A production verifier checks the platform's proof that the
-report comes from the genuine app on a genuine device:
+and tests, never for production. A production verifier checks the platform's proof that a
+report comes from the genuine app on a genuine device, as Immuni's analytics service did:
 
-- Google (Play Integrity): decode `signed_attestation` with Google's server API or the app's
-  keys, then require `requestDetails.nonce == expected_nonce(report)`, the app's package name
-  and certificate digest, `appRecognitionVerdict == PLAY_RECOGNIZED`,
-  `MEETS_DEVICE_INTEGRITY`, and a recent timestamp.
-- Apple (DeviceCheck): call `query_two_bits` with `device_token`; refuse when the first bit says
-  the device already reported this month, else `update_two_bits` to set it.
+- Android (`verify_android`): the report carries a random `salt` and the platform's signed
+  attestation (SafetyNet then, Play Integrity now) whose nonce is `expected_nonce(report)`.
+  Check the signature and certificate chain (or ask Google's server API), then the nonce, the
+  app's package name and certificate digest, the device-integrity verdict and a timestamp
+  within minutes.
+- iOS (`verify_apple_device`): the app first asks for its random analytics token to be
+  authorized (POST /v1/analytics/apple/token) with a DeviceCheck token; check it with Apple's
+  `query_two_bits` / `update_two_bits`, refusing a device whose bits say it already
+  authorized a token this month. This runs in a Celery task (tasks/analytics.py): Immuni's
+  protocol waits seconds between its calls to Apple.
 
-Either way `verify` returns a Verdict whose `device_proof` names the attestation (the salt,
-the device token): the service keeps an HMAC of it in the cache until the end of the month, so
-the same proof counts once. Verifiers may call the network (with a timeout); the service calls
-them outside any database transaction.
+Verifiers may call the network (with a timeout); the services call them outside any
+database transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from base64 import b64encode
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
 from django.conf import settings
+from django.core.checks import CheckMessage, Error
 from django.utils.module_loading import import_string
 
-from authority.dashboard import metrics
+from authority.ingestion.analytics import metrics
 
 
 @dataclass(frozen=True)
 class OperationalInfoReport:
-    """What one app reports, already validated; `attestation` holds the platform's fields."""
+    """What one app reports, already validated; Android's attestation fields are empty on iOS."""
 
     platform: str  # metrics.ANDROID or metrics.IOS
     province: str
@@ -42,9 +46,12 @@ class OperationalInfoReport:
     bluetooth_active: bool
     notification_permission: bool
     exposure_notification: bool
-    last_risky_exposure_on: date | None
+    # As sent: the day of the last risky exposure, or any day (the app sends today's) when
+    # exposure_notification is 0. The Android nonce covers it either way.
+    last_risky_exposure_on: date
     build: int | None = None
-    attestation: dict[str, str] = field(default_factory=dict)
+    salt: str = ""
+    signed_attestation: str = ""
 
     @property
     def kind(self) -> str:
@@ -52,41 +59,40 @@ class OperationalInfoReport:
         return "with-exposure" if self.exposure_notification else "without-exposure"
 
 
-@dataclass(frozen=True)
-class Verdict:
-    genuine: bool
-    device_proof: str = ""
-
-
 def expected_nonce(report: OperationalInfoReport) -> str:
-    """The nonce an Android app puts in its attestation request: SHA-256 (hex) of the report's
-    fields and its salt, so an attestation cannot be replayed with other values."""
-    fields = [
+    """The nonce the Android app puts in its attestation request: base64 of the SHA-256 of
+    the report's fields and its salt, concatenated as the app does, so that an attestation
+    cannot be replayed with other values."""
+    fields = (
         report.province,
         str(int(report.exposure_permission)),
         str(int(report.bluetooth_active)),
         str(int(report.notification_permission)),
         str(int(report.exposure_notification)),
-        report.last_risky_exposure_on.isoformat() if report.last_risky_exposure_on else "",
-        report.attestation.get("salt", ""),
-    ]
-    return hashlib.sha256("|".join(fields).encode()).hexdigest()
+        report.last_risky_exposure_on.isoformat(),
+        report.salt,
+    )
+    return b64encode(hashlib.sha256("".join(fields).encode()).digest()).decode()
 
 
 class AttestationVerifier:
-    """Decides whether a report comes from the genuine app on a genuine device."""
+    """Decides whether a report, or an iOS device, is the genuine app on a genuine device."""
 
-    def verify(self, report: OperationalInfoReport) -> Verdict:
+    def verify_android(self, report: OperationalInfoReport) -> bool:
+        raise NotImplementedError
+
+    def verify_apple_device(self, device_token: str) -> bool:
         raise NotImplementedError
 
 
 class DevelopmentVerifier(AttestationVerifier):
     """Accepts every well-formed report (the serializers checked the form): development only."""
 
-    def verify(self, report: OperationalInfoReport) -> Verdict:
-        if report.platform == metrics.ANDROID:
-            return Verdict(genuine=True, device_proof=report.attestation["salt"])
-        return Verdict(genuine=True, device_proof=report.attestation["device_token"])
+    def verify_android(self, report: OperationalInfoReport) -> bool:
+        return report.platform == metrics.ANDROID
+
+    def verify_apple_device(self, device_token: str) -> bool:
+        return True
 
 
 @cache
@@ -99,3 +105,20 @@ def _verifier_for(path: str) -> AttestationVerifier:
 
 def verifier() -> AttestationVerifier:
     return _verifier_for(settings.OPERATIONAL_INFO_VERIFIER)
+
+
+def check_verifier_setting(**kwargs: object) -> list[CheckMessage]:
+    """System check: OPERATIONAL_INFO_VERIFIER names a verifier (at start-up, not at the
+    first report)."""
+    try:
+        verifier()
+    except (ImportError, TypeError) as error:
+        return [
+            Error(
+                f"OPERATIONAL_INFO_VERIFIER={settings.OPERATIONAL_INFO_VERIFIER!r}: {error}",
+                hint="Name a subclass of "
+                "authority.ingestion.analytics.attestation.AttestationVerifier.",
+                id="ingestion.E001",
+            )
+        ]
+    return []

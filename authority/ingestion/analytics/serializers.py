@@ -1,105 +1,79 @@
-"""Request bodies of the apps' operational info (DESIGN.md 7), with each platform's attestation."""
+"""Request bodies of the apps' operational info and of the iOS token, with Immuni's rules."""
 
 from __future__ import annotations
 
-import binascii
 import re
-from base64 import b64decode
-from datetime import timedelta
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from authority.accounts.provinces import ProvinceRef, province_by_code
-from authority.ingestion.serializers import PaddedRequestSerializer
-from authority.statistics.services import local_day
+from authority.ingestion.fields import (
+    Base64Field,
+    FlagField,
+    PaddedRequestSerializer,
+    ProvinceField,
+    RecentDateField,
+    StrictCharField,
+)
 
-# Exposures older than this are of no interest: the app keeps 14 days of keys.
-MAX_EXPOSURE_AGE_DAYS = 60
-_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+# Immuni's limits: the app's build number (MAX_ALLOWED_BUILD), the Android salt (16 random
+# bytes, 24 base64 characters), the attestation and the DeviceCheck token.
+MAX_BUILD = 20_000
+SALT_CHARACTERS = 24
+MAX_SIGNED_ATTESTATION = 10_000
+MAX_DEVICE_TOKEN = 10_000
+ANALYTICS_TOKEN_CHARACTERS = 128
+ANALYTICS_TOKEN = re.compile(rf"^[a-f0-9]{{{ANALYTICS_TOKEN_CHARACTERS}}}$")
 
 
-class FlagField(serializers.IntegerField):
-    """0 or 1, as the app sends its switches."""
+class StrictIntegerField(serializers.IntegerField):
+    """An integer, sent as a JSON number (Immuni refused null, and so do we)."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_value=0, max_value=1, **kwargs)
-
-
-class Base64Field(serializers.CharField):
-    """A base64 string that decodes to `min_bytes`..`max_bytes` bytes (kept as the string)."""
-
-    def __init__(self, *, min_bytes: int, max_bytes: int, **kwargs: Any) -> None:
-        self.min_bytes = min_bytes
-        self.max_bytes = max_bytes
-        super().__init__(max_length=(max_bytes + 2) // 3 * 4, **kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        text = super().to_internal_value(data)
-        try:
-            raw = b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            raise serializers.ValidationError(_("Not valid base64.")) from None
-        if not self.min_bytes <= len(raw) <= self.max_bytes:
-            raise serializers.ValidationError(
-                _("Expected %(min)s to %(max)s bytes.")
-                % {"min": self.min_bytes, "max": self.max_bytes}
-            )
-        return text
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class OperationalInfoSerializer(PaddedRequestSerializer):
-    province = serializers.CharField(min_length=2, max_length=2)
+    province = ProvinceField()
     exposure_permission = FlagField()
     bluetooth_active = FlagField()
     notification_permission = FlagField()
     exposure_notification = FlagField()
-    last_risky_exposure_on = serializers.DateField(required=False, allow_null=True)
-    build = serializers.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
-
-    def validate_province(self, value: str) -> ProvinceRef:
-        province = province_by_code(value)
-        if province is None:
-            raise serializers.ValidationError(_("Unknown province."))
-        return province
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        exposure_on = attrs.get("last_risky_exposure_on")
-        if attrs["exposure_notification"]:
-            if exposure_on is None:
-                raise serializers.ValidationError(
-                    {"last_risky_exposure_on": _("Required when exposure_notification is 1.")}
-                )
-            # A day of slack for phones whose clock or time zone is ahead.
-            today = local_day()
-            if exposure_on > today + timedelta(days=1):
-                raise serializers.ValidationError(
-                    {"last_risky_exposure_on": _("This date is in the future.")}
-                )
-            if exposure_on < today - timedelta(days=MAX_EXPOSURE_AGE_DAYS):
-                raise serializers.ValidationError(
-                    {"last_risky_exposure_on": _("This date is too long ago.")}
-                )
-        else:
-            attrs["last_risky_exposure_on"] = None
-        return attrs
+    # Always sent: the day of the last risky exposure, or today when there was none.
+    last_risky_exposure_on = RecentDateField()
+    build = StrictIntegerField(required=False, min_value=1, max_value=MAX_BUILD)
 
 
 class GoogleOperationalInfoSerializer(OperationalInfoSerializer):
-    """Android: a random salt and the Play Integrity (formerly SafetyNet) attestation, a JWS
-    whose nonce binds it to this report (attestation.expected_nonce)."""
+    """Android: a random salt and the platform's attestation (SafetyNet's JWS in the Immuni
+    app, a Play Integrity token in newer ones) whose nonce binds it to this report
+    (attestation.expected_nonce). Its form is the verifier's business, as it was Immuni's."""
 
-    salt = Base64Field(min_bytes=16, max_bytes=64)
-    signed_attestation = serializers.CharField(max_length=20_000)
-
-    def validate_signed_attestation(self, value: str) -> str:
-        if not _JWS.match(value):
-            raise serializers.ValidationError(_("Not a signed attestation (JWS)."))
-        return value
+    salt = Base64Field(encoded_length=SALT_CHARACTERS)
+    signed_attestation = StrictCharField(
+        max_length=MAX_SIGNED_ATTESTATION, allow_blank=True, trim_whitespace=False
+    )
 
 
 class AppleOperationalInfoSerializer(OperationalInfoSerializer):
-    """iOS: a DeviceCheck token (base64), which the server can ask Apple about."""
+    """iOS: the report only; the app's analytics token comes in the Authorization header."""
 
-    device_token = Base64Field(min_bytes=16, max_bytes=8_192)
+
+class AppleTokenSerializer(PaddedRequestSerializer):
+    """iOS: the random token the app will report with, and a DeviceCheck token to vouch for it."""
+
+    analytics_token = StrictCharField(
+        min_length=ANALYTICS_TOKEN_CHARACTERS,
+        max_length=ANALYTICS_TOKEN_CHARACTERS,
+        trim_whitespace=False,
+        help_text="128 lowercase hexadecimal digits, random.",
+    )
+    device_token = Base64Field(max_length=MAX_DEVICE_TOKEN, help_text="A DeviceCheck token.")
+
+    def validate_analytics_token(self, value: str) -> str:
+        if not ANALYTICS_TOKEN.match(value):
+            raise serializers.ValidationError(_("128 lowercase hexadecimal digits expected."))
+        return value
