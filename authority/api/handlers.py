@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
@@ -19,6 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from authority.api.errors import ApiError, ErrorCode, PayloadTooLarge, SchemaError, error_body
+from authority.api.parsers import body_limit
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +78,9 @@ _DRF_ERROR_CODES: list[tuple[type[exceptions.APIException], ErrorCode]] = [
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """Render any exception raised in an API view as `{"error_code", "message"}`."""
     if isinstance(exc, RequestDataTooBig):
-        # Django's own size check, when something read request.body before the parser.
-        exc = PayloadTooLarge(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        # Django's own size check (DATA_UPLOAD_MAX_MEMORY_SIZE), when something read
+        # request.body before the parser: say the endpoint's own limit, the one that counts.
+        exc = PayloadTooLarge(body_limit(context.get("view")))
     # DRF's handler maps Django's Http404/PermissionDenied and adds WWW-Authenticate/Retry-After.
     response = drf_exception_handler(exc, context)
     if response is None:

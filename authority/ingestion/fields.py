@@ -86,7 +86,8 @@ def reported_province(code: str) -> ProvinceRef | None:
 )
 class ProvinceField(StrictCharField):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_length=2, max_length=2, trim_whitespace=False, **kwargs)
+        # No length validators: they would run on the ProvinceRef returned (the regex checks).
+        super().__init__(trim_whitespace=False, **kwargs)
 
     def to_internal_value(self, data: Any) -> ProvinceRef:  # type: ignore[override]
         code = super().to_internal_value(data)
@@ -101,7 +102,7 @@ class ProvinceField(StrictCharField):
         return value.code if isinstance(value, ProvinceRef) else str(value)
 
 
-@extend_schema_field({"type": "integer", "enum": [0, 1]})
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 1})
 class FlagField(serializers.Field):
     """0 or 1, as the apps send their switches: not true, not "1", not 1.0."""
 

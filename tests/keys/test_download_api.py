@@ -187,9 +187,10 @@ def test_a_format_query_parameter_changes_nothing(store_keys, client):
         "2147483647",  # the largest the index column holds
         "2147483648",
         "99999999999999",
-        "18446744073709551616",  # beyond 64 bits (SQLite's own integers)
-        "9" * 5000,  # beyond what int() parses from text
+        "9223372036854775807",  # sys.maxsize, the largest Immuni read as a batch number
         "0000000000000000000007",
+        "+7",  # what Python's int() reads, as Immuni did
+        "1_000",
     ],
 )
 def test_a_number_with_no_batch_is_error_1300_however_large(store_keys, client, number):
@@ -198,6 +199,20 @@ def test_a_number_with_no_batch_is_error_1300_however_large(store_keys, client, 
     response = client.get(f"/v1/keys/{number}")
     assert response.status_code == 404
     assert response.json()["error_code"] == 1300
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "9223372036854775808",  # beyond sys.maxsize: not a batch number for Immuni either
+        "18446744073709551616",
+        "9" * 5000,  # beyond what int() parses from text
+    ],
+)
+def test_a_number_beyond_immunis_range_is_error_1001(client, number):
+    response = client.get(f"/v1/keys/{number}")
+    assert response.status_code == 400
+    assert response.json()["error_code"] == 1001
 
 
 @pytest.mark.parametrize("number", ["-0", "000", "-99999999999999", "-" + "9" * 5000])
