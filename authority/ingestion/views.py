@@ -47,7 +47,7 @@ SCHEMA_ERROR = error_response(
 )
 TOO_LARGE = error_response(
     "The body is larger than this endpoint takes.",
-    ("too large", 1001, "The request body is larger than 327680 bytes."),
+    ("too large", 1001, "The request body is larger than 344064 bytes."),
 )
 UNAUTHORIZED = error_response(
     "Unknown, used, revoked or expired OTP.", ("unauthorized", 1101, "Unauthorized OTP.")
@@ -61,7 +61,7 @@ THROTTLED = error_response(
 # characters of padding in each; for an upload also 30 keys, 84 summaries holding 600
 # exposures, every figure at its largest (tests/ingestion/test_body_limits.py builds them).
 CHECK_OTP_MAX_BODY_BYTES = 160 * 1024
-UPLOAD_MAX_BODY_BYTES = 320 * 1024
+UPLOAD_MAX_BODY_BYTES = 336 * 1024
 
 
 class OtpDeviceApiView(DeviceApiView):
