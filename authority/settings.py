@@ -313,7 +313,7 @@ OTP_PAGE_SIZE = 50
 # The largest request body of forms, and of API endpoints without their own limit. The
 # device endpoints each take their largest valid request and no more (`max_body_bytes` in
 # their views: an upload with everything at its largest and 150,000 characters of padding,
-# about 300 KB): bigger API bodies get 413 with the error body (error 1001,
+# 336 KiB): bigger API bodies get 413 with the error body (error 1001,
 # authority.api.parsers), bigger form posts Django's 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "DATA_UPLOAD_MAX_MEMORY_SIZE", 512 * 1024, minimum=64 * 1024, maximum=16 * 1024 * 1024
