@@ -310,11 +310,11 @@ OTP_SURGE_WINDOW_DAYS = env_int("OTP_SURGE_WINDOW_DAYS", 14, minimum=1)
 OTP_PAGE_SIZE = 50
 
 # --- Device API -------------------------------------------------------------------------------
-# The largest request body (forms and API). What a phone sends (at most 30 keys, its
-# exposure summaries, padding to a uniform size) is a few tens of KB; the schema's own
-# limits (100 summaries of up to 100 exposures each, 100,000 characters of padding) would
-# allow more, so this is the limit that binds: bigger API bodies get 413 with the error
-# body (error 1001, authority.api.parsers), bigger form posts Django's 400.
+# The largest request body of forms, and of API endpoints without their own limit. The
+# device endpoints each take their largest valid request and no more (`max_body_bytes` in
+# their views: an upload with everything at its largest and 150,000 characters of padding,
+# 336 KiB): bigger API bodies get 413 with the error body (error 1001,
+# authority.api.parsers), bigger form posts Django's 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "DATA_UPLOAD_MAX_MEMORY_SIZE", 512 * 1024, minimum=64 * 1024, maximum=16 * 1024 * 1024
 )
@@ -324,7 +324,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["authority.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "authority.api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "authority.api.handlers.api_exception_handler",
+    # No description of an endpoint to whoever sends OPTIONS: a method not allowed (405).
+    "DEFAULT_METADATA_CLASS": None,
     "UNAUTHENTICATED_USER": None,
     # Who the client is, for the throttles: with 0, the connection's address; behind N
     # proxies that append to X-Forwarded-For, the N-th entry from the right. Never the
@@ -478,7 +480,17 @@ OPEN_DATA_CACHE_SECONDS = env_int("OPEN_DATA_CACHE_SECONDS", 3600, minimum=0)
 # explicitly, so nobody runs on the development one by accident.
 OPERATIONAL_INFO_VERIFIER = env_str(
     "OPERATIONAL_INFO_VERIFIER",
-    None if PRODUCTION else "authority.dashboard.attestation.DevelopmentVerifier",
+    None if PRODUCTION else "authority.ingestion.analytics.attestation.DevelopmentVerifier",
 )
+# The verifiers lived in authority.dashboard.attestation until the device API got them: the
+# development one's old path still works, anything else there cannot (its interface changed).
+if OPERATIONAL_INFO_VERIFIER == "authority.dashboard.attestation.DevelopmentVerifier":
+    OPERATIONAL_INFO_VERIFIER = "authority.ingestion.analytics.attestation.DevelopmentVerifier"
+elif OPERATIONAL_INFO_VERIFIER.startswith("authority.dashboard.attestation."):
+    raise ConfigurationError(
+        "OPERATIONAL_INFO_VERIFIER: the verifiers moved to"
+        " authority.ingestion.analytics.attestation (with verify_android and"
+        " verify_apple_device); update the dotted path"
+    )
 # Days of made-up history the embedded run's first start loads (seed_demo_history).
 DEMO_HISTORY_DAYS = env_int("DEMO_HISTORY_DAYS", 365, minimum=1)

@@ -23,7 +23,7 @@ urlpatterns = [
     path("v1/ingestion/", include("authority.ingestion.urls")),
     path("", include("authority.operations.urls")),
     path("", include("authority.dashboard.urls")),
-    path("v1/analytics/", include("authority.dashboard.api_urls")),
+    path("v1/analytics/", include("authority.ingestion.analytics.urls")),
 ]
 
 # Under /v1/ even the errors Django raises itself are JSON error bodies (DESIGN.md 7).

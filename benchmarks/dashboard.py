@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from base64 import b64encode
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,6 +152,7 @@ def main() -> int:
             "bluetooth_active": 1,
             "notification_permission": 1,
             "exposure_notification": 0,
+            "last_risky_exposure_on": date.today().isoformat(),
             "salt": b64encode(secrets.token_bytes(16)).decode(),
             "signed_attestation": signed_attestation,
         }

@@ -124,7 +124,7 @@ def server_environment(database_url: str, redis_url: str, var_dir: Path) -> dict
         "SIGNING_KEY_ENCRYPTION_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
-        "OPERATIONAL_INFO_VERIFIER": "authority.dashboard.attestation.DevelopmentVerifier",
+        "OPERATIONAL_INFO_VERIFIER": "authority.ingestion.analytics.attestation.DevelopmentVerifier",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "AUTHORITY_VAR_DIR": str(var_dir),

@@ -22,6 +22,7 @@ import secrets
 import sys
 import tempfile
 from base64 import b64encode
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -51,6 +52,7 @@ def report() -> tuple[str, bytes]:
         "bluetooth_active": 1,
         "notification_permission": 1,
         "exposure_notification": 0,
+        "last_risky_exposure_on": date.today().isoformat(),
         "salt": b64encode(secrets.token_bytes(16)).decode(),
         "signed_attestation": "aGVhZGVy.cGF5bG9hZA.c2lnbmF0dXJl",
         "padding": "0" * 256,

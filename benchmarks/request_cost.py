@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from base64 import b64encode
+from datetime import date
 from hashlib import sha256
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def operational_info_body() -> dict:
         "bluetooth_active": 1,
         "notification_permission": 1,
         "exposure_notification": 0,
+        "last_risky_exposure_on": date.today().isoformat(),
         "salt": b64encode(secrets.token_bytes(16)).decode(),
         "signed_attestation": "aGVhZGVy.cGF5bG9hZA.c2lnbmF0dXJl",
         "padding": "0" * 256,

@@ -61,6 +61,9 @@ app.conf.beat_schedule["flush-statistics"] = {
     "schedule": _statistics_flush_seconds(),
 }
 
+# The iOS apps' analytics tokens (authority/ingestion/analytics): on demand, no schedule.
+app.conf.include.append("tasks.analytics")
+
 
 def ensure_broker_folders() -> None:
     """The embedded filesystem broker needs its folders before a worker or client starts."""

@@ -13,7 +13,8 @@ from authority.api.errors import PayloadTooLarge
 
 
 class BoundedJSONParser(JSONParser):
-    """JSON bodies of at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes, else 413 with the error body.
+    """JSON bodies of at most the view's `max_body_bytes` (or DATA_UPLOAD_MAX_MEMORY_SIZE)
+    bytes, else 413 with the error body.
 
     DRF reads the request stream itself, bypassing Django's own check of that setting, so an
     oversized body would otherwise be read and parsed whole.
@@ -25,10 +26,11 @@ class BoundedJSONParser(JSONParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        context = parser_context or {}
+        limit = body_limit(context.get("view"))
         if limit is None:
             return super().parse(stream, media_type, parser_context)
-        request = (parser_context or {}).get("request")
+        request = context.get("request")
         declared = _content_length(request.META if request is not None else {})
         if declared is not None and declared > limit:
             raise PayloadTooLarge(limit)
@@ -36,6 +38,12 @@ class BoundedJSONParser(JSONParser):
         if len(body) > limit:
             raise PayloadTooLarge(limit)
         return super().parse(BytesIO(body), media_type, parser_context)
+
+
+def body_limit(view: object) -> int | None:
+    """The largest body `view` takes: its own limit, else the site's."""
+    own = getattr(view, "max_body_bytes", None)
+    return own if own is not None else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 def _content_length(meta: Mapping[str, Any]) -> int | None:

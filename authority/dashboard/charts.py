@@ -18,10 +18,10 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from authority.accounts.models import Region, User
-from authority.dashboard import metrics as app_metrics
 from authority.dashboard import selectors
 from authority.dashboard.selectors import Scope
 from authority.ingestion import metrics as device_metrics
+from authority.ingestion.analytics import metrics as app_metrics
 from authority.keys import metrics as key_metrics
 from authority.otps import metrics as code_metrics
 

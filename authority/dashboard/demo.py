@@ -14,8 +14,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from authority.dashboard import metrics as app_metrics
 from authority.ingestion import metrics as device_metrics
+from authority.ingestion.analytics import metrics as app_metrics
 from authority.keys import metrics as key_metrics
 from authority.otps import metrics as code_metrics
 from authority.statistics.models import NATIONAL, NO_OPERATOR, DailyCounter

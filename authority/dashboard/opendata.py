@@ -27,9 +27,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from authority.accounts.models import Region
-from authority.dashboard import metrics as app_metrics
 from authority.dashboard import selectors
 from authority.ingestion import metrics as device_metrics
+from authority.ingestion.analytics import metrics as app_metrics
 from authority.keys import metrics as key_metrics
 from authority.otps import metrics as code_metrics
 

@@ -1,10 +1,13 @@
-"""Request bodies of the device API, validated like Immuni did, with the GAEN rules for keys."""
+"""Request bodies of check-otp and upload, validated as Immuni's servers did, with the GAEN rules
+for keys that DESIGN.md 7 adds (docs/compatibility.md lists every difference)."""
 
 from __future__ import annotations
 
 import binascii
 import re
-from base64 import b64decode
+from base64 import b64decode, b64encode
+from collections.abc import Callable
+from datetime import date
 from itertools import pairwise
 from typing import Any
 
@@ -14,59 +17,43 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import Field, IntegerField
 
-from authority.accounts.provinces import ProvinceRef, province_by_code
+from authority.ingestion.fields import (
+    PaddedRequestSerializer,
+    ProvinceField,
+    RecentDateField,
+    StrictCharField,
+)
 
 MAX_KEYS = 30
 KEY_BYTES = 16
 INTERVAL_SECONDS = 600
 INTERVALS_PER_DAY = 144
 MAX_KEY_AGE_DAYS = 14
-MAX_PADDING = 100_000  # characters; the app pads requests to a uniform size
-_HEX = re.compile(r"^[0-9a-fA-F]*$")
+# The apps' own caps on what an upload carries (teks_max_summary_count, teks_max_info_count
+# in their configuration, 84 and 600 by default): a settings endpoint must not publish more.
+MAX_SUMMARIES = 84
+MAX_EXPOSURE_INFOS = 600  # across all the summaries of an upload
+# Immuni took any non-negative integer (up to sys.maxsize) for the summaries' figures.
+LARGEST_FIGURE = 2**63 - 1
+TRANSMISSION_RISK_LEVELS = 8  # 0..8, GAEN v1's levels as Immuni listed them
+MAX_COUNTRIES = 27  # Immuni's limit on countries_of_interest
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 def current_interval() -> int:
     return int(timezone.now().timestamp()) // INTERVAL_SECONDS
 
 
-class PaddedRequestSerializer(serializers.Serializer):
-    """Every body may carry `padding` (hex) so that request sizes say nothing."""
-
-    padding = serializers.CharField(
-        required=False, allow_blank=True, max_length=MAX_PADDING, trim_whitespace=False
-    )
-
-    def validate_padding(self, value: str) -> str:
-        if not _HEX.match(value):
-            raise serializers.ValidationError(_("Padding must be a hexadecimal string."))
-        return value
-
-
-class CheckOtpRequestSerializer(PaddedRequestSerializer):
-    pass
-
-
 class Base64KeyField(serializers.CharField):
-    """Base64 of exactly 16 bytes -> bytes."""
+    """Base64 of exactly 16 bytes -> bytes (for the OpenAPI description of a key)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=64, **kwargs)
 
     def to_internal_value(self, data: Any) -> bytes:  # type: ignore[override]
-        text = super().to_internal_value(data)
-        try:
-            raw = b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            raise serializers.ValidationError(_("Not valid base64.")) from None
-        if len(raw) != KEY_BYTES:
-            raise serializers.ValidationError(
-                _("A key is exactly 16 bytes (24 base64 characters).")
-            )
-        return raw
+        return _key_data(data)
 
     def to_representation(self, value: Any) -> str:
-        from base64 import b64encode
-
         return b64encode(value).decode()
 
 
@@ -78,14 +65,16 @@ class TemporaryExposureKeySerializer(serializers.Serializer):
 
 
 _REQUIRED = Field.default_error_messages["required"]
+_NULL = Field.default_error_messages["null"]
 _NOT_AN_OBJECT = serializers.Serializer.default_error_messages["invalid"]
 _NOT_A_LIST = serializers.ListSerializer.default_error_messages["not_a_list"]
 _TOO_MANY = serializers.ListSerializer.default_error_messages["max_length"]
+_TOO_FEW = serializers.ListSerializer.default_error_messages["min_length"]
 _NOT_A_STRING = serializers.CharField.default_error_messages["invalid"]
 _NOT_AN_INTEGER = IntegerField.default_error_messages["invalid"]
 _AT_LEAST = IntegerField.default_error_messages["min_value"]
 _AT_MOST = IntegerField.default_error_messages["max_value"]
-_INTEGER_TEXT = re.compile(r"^-?[0-9]{1,12}$")
+_INTEGER_TEXT = re.compile(r"^-?[0-9]{1,19}$")
 
 
 def _integer(value: Any, low: int, high: int) -> int:
@@ -101,6 +90,28 @@ def _integer(value: Any, low: int, high: int) -> int:
     if value > high:
         raise serializers.ValidationError(_AT_MOST.format(max_value=high))
     return value
+
+
+def _figure(value: Any) -> int:
+    return _integer(value, 0, LARGEST_FIGURE)
+
+
+def _durations(value: Any) -> list[int]:
+    """attenuation_durations: three or four figures (seconds in each attenuation bucket)."""
+    if not isinstance(value, list):
+        raise serializers.ValidationError(_NOT_A_LIST.format(input_type=type(value).__name__))
+    if len(value) < 3:
+        raise serializers.ValidationError(_TOO_FEW.format(min_length=3))
+    if len(value) > 4:
+        raise serializers.ValidationError(_TOO_MANY.format(max_length=4))
+    return [_figure(item) for item in value]
+
+
+_RECENT_DATE = RecentDateField()
+
+
+def _date(value: Any) -> date:
+    return _RECENT_DATE.to_internal_value(value)
 
 
 def _key_data(value: Any) -> bytes:
@@ -125,93 +136,180 @@ def _rolling_start_number(value: Any, now: int) -> int:
     return value
 
 
-def validate_key(tek: Any, now: int) -> tuple[dict[str, Any], dict[str, list[Any]]]:
-    """One key of an upload: (its validated values, its errors by field, as DRF words them)."""
-    if not isinstance(tek, dict):
-        message = _NOT_AN_OBJECT.format(datatype=type(tek).__name__)
+Check = Callable[[Any], Any]
+
+
+def _validate_object(
+    item: Any, checks: dict[str, Check], *, optional: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One JSON object of a list: (its validated values, its errors by field, as DRF words
+    them). Fields in `optional` may be missing; none may be null."""
+    if not isinstance(item, dict):
+        message = _NOT_AN_OBJECT.format(datatype=type(item).__name__)
         return {}, {"non_field_errors": [message]}
-    checks = {
-        "key_data": _key_data,
-        "rolling_start_number": lambda value: _rolling_start_number(value, now),
-        "rolling_period": lambda value: _integer(value, 1, INTERVALS_PER_DAY),
-    }
     values: dict[str, Any] = {}
-    errors: dict[str, list[Any]] = {}
+    errors: dict[str, Any] = {}
     for name, check in checks.items():
-        if name not in tek:
-            errors[name] = [_REQUIRED]
+        if name not in item:
+            if name not in optional:
+                errors[name] = [_REQUIRED]
+            continue
+        if item[name] is None:
+            errors[name] = [_NULL]
             continue
         try:
-            values[name] = check(tek[name])
+            values[name] = check(item[name])
         except serializers.ValidationError as error:
-            errors[name] = list(error.detail)  # type: ignore[arg-type]
+            errors[name] = _field_errors(error.detail)
     return values, errors
+
+
+def _field_errors(detail: Any) -> Any:
+    """A field's errors as DRF nests them: a list of messages, or a nested list's own shape."""
+    return detail if isinstance(detail, list | dict) else [detail]
+
+
+def validate_key(tek: Any, now: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One key of an upload: (its validated values, its errors by field, as DRF words them)."""
+    return _validate_object(
+        tek,
+        {
+            "key_data": _key_data,
+            "rolling_start_number": lambda value: _rolling_start_number(value, now),
+            "rolling_period": lambda value: _integer(value, 1, INTERVALS_PER_DAY),
+        },
+    )
+
+
+def _validate_list(
+    data: Any, limit: int, validate_item: Callable[[Any], tuple[dict[str, Any], Any]]
+) -> list[dict[str, Any]]:
+    """A list of objects, each validated alone; errors keep the nested serializers' shape
+    (`teks.3.key_data: ...`)."""
+    if not isinstance(data, list):
+        message = _NOT_A_LIST.format(input_type=type(data).__name__)
+        raise serializers.ValidationError({"non_field_errors": [message]})
+    if len(data) > limit:
+        raise serializers.ValidationError(
+            {"non_field_errors": [_TOO_MANY.format(max_length=limit)]}
+        )
+    values, errors = [], []
+    for item in data:
+        value, problems = validate_item(item)
+        values.append(value)
+        errors.append(problems)
+    if any(errors):
+        raise serializers.ValidationError(errors)
+    return values
 
 
 @extend_schema_field(TemporaryExposureKeySerializer(many=True, max_length=MAX_KEYS))  # type: ignore[call-arg]
 class TeksField(Field):
     """The list of keys, validated by plain functions: as nested serializers (one per key,
-    each copying its fields) they cost more CPU than the rest of an upload together.
-    Errors keep the nested serializers' shape (`teks.3.key_data: ...`)."""
+    each copying its fields) they cost more CPU than the rest of an upload together."""
 
     def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
-        if not isinstance(data, list):
-            message = _NOT_A_LIST.format(input_type=type(data).__name__)
-            raise serializers.ValidationError({"non_field_errors": [message]})
-        if len(data) > MAX_KEYS:
-            raise serializers.ValidationError(
-                {"non_field_errors": [_TOO_MANY.format(max_length=MAX_KEYS)]}
-            )
         now = current_interval()
-        keys, errors = [], []
-        for tek in data:
-            values, problems = validate_key(tek, now)
-            keys.append(values)
-            errors.append(problems)
-        if any(errors):
-            raise serializers.ValidationError(errors)
-        return keys
+        return _validate_list(data, MAX_KEYS, lambda tek: validate_key(tek, now))
 
 
+def _exposure_info(item: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    return _validate_object(
+        item,
+        {
+            "date": _date,
+            "duration": _figure,
+            "attenuation_value": _figure,
+            "attenuation_durations": _durations,
+            "transmission_risk_level": lambda value: _integer(value, 0, TRANSMISSION_RISK_LEVELS),
+            "total_risk_score": _figure,
+        },
+    )
+
+
+def _exposure_infos(value: Any) -> list[dict[str, Any]]:
+    return _validate_list(value, MAX_EXPOSURE_INFOS, _exposure_info)
+
+
+def _summary(item: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    return _validate_object(
+        item,
+        {
+            "date": _date,
+            "matched_key_count": _figure,
+            "days_since_last_exposure": _figure,
+            "attenuation_durations": _durations,
+            "maximum_risk_score": _figure,
+            "exposure_info": _exposure_infos,
+        },
+        optional=frozenset({"exposure_info"}),
+    )
+
+
+# What a summary looks like, for the OpenAPI schema; `SummariesField` does the validation.
 class ExposureInfoSerializer(serializers.Serializer):
     date = serializers.DateField()
-    duration = serializers.IntegerField(min_value=0, max_value=24 * 60 * 60)
-    attenuation_value = serializers.IntegerField(min_value=0, max_value=255)
+    duration = serializers.IntegerField(min_value=0, max_value=LARGEST_FIGURE)
+    attenuation_value = serializers.IntegerField(min_value=0, max_value=LARGEST_FIGURE)
     attenuation_durations = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=24 * 60 * 60),
+        child=serializers.IntegerField(min_value=0, max_value=LARGEST_FIGURE),
         min_length=3,
         max_length=4,
     )
-    transmission_risk_level = serializers.IntegerField(min_value=0, max_value=8)
-    total_risk_score = serializers.IntegerField(min_value=0, max_value=4096)
+    transmission_risk_level = serializers.IntegerField(
+        min_value=0, max_value=TRANSMISSION_RISK_LEVELS
+    )
+    total_risk_score = serializers.IntegerField(min_value=0, max_value=LARGEST_FIGURE)
 
 
 class ExposureDetectionSummarySerializer(serializers.Serializer):
     date = serializers.DateField()
-    matched_key_count = serializers.IntegerField(min_value=0, max_value=10_000)
-    days_since_last_exposure = serializers.IntegerField(min_value=0, max_value=365)
+    matched_key_count = serializers.IntegerField(min_value=0, max_value=LARGEST_FIGURE)
+    days_since_last_exposure = serializers.IntegerField(min_value=0, max_value=LARGEST_FIGURE)
     attenuation_durations = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=24 * 60 * 60),
+        child=serializers.IntegerField(min_value=0, max_value=LARGEST_FIGURE),
         min_length=3,
         max_length=4,
     )
-    maximum_risk_score = serializers.IntegerField(min_value=0, max_value=4096)
-    exposure_info = ExposureInfoSerializer(many=True, required=False, max_length=100)  # type: ignore[call-arg]
+    maximum_risk_score = serializers.IntegerField(min_value=0, max_value=LARGEST_FIGURE)
+    exposure_info = ExposureInfoSerializer(many=True, required=False)
+
+
+@extend_schema_field(ExposureDetectionSummarySerializer(many=True, max_length=MAX_SUMMARIES))  # type: ignore[call-arg]
+class SummariesField(Field):
+    """The exposure detection summaries (may be empty), validated like the keys: by plain
+    functions, each error named (`exposure_detection_summaries.0.date: ...`)."""
+
+    def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
+        summaries = _validate_list(data, MAX_SUMMARIES, _summary)
+        infos = sum(len(summary.get("exposure_info", ())) for summary in summaries)
+        if infos > MAX_EXPOSURE_INFOS:
+            raise serializers.ValidationError(
+                _("At most %(count)s exposures in all the summaries together.")
+                % {"count": MAX_EXPOSURE_INFOS}
+            )
+        return summaries
+
+
+class CountryField(StrictCharField):
+    def to_internal_value(self, data: Any) -> str:
+        code = super().to_internal_value(data)
+        if not _COUNTRY.match(code):
+            raise serializers.ValidationError(_("A country is two capital letters."))
+        return code
+
+
+class CheckOtpRequestSerializer(PaddedRequestSerializer):
+    pass
 
 
 class UploadRequestSerializer(PaddedRequestSerializer):
-    province = serializers.CharField(min_length=2, max_length=2)
+    province = ProvinceField()
     teks = TeksField()
-    exposure_detection_summaries = ExposureDetectionSummarySerializer(many=True, max_length=100)  # type: ignore[call-arg]
+    exposure_detection_summaries = SummariesField()
     countries_of_interest = serializers.ListField(
-        child=serializers.RegexField(r"^[A-Z]{2}$"), required=False, max_length=50
+        child=CountryField(), required=False, allow_null=True, max_length=MAX_COUNTRIES
     )
-
-    def validate_province(self, value: str) -> ProvinceRef:
-        province = province_by_code(value)
-        if province is None:
-            raise serializers.ValidationError(_("Unknown province."))
-        return province
 
     def validate_teks(self, teks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if len({tek["key_data"] for tek in teks}) != len(teks):

@@ -9,7 +9,8 @@ from django.db import transaction
 from authority.ingestion import metrics
 from authority.ingestion.throttling import record_failed_otp_check
 from authority.keys.services import UploadedKey, store_uploaded_keys
-from authority.otps.services import check_otp, redeem_otp
+from authority.otps.services import RedeemedOtp, check_otp, redeem_otp
+from authority.statistics.models import NATIONAL
 from authority.statistics.services import increment, local_day
 
 
@@ -29,6 +30,8 @@ def upload(*, otp_sha256_hex: str, upload: dict[str, Any]) -> bool:
         if redeemed is None:
             _count_failure(metrics.UPLOAD)
             return False
+        # The upload counts for the region of the patient's province; `EX` (abroad) for none:
+        # in the national figures only (region_id NATIONAL).
         region_id = province.region_id
         store_uploaded_keys(
             keys=[
@@ -39,7 +42,7 @@ def upload(*, otp_sha256_hex: str, upload: dict[str, Any]) -> bool:
                 )
                 for tek in teks
             ],
-            region_id=region_id,
+            region_id=_region_of_keys(region_id, redeemed),
             onset_date=redeemed.onset_date,
             uploaded_on=local_day(),
         )
@@ -49,6 +52,12 @@ def upload(*, otp_sha256_hex: str, upload: dict[str, Any]) -> bool:
             summaries=upload["exposure_detection_summaries"],
         )
     return True
+
+
+def _region_of_keys(region_id: int, redeemed: RedeemedOtp) -> int:
+    """The region a key row belongs to: the province's, or for a patient living abroad the
+    region whose code let the keys in (a key row needs one; it is never published)."""
+    return redeemed.region.pk if region_id == NATIONAL else region_id
 
 
 def _count_failure(endpoint: str) -> None:

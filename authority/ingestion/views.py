@@ -1,40 +1,29 @@
-"""The device API (DESIGN.md 7): OTP check and key upload, real or dummy, indistinguishable."""
+"""The device API's code endpoints (DESIGN.md 7): OTP check and key upload, real or dummy."""
 
 from __future__ import annotations
 
 import re
-import time
-from typing import Any
 
-from django.http.response import HttpResponseBase
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from authority.api.device import DUMMY_HEADER, DeviceApiView
 from authority.api.errors import SchemaError, UnauthorizedOtp
 from authority.api.schema import error_response
 from authority.ingestion import metrics, services
 from authority.ingestion.serializers import CheckOtpRequestSerializer, UploadRequestSerializer
 from authority.ingestion.throttling import CheckOtpThrottle, UploadThrottle, global_failure_wait
-from authority.ingestion.timing import draw_response_seconds, hold_until, release_pooled_connections
-from authority.statistics import buffer
-from authority.statistics.services import increment
 
-_BEARER = re.compile(r"^Bearer ([0-9a-fA-F]{64})$")
+# What Immuni took for the SHA-256 of a code: 64 letters or digits (a non-hex one matches no
+# code, and is answered 401 like any unknown code). Anything else is a schema error.
+_BEARER = re.compile(r"^bearer ([0-9a-z]{64})$", re.IGNORECASE)
 # ASCII digits only: str.isdigit() also takes "²" (a Latin-1 byte any client can send).
 _UNIX_SECONDS = re.compile(r"^[0-9]{1,12}$")
 
-DUMMY_HEADER = OpenApiParameter(
-    "Immuni-Dummy-Data",
-    OpenApiTypes.INT,
-    OpenApiParameter.HEADER,
-    required=True,
-    enum=[0, 1],
-    description="1 for dummy traffic: validated like a real request, answered identically, changes nothing.",
-)
 CLOCK_HEADER = OpenApiParameter(
     "Immuni-Client-Clock",
     OpenApiTypes.INT,
@@ -50,9 +39,15 @@ AUTH_HEADER = OpenApiParameter(
     description="`Bearer <hex SHA-256 of the 10-character OTP>`",
 )
 SCHEMA_ERROR = error_response(
-    "The request does not follow the schema; for keys, each field error is named.",
+    "The request does not follow the schema (headers included); for keys, each field error"
+    " is named.",
     ("invalid key", 1001, "teks.0.key_data: A key is exactly 16 bytes (24 base64 characters)."),
     ("unknown province", 1001, "province: Unknown province."),
+    ("no dummy header", 1001, "The Immuni-Dummy-Data header must be 0 or 1."),
+)
+TOO_LARGE = error_response(
+    "The body is larger than this endpoint takes.",
+    ("too large", 1001, "The request body is larger than 344064 bytes."),
 )
 UNAUTHORIZED = error_response(
     "Unknown, used, revoked or expired OTP.", ("unauthorized", 1101, "Unauthorized OTP.")
@@ -62,52 +57,23 @@ THROTTLED = error_response(
     ("throttled", 1004, "Request was throttled. Expected available in 30 seconds."),
 )
 
+# The largest valid bodies, as the apps encode them (compact JSON), rounded up: 150,000
+# characters of padding in each; for an upload also 30 keys, 84 summaries holding 600
+# exposures, every figure at its largest (tests/ingestion/test_body_limits.py builds them).
+CHECK_OTP_MAX_BODY_BYTES = 160 * 1024
+UPLOAD_MAX_BODY_BYTES = 336 * 1024
 
-class DeviceApiView(APIView):
-    """Shared by the device endpoints: dummy flag, timing, and the throttles' failure ceiling."""
 
-    endpoint = ""
-    authentication_classes: list[Any] = []
-    permission_classes: list[Any] = []
-    # A dummy refused at the failure ceiling counts as a dummy request, not as a refusal.
-    refused_dummy = False
-
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        started = time.monotonic()
-        target_seconds = draw_response_seconds()
-        # What the request counts goes to the statistics buffer in one round trip.
-        with buffer.one_round_trip():
-            response = super().dispatch(request, *args, **kwargs)
-        release_pooled_connections()  # a pooled connection does not sleep through the delay
-        # Every answer, success or error, dummy or real, waits for the same drawn delay.
-        hold_until(started, target_seconds)
-        return response
-
-    def finalize_response(
-        self, request: Request, response: Response, *args: Any, **kwargs: Any
-    ) -> Response:
-        if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and not self.refused_dummy:
-            increment(metrics.THROTTLED_REQUESTS, bucket=self.endpoint)
-        return super().finalize_response(request, response, *args, **kwargs)
-
-    def is_dummy(self, request: Request) -> bool:
-        value = request.headers.get("Immuni-Dummy-Data", "0").strip()
-        if value not in ("0", "1"):
-            raise SchemaError("Immuni-Dummy-Data must be 0 or 1.")
-        return value == "1"
+class OtpDeviceApiView(DeviceApiView):
+    """The endpoints a code authorizes: the bearer, and the national ceiling on guessing."""
 
     def otp_sha256(self, request: Request) -> str:
-        match = _BEARER.match(request.headers.get("Authorization", ""))
+        match = _BEARER.match(request.headers.get("Authorization", "").strip())
         if match is None:
-            raise UnauthorizedOtp()
+            raise SchemaError(
+                _("The Authorization header must be Bearer and the SHA-256 of the code.")
+            )
         return match.group(1).lower()
-
-    def validated(self, serializer_class: type, request: Request) -> dict[str, Any]:
-        if not isinstance(request.data, dict):
-            raise SchemaError("The body must be a JSON object.")
-        serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
     def refuse_when_guessing_is_rampant(self, *, dummy: bool) -> None:
         """429 while this minute's failed checks are at the ceiling, for dummy requests too:
@@ -117,13 +83,11 @@ class DeviceApiView(APIView):
             self.refused_dummy = dummy
             raise exceptions.Throttled(wait=wait)
 
-    def count(self, *, dummy: bool) -> None:
-        increment(metrics.DUMMY_REQUESTS if dummy else metrics.REAL_REQUESTS, bucket=self.endpoint)
 
-
-class CheckOtpView(DeviceApiView):
+class CheckOtpView(OtpDeviceApiView):
     endpoint = metrics.CHECK_OTP
     throttle_classes = [CheckOtpThrottle]
+    max_body_bytes = CHECK_OTP_MAX_BODY_BYTES
 
     @extend_schema(
         operation_id="check_otp",
@@ -135,12 +99,13 @@ class CheckOtpView(DeviceApiView):
             204: OpenApiResponse(description="Authorized and unused."),
             400: SCHEMA_ERROR,
             401: UNAUTHORIZED,
+            413: TOO_LARGE,
             429: THROTTLED,
         },
     )
     def post(self, request: Request) -> Response:
         dummy = self.is_dummy(request)
-        self.validated(CheckOtpRequestSerializer, request)
+        self.validated(CheckOtpRequestSerializer, request, dummy=dummy)
         otp_sha256 = self.otp_sha256(request)
         self.count(dummy=dummy)
         self.refuse_when_guessing_is_rampant(dummy=dummy)
@@ -151,9 +116,10 @@ class CheckOtpView(DeviceApiView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class UploadView(DeviceApiView):
+class UploadView(OtpDeviceApiView):
     endpoint = metrics.UPLOAD
     throttle_classes = [UploadThrottle]
+    max_body_bytes = UPLOAD_MAX_BODY_BYTES
 
     @extend_schema(
         operation_id="upload_keys",
@@ -165,6 +131,7 @@ class UploadView(DeviceApiView):
             204: OpenApiResponse(description="Keys stored; the OTP is used up."),
             400: SCHEMA_ERROR,
             401: UNAUTHORIZED,
+            413: TOO_LARGE,
             429: THROTTLED,
         },
     )
@@ -172,8 +139,8 @@ class UploadView(DeviceApiView):
         dummy = self.is_dummy(request)
         clock = request.headers.get("Immuni-Client-Clock", "")
         if not _UNIX_SECONDS.match(clock.strip()):
-            raise SchemaError("Immuni-Client-Clock must be the phone's time in Unix seconds.")
-        body = self.validated(UploadRequestSerializer, request)
+            raise SchemaError(_("Immuni-Client-Clock must be the phone's time in Unix seconds."))
+        body = self.validated(UploadRequestSerializer, request, dummy=dummy)
         otp_sha256 = self.otp_sha256(request)
         self.count(dummy=dummy)
         self.refuse_when_guessing_is_rampant(dummy=dummy)

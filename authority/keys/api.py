@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -10,16 +12,14 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBas
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from authority.api.errors import BatchNotFound, NoBatches, NotFound, SchemaError
 from authority.api.schema import error_response
+from authority.api.views import MachineApiView
 from authority.keys import selectors
 from authority.keys.services import batch_storage
 
@@ -46,34 +46,20 @@ IMMUTABLE = {"public": True, "max_age": 31536000, "immutable": True}
 # Batch.index is a PositiveIntegerField, which every database Django supports holds up to
 # 2**31 - 1: a larger number names no batch (and in a query would be a database error).
 LARGEST_BATCH_NUMBER = 2**31 - 1
+# Immuni read /v1/keys/{n} with Python's int() and took 1 <= n <= sys.maxsize (2**63 - 1):
+# anything else, "index.txt" aside, was a schema error. The same text reads the same here.
+LARGEST_NUMBER = 2**63 - 1
+_INTEGER = re.compile(r"^\s*[+-]?\d+(?:_\d+)*\s*$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 # Marks a response whose body is the same in every language (see LanguageIndependentMiddleware).
 _LANGUAGE_INDEPENDENT = "language_independent"
 
 
-class IgnoreAcceptHeader(DefaultContentNegotiation):
-    """Always the view's first renderer (JSON, for the index and error bodies), whatever the
-    Accept header or `?format=` ask for.
-
-    Phones and CDNs ask for a batch file with `Accept: application/zip`,
-    `application/octet-stream` or a browser's `text/html, ...`; DRF's default negotiation,
-    knowing only the JSON renderer, would answer them 406. What these views return never
-    depends on Accept.
-    """
-
-    def select_renderer(
-        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        renderer = next(iter(renderers))
-        return renderer, renderer.media_type
-
-
-class DownloadView(APIView):
-    """Base of the download API's views: they ignore Accept, and their successful answers are
-    marked language-independent, to be cached once for every language."""
-
-    renderer_classes = [JSONRenderer]
-    content_negotiation_class = IgnoreAcceptHeader
+class DownloadView(MachineApiView):
+    """Base of the download API's views: their successful answers are marked
+    language-independent, to be cached once for every language. Their errors are not cached
+    (authority.api.views): a batch or an index missing now may be there in a minute."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = super().dispatch(request, *args, **kwargs)
@@ -115,15 +101,27 @@ class LanguageIndependentMiddleware:
 
 
 def _batch_number(text: str) -> int | None:
-    """The number in /v1/keys/{text}, which may be any integer; None when it is too large to
-    be a batch's. Numbers below 1 are a schema error (400, 1001)."""
-    digits = text.removeprefix("-").lstrip("0")
-    if text.startswith("-") or not digits:
+    """The number in /v1/keys/{text}, read as Immuni read it (Python's int(): signs, "_"
+    between digits, any script's digits); None when it is too large to be a batch's. Anything
+    that is not a number from 1 to 2**63 - 1 is a schema error (400, 1001)."""
+    if not _INTEGER.match(text):
+        raise SchemaError(_("Not a batch number."))
+    text = text.strip()
+    digits = "".join(str(unicodedata.decimal(char)) for char in text.lstrip("+-") if char != "_")
+    significant = digits.lstrip("0")
+    if text.startswith("-") or not significant:
         raise SchemaError(_("Batch numbers start at 1."))
     # Length first: int() refuses more than 4,300 digits, and a URL can hold more.
-    if len(digits) > len(str(LARGEST_BATCH_NUMBER)) or int(digits) > LARGEST_BATCH_NUMBER:
-        return None
-    return int(digits)
+    if len(significant) > len(str(LARGEST_NUMBER)) or int(significant) > LARGEST_NUMBER:
+        raise SchemaError(_("Not a batch number."))
+    number = int(significant)
+    return number if number <= LARGEST_BATCH_NUMBER else None
+
+
+def _country(text: str) -> str:
+    if not _COUNTRY.match(text):
+        raise SchemaError(_("A country is two capital letters."))
+    return text
 
 
 class KeysIndexView(DownloadView):
@@ -169,14 +167,19 @@ class KeysIndexTextView(DownloadView):
 
 
 class BatchFileView(DownloadView):
-    """GET /v1/keys/{n} -> the signed export zip (404 error 1300; n < 1: 400 error 1001)."""
+    """GET /v1/keys/{n} -> the signed export zip (404 error 1300; not a number from 1 up: 400
+    error 1001)."""
 
     @extend_schema(
         tags=["Batch downloads (phones)"],
         summary="One signed batch file (GAEN export zip)",
         responses={
             200: OpenApiResponse(OpenApiTypes.BINARY, description="application/zip"),
-            400: error_response("Bad number", ("Below 1", 1001, "Batch numbers start at 1.")),
+            400: error_response(
+                "Not a number from 1 to 2**63 - 1",
+                ("Below 1", 1001, "Batch numbers start at 1."),
+                ("Not a number", 1001, "Not a batch number."),
+            ),
             404: error_response("Unknown batch", ("Not found", 1300, "Batch not found.")),
         },
     )
@@ -238,3 +241,50 @@ class PublicKeyPemView(DownloadView):
         response["Content-Disposition"] = f'attachment; filename="{key.key_id}-{key.version}.pem"'
         patch_cache_control(response, public=True, max_age=settings.KEYS_INDEX_MAX_AGE)
         return response
+
+
+class EuKeysIndexView(DownloadView):
+    """GET /v1/keys/eu/{country}/index: the apps ask it for each country of interest. No
+    batches of other countries are served (yet): 404 error 1301, as Immuni answered for a
+    country without any; a country that is not two capital letters is 400 error 1001."""
+
+    @extend_schema(
+        tags=["Batch downloads (phones)"],
+        summary="Range of published batch numbers of another country's keys",
+        parameters=[OpenApiParameter("country", str, OpenApiParameter.PATH)],
+        responses={
+            400: error_response(
+                "Bad country", ("Bad country", 1001, "A country is two capital letters.")
+            ),
+            404: error_response(
+                "Nothing published", ("No batches", 1301, "No batches have been published yet.")
+            ),
+        },
+    )
+    def get(self, request: Request, country: str) -> Response:
+        _country(country)
+        raise NoBatches()
+
+
+class EuBatchFileView(DownloadView):
+    """GET /v1/keys/eu/{country}/{n}: 404 error 1300 (see EuKeysIndexView); a bad country or
+    number is 400 error 1001."""
+
+    @extend_schema(
+        tags=["Batch downloads (phones)"],
+        summary="One batch file of another country's keys",
+        parameters=[
+            OpenApiParameter("country", str, OpenApiParameter.PATH),
+            OpenApiParameter("index", str, OpenApiParameter.PATH),
+        ],
+        responses={
+            400: error_response(
+                "Bad country or number", ("Below 1", 1001, "Batch numbers start at 1.")
+            ),
+            404: error_response("Unknown batch", ("Not found", 1300, "Batch not found.")),
+        },
+    )
+    def get(self, request: Request, country: str, index: str) -> Response:
+        _country(country)
+        _batch_number(index)
+        raise BatchNotFound()

@@ -11,7 +11,13 @@ urlpatterns = [
     path("index.txt", api.KeysIndexTextView.as_view(), name="index_txt"),
     path("public-keys", api.PublicKeysView.as_view(), name="public_keys"),
     path("public-key.pem", api.PublicKeyPemView.as_view(), name="public_key_pem"),
-    # Any integer, however long: 0 and negative numbers get the API's 400 (1001) and numbers
-    # with no batch its 404 (1300), never the bare 404 (1002) of an unknown path.
-    re_path(r"^(?P<index>-?[0-9]+)$", api.BatchFileView.as_view(), name="batch"),
+    # Other countries' batches, which the apps ask for each country of interest.
+    re_path(r"^eu/(?P<country>[^/]+)/index$", api.EuKeysIndexView.as_view(), name="eu_index"),
+    re_path(
+        r"^eu/(?P<country>[^/]+)/(?P<index>[^/]+)$", api.EuBatchFileView.as_view(), name="eu_batch"
+    ),
+    # Anything else in one segment is a batch number, as Immuni read it: a number with no
+    # batch is 404 (1300), anything that is not a number from 1 up 400 (1001), never the bare
+    # 404 (1002) of an unknown path.
+    re_path(r"^(?P<index>[^/]+)$", api.BatchFileView.as_view(), name="batch"),
 ]

@@ -9,10 +9,10 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from authority.api.errors import ErrorCode, OtpAlreadyAuthorized, OtpQuotaReached
 from authority.api.schema import error_response
+from authority.api.views import MachineApiView
 from authority.otps import services
 from authority.otps.authentication import ApiKeyAuthentication, HasApiKey
 from authority.otps.models import ApiKey
@@ -62,9 +62,14 @@ def _quota_error(refusal: services.OtpQuotaReachedError) -> OtpQuotaReached:
     return OtpQuotaReached(refusal.message, wait=_seconds_until_tomorrow())
 
 
-class HisApiView(APIView):
+class HisApiView(MachineApiView):
+    """Base of the HIS endpoints: an API key, and what every machine endpoint shares (no
+    metadata on OPTIONS, `Cache-Control: no-store`, a JSON object as the body)."""
+
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiKey]
+    # A code and a date: a few dozen bytes, however the JSON is laid out.
+    max_body_bytes = 8 * 1024
 
     def api_key(self, request: Request) -> ApiKey:
         assert isinstance(request.auth, ApiKey)  # HasApiKey let the request in
@@ -99,7 +104,7 @@ class AuthorizeOtpView(HisApiView):
         },
     )
     def post(self, request: Request) -> Response:
-        body = AuthorizeOtpSerializer(data=request.data)
+        body = AuthorizeOtpSerializer(data=self.json_object(request))
         body.is_valid(raise_exception=True)
         try:
             services.authorize_otp(
@@ -140,7 +145,7 @@ class IssueOtpView(HisApiView):
         },
     )
     def post(self, request: Request) -> Response:
-        body = IssueOtpSerializer(data=request.data)
+        body = IssueOtpSerializer(data=self.json_object(request))
         body.is_valid(raise_exception=True)
         try:
             issued = services.issue_otp(
@@ -149,6 +154,5 @@ class IssueOtpView(HisApiView):
         except services.OtpQuotaReachedError as refusal:
             raise _quota_error(refusal) from None
         output = IssuedOtpSerializer({"otp": issued.code, "expires_at": issued.expires_at})
-        return Response(
-            output.data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"}
-        )
+        # Never kept by a proxy: the code is in this answer only (authority.api.views).
+        return Response(output.data, status=status.HTTP_201_CREATED)

@@ -106,5 +106,6 @@ def test_it_answers_wrong_methods_in_the_same_shape():
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml"])
 def test_it_rejects_other_content_types_as_schema_errors(content_type):
     response = view_raising()(factory.post("/v1/test", b"x", content_type=content_type))
-    assert response.status_code == 415
+    # A body that is not JSON is a schema error like any other (DESIGN.md 7), not a 415.
+    assert response.status_code == 400
     assert response.data["error_code"] == ErrorCode.SCHEMA

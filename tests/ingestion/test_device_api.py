@@ -87,9 +87,9 @@ def test_expired_codes_are_refused(app_client, authorized_otp):
 
 @pytest.mark.parametrize(
     "authorization",
-    ["", "Bearer", "Bearer xyz", "Basic " + "a" * 64, "Bearer " + "g" * 64, "Bearer " + "a" * 63],
+    ["", "Bearer", "Bearer xyz", "Basic " + "a" * 64, "Bearer " + "a" * 63, "Bearer " + "a" * 65],
 )
-def test_malformed_bearers_are_unauthorized(db, authorization):
+def test_malformed_bearers_are_schema_errors(db, authorization):
     response = Client().post(
         "/v1/ingestion/check-otp",
         data="{}",
@@ -97,19 +97,34 @@ def test_malformed_bearers_are_unauthorized(db, authorization):
         HTTP_AUTHORIZATION=authorization,
         HTTP_IMMUNI_DUMMY_DATA="0",
     )
+    assert_error(response, 400, 1001)
+    assert counter(metrics.FAILED_OTP_CHECKS) == 0
+
+
+def test_a_bearer_of_64_letters_that_is_no_hash_is_an_unknown_code(db):
+    # Immuni took any 64 letters and digits, and found no code for them.
+    response = Client().post(
+        "/v1/ingestion/check-otp",
+        data="{}",
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer " + "g" * 64,
+        HTTP_IMMUNI_DUMMY_DATA="0",
+    )
     assert_error(response, 401, 1101)
+    assert counter(metrics.FAILED_OTP_CHECKS) == 1
 
 
-def test_the_content_type_is_enforced(app_client, authorized_otp):
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain"])
+def test_a_body_that_is_not_json_is_a_schema_error(app_client, authorized_otp, content_type):
     response = Client().post(
         "/v1/ingestion/upload",
         data="province=RM",
-        content_type="application/x-www-form-urlencoded",
+        content_type=content_type,
         HTTP_AUTHORIZATION="Bearer " + "a" * 64,
         HTTP_IMMUNI_DUMMY_DATA="0",
         HTTP_IMMUNI_CLIENT_CLOCK="1700000000",
     )
-    assert_error(response, 415, 1001)
+    assert_error(response, 400, 1001)
 
 
 def test_malformed_json_is_a_schema_error(db):

@@ -187,9 +187,10 @@ def test_a_format_query_parameter_changes_nothing(store_keys, client):
         "2147483647",  # the largest the index column holds
         "2147483648",
         "99999999999999",
-        "18446744073709551616",  # beyond 64 bits (SQLite's own integers)
-        "9" * 5000,  # beyond what int() parses from text
+        "9223372036854775807",  # sys.maxsize, the largest Immuni read as a batch number
         "0000000000000000000007",
+        "+7",  # what Python's int() reads, as Immuni did
+        "1_000",
     ],
 )
 def test_a_number_with_no_batch_is_error_1300_however_large(store_keys, client, number):
@@ -198,6 +199,20 @@ def test_a_number_with_no_batch_is_error_1300_however_large(store_keys, client, 
     response = client.get(f"/v1/keys/{number}")
     assert response.status_code == 404
     assert response.json()["error_code"] == 1300
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "9223372036854775808",  # beyond sys.maxsize: not a batch number for Immuni either
+        "18446744073709551616",
+        "9" * 5000,  # beyond what int() parses from text
+    ],
+)
+def test_a_number_beyond_immunis_range_is_error_1001(client, number):
+    response = client.get(f"/v1/keys/{number}")
+    assert response.status_code == 400
+    assert response.json()["error_code"] == 1001
 
 
 @pytest.mark.parametrize("number", ["-0", "000", "-99999999999999", "-" + "9" * 5000])
@@ -321,3 +336,93 @@ def test_errors_still_vary_with_the_language_of_their_message(client):
 
 def test_other_pages_still_vary_with_the_language(client):
     assert "accept-language" in vary(client.get("/accounts/login/"))
+
+
+# --- Immuni's own tests, ported case by case ----------------------------------------------------
+# Source (immuni-app/immuni-backend-exposure-reporting): tests/test_batch_index.py. Immuni's
+# batches counted from 0 and its index cached for 30 minutes; here they count from 1 and the
+# index is cached KEYS_INDEX_MAX_AGE seconds (5 minutes by default).
+
+
+def test_immuni_reporting_index_no_batches(client):
+    response = client.get("/v1/keys/index")
+    assert response.status_code == 404
+    assert response.json()["error_code"] == 1301
+
+
+@pytest.mark.parametrize("num_batches", [1, 3])
+def test_immuni_reporting_index(store_keys, client, settings, num_batches):
+    for _ in range(num_batches):
+        store_keys(1)
+        publish()
+    response = client.get("/v1/keys/index")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == f"public, max-age={settings.KEYS_INDEX_MAX_AGE}"
+    assert response.json() == {"oldest": 1, "newest": num_batches}
+
+
+def test_immuni_reporting_batch(store_keys, client):
+    store_keys(1)
+    publish()
+    response = client.get("/v1/keys/1")
+    assert response.status_code == 200
+    # Immuni: public for 15 days; a published file never changes, so here for good.
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response["Content-Type"] == "application/zip"
+
+
+def test_immuni_reporting_batch_not_found(client):
+    """Immuni set no Cache-Control on a missing batch, leaving it to the CDN's defaults; here
+    it is explicit: not kept, since the batch may be published a minute later."""
+    response = client.get("/v1/keys/1")
+    assert response.status_code == 404
+    assert response.json()["error_code"] == 1300
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_immuni_reporting_batch_not_found_v0(client):
+    response = client.get("/v0/keys/1")
+    assert response.status_code == 404
+    assert "public" not in response.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("index", ["asd", "none", "12d", "-23", 0, -1, 23456789876543234567898765])
+def test_immuni_reporting_batch_weird_characters(client, index):
+    response = client.get(f"/v1/keys/{index}")
+    assert response.status_code == 400
+    assert response.json()["error_code"] == 1001
+    assert response["Cache-Control"] == "no-store"
+
+
+# --- Other countries' batches (the apps ask for each country of interest) -------------------
+
+
+def test_another_countrys_index_has_no_batches(client):
+    response = client.get("/v1/keys/eu/DE/index")
+    assert response.status_code == 404
+    assert response.json()["error_code"] == 1301
+
+
+def test_another_countrys_batch_is_not_found(client):
+    response = client.get("/v1/keys/eu/DE/1")
+    assert response.status_code == 404
+    assert response.json()["error_code"] == 1300
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/keys/eu/de/index", "/v1/keys/eu/DEU/index", "/v1/keys/eu/DE/0", "/v1/keys/eu/DE/x"],
+)
+def test_a_bad_country_or_number_is_a_schema_error(client, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    assert response.json()["error_code"] == 1001
+
+
+@pytest.mark.parametrize("path", ["/v1/keys/index", "/v1/keys/1", "/v1/keys/eu/IT/index"])
+@pytest.mark.parametrize("method", ["post", "put", "delete", "options"])
+def test_downloads_take_only_get_and_head(client, path, method):
+    response = getattr(client, method)(path)
+    assert response.status_code == 405
+    assert response.json()["error_code"] == 1003
+    assert "OPTIONS" not in response["Allow"]

@@ -11,10 +11,10 @@ import hashlib
 import json
 import secrets
 from base64 import b64encode
-from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.urls import resolve
 from rest_framework.test import APIClient
 
 from authority.audit.models import Action, AuditEntry
@@ -31,7 +31,8 @@ CHECK_OTP = "/v1/ingestion/check-otp"
 UPLOAD = "/v1/ingestion/upload"
 GOOGLE = "/v1/analytics/google/operational-info"
 APPLE = "/v1/analytics/apple/operational-info"
-DEVICE_ENDPOINTS = [CHECK_OTP, UPLOAD, GOOGLE, APPLE]
+APPLE_TOKEN = "/v1/analytics/apple/token"
+DEVICE_ENDPOINTS = [CHECK_OTP, UPLOAD, GOOGLE, APPLE, APPLE_TOKEN]
 APP_CODE = "KJ23IWY5UJ"
 
 
@@ -69,65 +70,46 @@ def google_report(**fields: object) -> dict[str, object]:
         "bluetooth_active": 1,
         "notification_permission": 1,
         "exposure_notification": 0,
+        "last_risky_exposure_on": local_day().isoformat(),
         "salt": b64encode(secrets.token_bytes(16)).decode(),
         "signed_attestation": "aGVhZGVy.cGF5bG9hZA.c2lnbmF0dXJl",
         **fields,
     }
 
 
-def apple_report(**fields: object) -> dict[str, object]:
-    body = google_report(**fields)
-    del body["salt"], body["signed_attestation"]
-    return {"device_token": b64encode(secrets.token_bytes(64)).decode(), **body}
-
-
 # --- Oversized bodies ------------------------------------------------------------------------
+
+
+def body_limit_of(path: str) -> int:
+    """The largest body the endpoint at `path` takes (its view's own limit)."""
+    return resolve(path).func.view_class.max_body_bytes  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("path", DEVICE_ENDPOINTS)
 def test_an_oversized_device_request_gets_413_with_the_error_body(path, regions, settings):
-    body = {"padding": "ab" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2 + 1)}
+    limit = body_limit_of(path)
+    assert limit < settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # each endpoint's own limit binds
+    body = {"padding": "ab" * (limit // 2 + 1)}
     message = assert_error(device_post(path, body), 413)
-    assert str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) in message
+    assert str(limit) in message
+    assert_nothing_stored()
+
+
+@pytest.mark.parametrize("path", DEVICE_ENDPOINTS)
+def test_a_body_over_the_sites_own_limit_names_the_endpoints(path, regions, settings):
+    body = {"padding": "ab" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+    assert str(body_limit_of(path)) in assert_error(device_post(path, body), 413)
     assert_nothing_stored()
 
 
 def test_an_oversized_upload_with_a_valid_code_stores_nothing_and_the_code_survives(
-    app_client, authorized_otp, settings
+    app_client, authorized_otp
 ):
-    body = upload_body(padding="00" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    body = upload_body(padding="00" * body_limit_of(UPLOAD))
     assert_error(app_client.upload(authorized_otp, body), 413)
     assert not ExposureKey.objects.exists()
     assert app_client.check_otp(authorized_otp).status_code == 204
     assert app_client.upload(authorized_otp).status_code == 204
-
-
-def test_the_biggest_valid_upload_fits_under_the_limit(app_client, authorized_otp, settings):
-    """30 keys, the most padding the schema allows: the size limit never refuses a real app."""
-    body = upload_body(make_teks(14), padding="0" * 100_000)
-    body["exposure_detection_summaries"] = [
-        {
-            "date": (local_day() - timedelta(days=day)).isoformat(),
-            "matched_key_count": 2,
-            "days_since_last_exposure": day,
-            "attenuation_durations": [300, 600, 900],
-            "maximum_risk_score": 4,
-            "exposure_info": [
-                {
-                    "date": (local_day() - timedelta(days=day)).isoformat(),
-                    "duration": 600,
-                    "attenuation_value": 45,
-                    "attenuation_durations": [300, 200, 100],
-                    "transmission_risk_level": 1,
-                    "total_risk_score": 4,
-                }
-            ]
-            * 10,
-        }
-        for day in range(14)
-    ]
-    assert len(json.dumps(body)) < settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    assert app_client.upload(authorized_otp, body).status_code == 204
 
 
 def test_an_oversized_his_request_gets_413(his_client, settings):
@@ -252,9 +234,11 @@ def test_headers_with_look_alike_digits_are_schema_errors(
     ],
     ids=["full-width", "cyrillic", "arabic digit", "zero-width space"],
 )
-def test_unicode_bearers_are_unauthorized(db, bearer):
+def test_unicode_bearers_are_schema_errors(db, bearer):
+    # Not 64 ASCII letters or digits: not the SHA-256 of a code, as Immuni read it (400).
     response = device_post(CHECK_OTP, {}, HTTP_AUTHORIZATION=bearer.encode().decode("latin-1"))
-    assert_error(response, 401, 1101)
+    assert_error(response, 400, 1001)
+    assert_nothing_stored()
 
 
 # --- Dates out of range ------------------------------------------------------------------------
@@ -365,7 +349,9 @@ BAD_ATTESTATION_BASE64 = {
 )
 def test_malformed_attestations_are_refused(regions, value):
     assert_error(device_post(GOOGLE, google_report(salt=value)), 400)
-    assert_error(device_post(APPLE, apple_report(device_token=value)), 400)
+    if value != BAD_ATTESTATION_BASE64["15 bytes"]:  # a DeviceCheck token has no fixed size
+        token_request = {"analytics_token": secrets.token_hex(64), "device_token": value}
+        assert_error(device_post(APPLE_TOKEN, token_request), 400)
     assert_nothing_stored()
 
 
@@ -459,11 +445,17 @@ def his_client(supervisor, lazio) -> APIClient:
 # --- Paths no API view serves -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "path", ["/v1/keys/abc", "/v1/keys/-1x", "/v1/nothing-here", "/v1/ingestion/"]
-)
+@pytest.mark.parametrize("path", ["/v1/nothing-here", "/v1/ingestion/", "/v1/keys/eu/IT"])
 def test_unknown_api_paths_get_the_error_body_too(db, path):
-    assert_error(Client().get(path), 404, 1002)
+    response = Client().get(path)
+    assert_error(response, 404, 1002)
+    assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", ["/v1/keys/abc", "/v1/keys/-1x"])
+def test_what_is_not_a_batch_number_is_a_schema_error(db, path):
+    # As Immuni's /v1/keys/{batch_index} answered (tests/test_batch_index.py there).
+    assert_error(Client().get(path), 400, 1001)
 
 
 def test_unknown_pages_keep_the_html_error_page(operator, signed_in):

@@ -103,8 +103,11 @@ def test_the_fuzzer_covers_every_device_and_his_endpoint():
         "POST /v1/ingestion/upload",
         "POST /v1/analytics/google/operational-info",
         "POST /v1/analytics/apple/operational-info",
+        "POST /v1/analytics/apple/token",
         "GET /v1/keys/index",
         "GET /v1/keys/{index}",
+        "GET /v1/keys/eu/{country}/index",
+        "GET /v1/keys/eu/{country}/{index}",
         "POST /v1/otp",
         "POST /v1/otp/issue",
     } <= set(OPERATIONS)

@@ -20,7 +20,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "authority.example.org",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "DATABASE_URL": "postgresql://authority@127.0.0.1/authority",
-    "OPERATIONAL_INFO_VERIFIER": "authority.dashboard.attestation.DevelopmentVerifier",
+    "OPERATIONAL_INFO_VERIFIER": "authority.ingestion.analytics.attestation.DevelopmentVerifier",
 }
 
 

@@ -1,4 +1,5 @@
-"""Names of the counters the apps' operational info feeds (per region of the province, per day)."""
+"""Names of the counters the apps' operational info feeds (per region of the province, per day;
+`EX`, a user living abroad, in the national row only)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ EXPOSURE_NOTIFICATIONS = "exposure_notifications"  # apps that had notified an e
 EXPOSURE_PERMISSION_ON = "exposure_permission_on"
 BLUETOOTH_ON = "bluetooth_on"
 NOTIFICATION_PERMISSION_ON = "notification_permission_on"
-# National, bucket = why: the attestation was refused, or the device already reported this month.
+# National, bucket = why: the attestation was refused (or an iOS token never authorized), or
+# the device already reported this month.
 APP_REPORTS_REFUSED = "app_reports_refused"
 REFUSED_ATTESTATION = "attestation"
 REFUSED_REPEAT = "repeat"

@@ -1,0 +1,1 @@
+"""The apps' operational info (POST /v1/analytics/...): attested, counted once a month, never stored."""

@@ -1,0 +1,128 @@
+"""What every machine endpoint shares (authority.api.views): no-store, no OPTIONS metadata, a
+JSON object or a schema error."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from authority.otps.services import create_api_key
+
+pytestmark = pytest.mark.django_db
+
+DEVICE_POSTS = [
+    "/v1/ingestion/check-otp",
+    "/v1/ingestion/upload",
+    "/v1/analytics/google/operational-info",
+    "/v1/analytics/apple/operational-info",
+    "/v1/analytics/apple/token",
+]
+HIS_POSTS = ["/v1/otp", "/v1/otp/issue"]
+DOWNLOADS = [
+    "/v1/keys/index",
+    "/v1/keys/index.txt",
+    "/v1/keys/1",
+    "/v1/keys/public-keys",
+    "/v1/keys/public-key.pem",
+    "/v1/keys/eu/DE/index",
+    "/v1/keys/eu/DE/1",
+]
+
+
+@pytest.fixture
+def his(supervisor, lazio) -> APIClient:
+    client = APIClient()
+    key = create_api_key(actor=supervisor, region=lazio, name="HIS").key
+    client.credentials(HTTP_AUTHORIZATION=f"ApiKey {key}")
+    return client
+
+
+def device_headers() -> dict[str, str]:
+    return {
+        "HTTP_AUTHORIZATION": f"Bearer {secrets.token_hex(32)}",
+        "HTTP_IMMUNI_DUMMY_DATA": "0",
+        "HTTP_IMMUNI_CLIENT_CLOCK": "1767225600",
+    }
+
+
+@pytest.mark.parametrize("path", DEVICE_POSTS + HIS_POSTS + DOWNLOADS)
+def test_no_endpoint_describes_itself_to_options(path, regions, his):
+    response = his.options(path, **device_headers())
+    assert response.status_code == 405
+    assert response.json()["error_code"] == 1003
+    assert "OPTIONS" not in response["Allow"]
+    assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", DEVICE_POSTS + HIS_POSTS)
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/plain", '{"padding": ""}'),
+        ("application/x-www-form-urlencoded", "padding="),
+        ("multipart/form-data; boundary=x", "--x--"),
+        ("application/json", ""),
+        ("application/json", "[]"),
+        ("application/json", "null"),
+        ("application/json", "{"),
+        ("application/json", '{"padding": NaN}'),
+    ],
+    ids=["text", "form", "multipart", "empty", "list", "null", "truncated", "nan"],
+)
+def test_a_body_that_is_not_a_json_object_is_a_schema_error(path, regions, his, content_type, body):
+    response = his.generic("POST", path, body, content_type=content_type, **device_headers())
+    assert response.status_code == 400, response.content
+    assert response.json()["error_code"] == 1001
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_a_body_without_a_content_type_is_a_schema_error(regions):
+    response = Client().generic(
+        "POST", "/v1/ingestion/check-otp", b'{"padding": ""}', content_type="", **device_headers()
+    )
+    assert response.status_code == 400
+    assert response.json()["error_code"] == 1001
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/v1/ingestion/check-otp", 401),
+        ("/v1/ingestion/upload", 400),
+        ("/v1/analytics/google/operational-info", 400),
+        ("/v1/analytics/apple/operational-info", 400),
+        ("/v1/analytics/apple/token", 400),
+    ],
+)
+def test_every_device_answer_is_no_store(path, status, regions):
+    response = Client().post(
+        path, data=json.dumps({}), content_type="application/json", **device_headers()
+    )
+    assert response.status_code == status
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_every_his_answer_is_no_store(his):
+    answers = [
+        his.post("/v1/otp", {"otp": "KJ23IWY5UJ", "symptoms_started_on": "2000-01-01"}, "json"),
+        his.post("/v1/otp/issue", {"symptoms_started_on": "x"}, "json"),
+        APIClient().post("/v1/otp", {}, "json"),  # no key
+    ]
+    assert [answer.status_code for answer in answers] == [400, 400, 401]
+    assert {answer["Cache-Control"] for answer in answers} == {"no-store"}
+
+
+def test_device_endpoints_answer_json_whatever_the_accept_header(regions):
+    response = Client().post(
+        "/v1/ingestion/check-otp",
+        data=json.dumps({}),
+        content_type="application/json",
+        HTTP_ACCEPT="application/xml",
+        **device_headers(),
+    )
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
