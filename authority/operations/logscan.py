@@ -52,7 +52,9 @@ def addresses_in(line: str) -> Iterator[tuple[int, int]]:
     for run in re.finditer(r"[0-9A-Fa-f:.]+", line):
         text = run[0]
         if text.count(":") >= 2:
-            core = text.strip(".").rstrip(":")
+            core = text.strip(".")
+            if not _is_address(core) and core.endswith(":"):
+                core = core[:-1]  # "ip=::1: Invalid request"
             if _is_address(core):
                 start = run.start() + text.index(core)
                 yield start, start + len(core)
