@@ -110,6 +110,8 @@ def scan_lines(
         spans = [(start, end, "an IP address") for start, end in addresses_in(line)]
         for what, pattern in patterns:
             spans += [(found.start(), found.end(), what) for found in pattern.finditer(line)]
+        # One finding per place and kind, though several forms of a secret match there.
+        spans = sorted({(start, what): (start, end, what) for start, end, what in spans}.values())
         for start, end, what in spans:
             shown = (line[:start] + f"«{what}»" + line[end:]).rstrip("\n")
             findings.append(Finding(file=file, line_number=number, what=what, shown=shown))
