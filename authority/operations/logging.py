@@ -120,8 +120,12 @@ _URL_OR_PATH = re.compile(
 _IPV6_CANDIDATE = re.compile(r"[0-9A-Fa-f.:]*:[0-9A-Fa-f.:]*:[0-9A-Fa-f.:]*")
 # Dotted quads (not checked: a version number that looks like one is no loss).
 _IPV4 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])")
-# "Bearer <token>", and the value after a name such as password=, csrftoken: or 'token': '.
-_AUTHORIZATION = re.compile(r"(?i)\b(bearer|basic)\s+(?!\[redacted\])[A-Za-z0-9._~+/=-]{8,}")
+# "Bearer <token>" (a token has a digit or a sign in it, an English word after "basic" has
+# not), and the value after a name such as password=, csrftoken: or 'token': '.
+_AUTHORIZATION = re.compile(
+    r"(?i)\b(bearer|basic)\s+(?!\[redacted\])"
+    r"(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}"
+)
 _NAMED_SECRET = re.compile(
     r"(?i)\b(\w*(?:password|passwd|secret|token|sessionid|uidb64|api_?key)\w*)"
     r"([\"']?\s*[=:]\s*[\"']?)(?!\[redacted\])[^\s,;'\"&<>]+"
