@@ -2,7 +2,8 @@
 started by scripts/production_smoke.sh (read that first).
 
 A new operator is invited and sets a password through the link; someone types a wrong
-password; phones check a real and a wrong code and upload keys; the worker publishes them; the
+password; a regional health system authorizes a code through the HIS API (and a wrong API key
+is refused); phones check a real and a wrong code and upload keys; the worker publishes them; the
 batch is downloaded through /v1/keys/{n} and compared with what the batch storage holds;
 retention, run by the worker, takes the batch out of the index and deletes its file; two
 malformed requests arrive on a raw socket. Every secret the scenario used is written to
@@ -212,7 +213,7 @@ def run(port: int, browser: Client, phone: Client, secrets: dict[str, set[str]])
     from authority.accounts.models import Region, Role, User
     from authority.formats.otp import generate_otp, otp_sha256_hex
     from authority.keys.models import Batch, PublicationRun
-    from authority.otps.services import authorize_otp
+    from authority.otps.services import create_api_key
     from tasks.publishing import apply_retention, publish_keys
 
     for name in ("SECRET_KEY", "OTP_HMAC_KEY", "SIGNING_KEY_ENCRYPTION_KEY", "METRICS_TOKEN"):
@@ -280,14 +281,22 @@ def run(port: int, browser: Client, phone: Client, secrets: dict[str, set[str]])
     assert answer.status == 200 and "/enroll/" in answer.path, (answer.status, answer.path)
     print("a wrong password refused, the right one accepted")
 
-    # -- phones: a real and a wrong code, an upload
-    operator, _ = User.objects.get_or_create(
-        username="smoke-operator", defaults={"role": Role.OPERATOR, "region": lazio}
-    )
+    # -- a regional health system authorizes the code the patient's app shows (HIS API)
+    api_key = create_api_key(actor=administrator, region=lazio, name="smoke HIS").key
+    wrong_api_key = api_key[:8] + "x" * (len(api_key) - 8)
+    secrets["HIS API key"] = {api_key, wrong_api_key}
     code, wrong = generate_otp(), generate_otp()
-    authorize_otp(code=code, onset_date=timezone.localdate() - timedelta(days=2), operator=operator)
     secrets["OTP"] = {code, wrong}
     secrets["OTP SHA-256"] = {otp_sha256_hex(code), otp_sha256_hex(wrong)}
+    onset = (timezone.localdate() - timedelta(days=2)).isoformat()
+    his_body = json.dumps({"otp": code, "symptoms_started_on": onset}).encode()
+    for key, expected in ((wrong_api_key, 401), (api_key, 204)):
+        headers = {"Content-Type": "application/json", "Authorization": f"ApiKey {key}"}
+        answer = phone.request("POST", "/v1/otp", body=his_body, headers=headers)
+        assert answer.status == expected, (answer.status, answer.body)
+    print("HIS API: a wrong key 401, the code authorized 204")
+
+    # -- phones: a real and a wrong code, an upload
 
     def device(path: str, body: dict[str, Any], otp: str) -> Answer:
         headers = {
