@@ -99,6 +99,9 @@ for pid in "${pids[@]:1}" "${pids[0]}"; do kill -TERM "$pid" 2>/dev/null || true
 pids=()
 
 fail() { echo "production smoke: $1" >&2; exit 1; }
+python -m authority.operations.logscan --secrets "$work/secrets.json" "$logs"/*.log \
+  || fail "a log holds an address or a secret (above: file, line, what)"
+# ... and it had something to read.
 access_lines=$(grep -cE '" [0-9]{3} ' "$logs/gunicorn-access.log" || true)
 [ "$access_lines" -ge "$(cat "$work/requests")" ] \
   || fail "gunicorn logged $access_lines requests of the $(cat "$work/requests") made"
@@ -106,6 +109,4 @@ grep -q 'Invalid request from ip=\[address\]' "$logs/gunicorn-error.log" \
   || fail "gunicorn's error log does not show the malformed request (redacted)"
 grep -q 'beat: Starting' "$logs/beat.log" || fail "beat did not start"
 grep -q 'apply_retention.*succeeded' "$logs/worker.log" || fail "the worker logged no retention"
-python -m authority.operations.logscan --secrets "$work/secrets.json" "$logs"/*.log \
-  || fail "a log holds an address or a secret (above: file, line, what)"
 echo "production smoke: OK"

@@ -7,7 +7,7 @@ it started, with the secrets its scenario used; it also runs on real logs:
     python -m authority.operations.logscan [--secrets FILE.json] LOG_FILE...
 
 FILE.json maps a description to a value or a list of values. Each finding is printed as
-`file:line: what`, the line shown with the finding masked (the scan must not spread what it
+`file:line: what`, the line shown with every finding masked (the scan must not spread what it
 found), and the exit status is 1 when anything was found.
 
 Written apart from RedactSecrets (authority/operations/logging.py) on purpose: a check that
@@ -112,10 +112,20 @@ def scan_lines(
             spans += [(found.start(), found.end(), what) for found in pattern.finditer(line)]
         # One finding per place and kind, though several forms of a secret match there.
         spans = sorted({(start, what): (start, end, what) for start, end, what in spans}.values())
-        for start, end, what in spans:
-            shown = (line[:start] + f"«{what}»" + line[end:]).rstrip("\n")
-            findings.append(Finding(file=file, line_number=number, what=what, shown=shown))
+        shown = _masked(line.rstrip("\n"), spans)
+        findings += [Finding(file, number, what, shown) for _start, _end, what in spans]
     return findings
+
+
+def _masked(line: str, spans: list[tuple[int, int, str]]) -> str:
+    """The line with every finding replaced by «what it is» (overlapping ones by the longest)."""
+    shown, position = [], 0
+    for start, end, what in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if start < position:  # inside a finding already masked
+            continue
+        shown += [line[position:start], f"«{what}»"]
+        position = end
+    return "".join([*shown, line[position:]])
 
 
 def scan_files(paths: Sequence[Path], *, secrets: Mapping[str, Iterable[str]]) -> list[Finding]:

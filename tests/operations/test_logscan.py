@@ -84,7 +84,18 @@ def test_each_finding_names_file_and_line_and_masks_what_it_found(tmp_path: Path
         (str(log), 2, "an IP address"),
         (str(log), 2, "invitation token"),
     ]
-    assert str(findings[1]) == (f"{log}:2: invitation token: ip=10.0.0.1 sent «invitation token»")
+    assert str(findings[1]) == (
+        f"{log}:2: invitation token: ip=«an IP address» sent «invitation token»"
+    )
+
+
+def test_a_line_is_shown_with_every_finding_masked():
+    link = f"/accounts/invitation/Mg/{TOKEN}/"
+    secrets = {"link": [link], "uid": ["Mg"], "token": [TOKEN]}
+
+    findings = scan_lines([f"ip=::1 GET {link} then {TOKEN}\n"], file="x.log", secrets=secrets)
+
+    assert {finding.shown for finding in findings} == {"ip=«an IP address» GET «link» then «token»"}
 
 
 def test_the_command_fails_on_a_finding_and_passes_clean_logs(tmp_path: Path, capsys):
