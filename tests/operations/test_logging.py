@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -313,7 +314,8 @@ def test_gunicorn_error_log_shows_no_address_and_no_link():
     assert TOKEN not in logged and no_address_found(logged)
 
 
-def test_gunicorn_conf_names_the_logger_class():
+def test_gunicorn_conf_names_the_logger_class(monkeypatch):
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # the file sets defaults in it
     config: dict[str, object] = {}
     exec((ROOT / "gunicorn.conf.py").read_text(), config)
 
