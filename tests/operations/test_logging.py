@@ -132,6 +132,17 @@ def test_a_refused_form_on_the_invitation_page_is_logged_without_uid_and_token(o
 
 
 @pytest.mark.django_db
+def test_a_request_for_an_unknown_host_is_logged_without_the_address_it_named():
+    with written_by("console") as written:
+        response = Client().get("/accounts/login/", HTTP_HOST="10.20.30.40:8000")
+
+    assert response.status_code == 400
+    logged = written.getvalue()
+    assert "Invalid HTTP_HOST header: '[address]:8000'" in logged
+    assert "10.20.30.40" not in logged and no_address_found(logged)
+
+
+@pytest.mark.django_db
 def test_an_exception_s_text_and_traceback_are_redacted():
     logger = logging.getLogger("authority.test")
     with written_by("console") as written:
