@@ -38,8 +38,9 @@ class Celery(celery.Celery):
         return self.subclass_with_self(RedactedBeat)
 
 
-# Celery replaces the root logger's handlers with its own (worker_hijack_root_logger), in the
-# main process and again in every pool process; these signals follow each set-up.
+# Celery replaces the root logger's handlers with its own (worker_hijack_root_logger); these
+# signals follow every set-up (the main process's, which pool processes inherit, and a pool
+# process's own when it writes a log file of its own).
 @after_setup_logger.connect
 @after_setup_task_logger.connect
 def _redact_celery_handlers(logger: logging.Logger, **kwargs: Any) -> None:
