@@ -32,4 +32,8 @@ max_requests_jitter = max_requests // 10
 accesslog = "-"
 # No %(h)s (remote address), no user agent, no query string (%(U)s is the path only).
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# Whatever the format asks for, the logger class leaves out addresses, user agents, referrers,
+# query strings and secrets in paths, and rewrites the error log the same way
+# (authority/operations/gunicorn_logging.py, docs/operations-logging.md).
+logger_class = "authority.operations.gunicorn_logging.GunicornLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -413,19 +413,39 @@ else:
         },
     }
 
-# --- Logging: never client addresses (DESIGN.md 3.3) ------------------------------------------
+# --- Logging: no addresses, no secrets (DESIGN.md 3.3; docs/operations-logging.md) ------------
+# Every handler rewrites records through RedactSecrets. Django's own default handlers are
+# replaced: "django" would mail errors with the request's headers and address to ADMINS, and
+# runserver's "django.server" would print request lines as they came.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "server": {"format": "[%(asctime)s] %(message)s"},
+    },
     "filters": {
         "device_api_client_errors": {
             "()": "authority.operations.logging.DeviceApiClientErrors",
         },
+        "redact_secrets": {"()": "authority.operations.logging.RedactSecrets"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        },
+        "server": {
+            "class": "logging.StreamHandler",
+            "formatter": "server",
+            "filters": ["redact_secrets"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
         "axes": {"level": "WARNING"},
         # A phone's 4xx is an expected outcome, counted in the statistics: not a log line.
         "django.request": {"filters": ["device_api_client_errors"]},

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from celery import Celery
 from celery.schedules import crontab
+
+from authority.operations.celery_logging import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "authority.settings")
 
