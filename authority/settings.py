@@ -364,9 +364,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # --- Exposure keys, signing keys and publication (authority/keys) ----------------------------
 # Phones look the signing key up by (id, version); the id is the mobile country code.
 SIGNING_KEY_ID = env_str("SIGNING_KEY_ID", "222")
-# A P-256 private key kept outside the database (a mounted secret); empty: keys live encrypted
-# in the database (SIGNING_KEY_ENCRYPTION_KEY).
-SIGNING_KEY_PEM_FILE = env_str("SIGNING_KEY_PEM_FILE", "")
+# No signing key is created or registered implicitly (authority/keys/README.md, Signing keys).
+if env_str("SIGNING_KEY_PEM_FILE", ""):
+    raise ConfigurationError(
+        "SIGNING_KEY_PEM_FILE is no longer read: unset it, then register the file once with "
+        "`manage.py rotate_signing_key --pem-file PATH`"
+    )
 KEYS_EXPORT_REGION = env_str("KEYS_EXPORT_REGION", SIGNING_KEY_ID)
 # Keys are published this long after the end of their rolling period.
 KEYS_EMBARGO_MINUTES = env_int("KEYS_EMBARGO_MINUTES", 120, minimum=0)

@@ -11,6 +11,7 @@ from authority.audit.models import Action, AuditEntry
 from authority.formats.gaen.signing import generate_private_key, private_key_pem, public_key_pem
 from authority.keys.models import SigningKey
 from authority.keys.services import signing_keys
+from tests.settings.test_settings import run_manage
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +160,10 @@ def test_rotate_command_reports_a_bad_pem_file(tmp_path):
     bad.write_text("not a key")
     with pytest.raises(CommandError, match="not a P-256 private key"):
         call_command("rotate_signing_key", "--pem-file", str(bad))
+
+
+def test_the_setting_that_registered_a_key_implicitly_stops_start_up_with_what_to_do(tmp_path):
+    result = run_manage("check", SIGNING_KEY_PEM_FILE=str(tmp_path / "signing.pem"))
+    assert result.returncode != 0
+    assert "SIGNING_KEY_PEM_FILE is no longer read" in result.stderr
+    assert "rotate_signing_key --pem-file" in result.stderr
