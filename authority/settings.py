@@ -47,11 +47,11 @@ def _secret(name: str, purpose: str) -> str:
 SECRET_KEY = _secret("SECRET_KEY", "django")
 # Keyed hash of OTPs (DESIGN.md 3.1); separate from SECRET_KEY so either can rotate alone.
 OTP_HMAC_KEY = _secret("OTP_HMAC_KEY", "otp-hmac")
-# Key-encryption key for signing keys stored in the database.
+# Key-encryption key of the secrets stored encrypted: signing keys, authenticator seeds.
 SIGNING_KEY_ENCRYPTION_KEY = _secret("SIGNING_KEY_ENCRYPTION_KEY", "signing-kek")
 # Previous keys, still accepted while a rotation is under way (comma-separated): sessions,
 # password-reset links and backup codes for SECRET_KEY; `manage.py reencrypt_signing_keys`
-# moves the stored signing keys to the current SIGNING_KEY_ENCRYPTION_KEY.
+# moves the stored signing keys and authenticator seeds to the current one.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS = env_list("SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS", [])
 # Previous OTP_HMAC_KEYs: codes stored under them are still found until they expire.

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.files import File
@@ -36,6 +36,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from authority.accounts.models import User
 from authority.audit.models import Action
 from authority.audit.services import record_event
 from authority.formats.gaen.export import ExportMetadata, KeyRow
@@ -58,9 +59,6 @@ from authority.keys.services.claims import (
 )
 from authority.keys.services.signing_keys import signers_for_export
 from authority.statistics.services import increment
-
-if TYPE_CHECKING:
-    from authority.accounts.models import User
 
 logger = logging.getLogger(__name__)
 

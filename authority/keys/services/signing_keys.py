@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -20,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from authority.accounts.models import User
 from authority.audit.models import Action
 from authority.audit.services import record_event
 from authority.envelope import Envelope, EnvelopeError
@@ -34,9 +34,6 @@ from authority.formats.gaen.signing import (
 )
 from authority.keys.models import SigningKey
 from authority.keys.selectors import active_signing_keys
-
-if TYPE_CHECKING:
-    from authority.accounts.models import User
 
 # The salt keeps the HKDF-SHA256 derivation of the keys already stored.
 PRIVATE_KEYS = Envelope(purpose=b"authority.keys signing-key encryption")
