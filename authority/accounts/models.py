@@ -243,7 +243,14 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         verbose_name_plural = _("authenticator apps")
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None or self.encrypted_key:
+        if not self._state.adding:
+            # The seal is written when the device is made and changed only by re-encryption
+            # (accounts.totp, an UPDATE of that column): a login saving its throttle and
+            # last step never writes back a seal it read before a re-encryption.
+            kwargs.setdefault("update_fields", _FIELDS_BUT_THE_SEAL)
+            super().save(*args, **kwargs)
+            return
+        if self.encrypted_key:
             super().save(*args, **kwargs)
             return
         # A new device: the seal is bound to the row's id, known once the row is inserted.
@@ -307,3 +314,10 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
             label = f"{issuer}:{label}"
             params["issuer"] = issuer
         return f"otpauth://totp/{quote(label)}?{urlencode(params, quote_via=quote)}"
+
+
+_FIELDS_BUT_THE_SEAL = [
+    field.name
+    for field in TOTPDevice._meta.concrete_fields
+    if not field.primary_key and field.name != "encrypted_key"
+]

@@ -219,3 +219,16 @@ def test_the_migration_seals_existing_seeds_and_reverses(administrator):
         )
     finally:
         migrate_accounts_to("0007_seal_existing_totp_seeds")
+
+
+@pytest.mark.django_db
+def test_a_login_during_the_re_encryption_does_not_write_back_the_old_seal(settings, operator):
+    settings.SIGNING_KEY_ENCRYPTION_KEY = OLD
+    enroll_authenticator(operator)
+    settings.SIGNING_KEY_ENCRYPTION_KEY = NEW
+    settings.SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS = [OLD]
+    logging_in = TOTPDevice.objects.get(user=operator)  # read before the command ...
+    call_command("reencrypt_signing_keys", stdout=StringIO())
+    assert logging_in.verify_token(current_code(logging_in))  # ... saved after it
+    settings.SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS = []
+    assert TOTPDevice.objects.get(user=operator).bin_key == logging_in.bin_key
