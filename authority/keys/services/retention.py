@@ -1,5 +1,4 @@
-"""Retention (DESIGN.md 3.8): keys deleted 14 days after their validity, batches out of the
-index after 14 days, then their files."""
+"""Retention (DESIGN.md 3.8): old keys deleted, old batches out of the index, then their files."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Signing keys: create (the first version, or the next one: rotation), retire, re-encrypt,
-and open the private keys to sign a publication.
+"""Signing keys: create or rotate, retire, re-encrypt, and open them to sign a publication.
 
 Private keys are kept encrypted at rest (authority.envelope, under SIGNING_KEY_ENCRYPTION_KEY,
 bound to the key id and version), or in a PEM file outside the database. No key is ever
