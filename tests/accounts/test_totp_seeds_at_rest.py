@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from base64 import b32encode, b64encode
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -232,3 +233,20 @@ def test_a_login_during_the_re_encryption_does_not_write_back_the_old_seal(setti
     assert logging_in.verify_token(current_code(logging_in))  # ... saved after it
     settings.SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS = []
     assert TOTPDevice.objects.get(user=operator).bin_key == logging_in.bin_key
+
+
+def test_no_code_uses_django_otps_clear_device():
+    """Its table stays empty (migration 0007): code that made or read such devices would keep
+    seeds in clear again, or look for devices where there are none."""
+    root = Path(__file__).resolve().parents[2]
+    allowed = {
+        root / "authority/accounts/admin.py",  # unregisters its admin
+        Path(__file__).resolve(),  # the control case above
+    }
+    users = [
+        str(path.relative_to(root))
+        for folder in ("authority", "tasks", "tests")
+        for path in (root / folder).rglob("*.py")
+        if "otp_totp.models import" in path.read_text() and path not in allowed
+    ]
+    assert users == []
