@@ -47,11 +47,11 @@ def _secret(name: str, purpose: str) -> str:
 SECRET_KEY = _secret("SECRET_KEY", "django")
 # Keyed hash of OTPs (DESIGN.md 3.1); separate from SECRET_KEY so either can rotate alone.
 OTP_HMAC_KEY = _secret("OTP_HMAC_KEY", "otp-hmac")
-# Key-encryption key for signing keys stored in the database.
+# Key-encryption key of the secrets stored encrypted: signing keys, authenticator seeds.
 SIGNING_KEY_ENCRYPTION_KEY = _secret("SIGNING_KEY_ENCRYPTION_KEY", "signing-kek")
 # Previous keys, still accepted while a rotation is under way (comma-separated): sessions,
 # password-reset links and backup codes for SECRET_KEY; `manage.py reencrypt_signing_keys`
-# moves the stored signing keys to the current SIGNING_KEY_ENCRYPTION_KEY.
+# moves the stored signing keys and authenticator seeds to the current one.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS = env_list("SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS", [])
 # Previous OTP_HMAC_KEYs: codes stored under them are still found until they expire.
@@ -366,9 +366,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # --- Exposure keys, signing keys and publication (authority/keys) ----------------------------
 # Phones look the signing key up by (id, version); the id is the mobile country code.
 SIGNING_KEY_ID = env_str("SIGNING_KEY_ID", "222")
-# A P-256 private key kept outside the database (a mounted secret); empty: keys live encrypted
-# in the database (SIGNING_KEY_ENCRYPTION_KEY).
-SIGNING_KEY_PEM_FILE = env_str("SIGNING_KEY_PEM_FILE", "")
+# No signing key is created or registered implicitly (authority/keys/README.md, Signing keys).
+if env_str("SIGNING_KEY_PEM_FILE", ""):
+    raise ConfigurationError(
+        "SIGNING_KEY_PEM_FILE is no longer read: unset it, then register the file once with "
+        "`manage.py rotate_signing_key --pem-file PATH`"
+    )
 KEYS_EXPORT_REGION = env_str("KEYS_EXPORT_REGION", SIGNING_KEY_ID)
 # Keys are published this long after the end of their rolling period.
 KEYS_EMBARGO_MINUTES = env_int("KEYS_EMBARGO_MINUTES", 120, minimum=0)

@@ -95,7 +95,7 @@ def insert_keys(count: int, seed: int) -> float:
 
 def timed_phases() -> dict[str, float]:
     """Seconds spent in each phase of the publication, filled in as it runs (wrappers)."""
-    from authority.keys import services
+    from authority.keys.services import publication
 
     phases: dict[str, float] = {}
 
@@ -109,26 +109,24 @@ def timed_phases() -> dict[str, float]:
 
         return timed
 
-    publication = services._Publication
-    publication._claim_keys = timing("claim", publication._claim_keys)  # type: ignore[method-assign]
-    publication._write_file = timing("write", publication._write_file)  # type: ignore[method-assign]
-    services.commit_publication = timing("commit", services.commit_publication)
+    run = publication._Publication
+    run._claim_keys = timing("claim", run._claim_keys)  # type: ignore[method-assign]
+    run._write_file = timing("write", run._write_file)  # type: ignore[method-assign]
+    publication.commit_publication = timing("commit", publication.commit_publication)
     return phases
 
 
 def publish_child() -> None:
     """Child process: one publication, timed, then its figures as JSON."""
-    from authority.keys import services
     from authority.keys.models import Batch, PublicationRun
+    from authority.keys.services.publication import request_publication, run_publication
 
     phases = timed_phases()
     memory_before = peak_memory_mb()
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
-    run = services.request_publication(
-        requested_by=None, trigger=PublicationRun.Trigger.COMMAND, enqueue=False
-    )
-    run = services.run_publication(run_id=run.pk, worker="benchmark")
+    run = request_publication(requested_by=None, trigger=PublicationRun.Trigger.COMMAND)
+    run = run_publication(run_id=run.pk, worker="benchmark")
     seconds = time.perf_counter() - started
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     cpu_seconds = cpu.ru_utime - cpu_before.ru_utime + cpu.ru_stime - cpu_before.ru_stime
@@ -153,11 +151,11 @@ def publish_child() -> None:
 
 
 def verify_first_file() -> bool:
-    from authority.keys import services
     from authority.keys.models import Batch
+    from authority.keys.services.verification import verify_batch
 
     batch = Batch.objects.filter(status=Batch.Status.PUBLISHED).order_by("index").first()
-    return batch is not None and services.verify_batch(batch=batch).ok
+    return batch is not None and verify_batch(batch=batch).ok
 
 
 def baseline(keys: int) -> dict[str, object]:
@@ -225,7 +223,7 @@ def main() -> None:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        from authority.keys.signing import rotate_signing_key
+        from authority.keys.services.signing_keys import rotate_signing_key
 
         rotate_signing_key(actor=None, reason="benchmark")
         insert_seconds = insert_keys(args.keys, args.seed)

@@ -13,10 +13,9 @@ from django.db import connection
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from authority.accounts.italy import load_regions
-from authority.accounts.models import Province, Region, Role, User
+from authority.accounts.models import Province, Region, Role, TOTPDevice, User
 from authority.accounts.provinces import forget_provinces
 
 PASSWORD = "correct horse battery staple"

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import time
+from base64 import b32encode
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.oath import TOTP
+
+from authority.envelope import Envelope
 
 
 class Region(models.Model):
@@ -180,3 +187,137 @@ class BackupCode(models.Model):
 
     def __str__(self) -> str:
         return f"backup code {self.pk} of {self.device}"
+
+
+# The authenticator seeds' own key, derived from the key-encryption key (authority.envelope).
+TOTP_SEEDS = Envelope(purpose=b"authority.accounts totp-seed encryption")
+TOTP_SEED_BYTES = 20  # 160 bits, as RFC 4226 recommends and django-otp's default
+
+
+def totp_seed_binding(*, device_id: int, user_id: int) -> bytes:
+    """What a sealed seed is bound to: its row and its user (a copy onto another fails)."""
+    return f"accounts.totpdevice:{device_id}:user:{user_id}".encode()
+
+
+class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
+    """An authenticator app (TOTP, RFC 6238) whose seed is kept encrypted at rest.
+
+    django-otp's own TOTPDevice keeps the seed in clear (its `key` column) and has no way to
+    change that: a copy of the database would give every staff member's codes. This one
+    has the same fields and checks a code the same way, but stores only the seed sealed
+    under the key-encryption key (authority.envelope), bound to its row and user; it is
+    opened in memory to check a code, or to show it once at enrolment. A new device gets a
+    random seed when it is first saved. Migration 0007 moved the devices made before it.
+    """
+
+    # Not django-otp's default name: the reverse accessor would clash with its TOTPDevice's.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="totp_devices",
+        help_text="The user that this device belongs to.",
+    )
+    encrypted_key = models.BinaryField(editable=False)
+    step = models.PositiveSmallIntegerField(default=30, help_text="The time step in seconds.")
+    t0 = models.BigIntegerField(
+        default=0, help_text="The Unix time at which to begin counting steps."
+    )
+    digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
+    tolerance = models.PositiveSmallIntegerField(
+        default=1, help_text="The number of time steps in the past or future to allow."
+    )
+    drift = models.SmallIntegerField(
+        default=0,
+        help_text="The number of time steps the prover is known to deviate from our clock.",
+    )
+    last_t = models.BigIntegerField(
+        default=-1,
+        help_text="The time step of the last verified token: the next must be at a higher one.",
+    )
+
+    # The seed in clear, in memory only, once opened or made for a new device.
+    _seed: bytes | None = None
+
+    class Meta(Device.Meta):
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            # The seal is written when the device is made and changed only by re-encryption
+            # (accounts.totp, an UPDATE of that column): a login saving its throttle and
+            # last step never writes back a seal it read before a re-encryption.
+            kwargs.setdefault("update_fields", _FIELDS_BUT_THE_SEAL)
+            super().save(*args, **kwargs)
+            return
+        if self.encrypted_key:
+            super().save(*args, **kwargs)
+            return
+        # A new device: the seal is bound to the row's id, known once the row is inserted.
+        seed = self._seed or os.urandom(TOTP_SEED_BYTES)
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+            self.encrypted_key = TOTP_SEEDS.seal(seed, bound_to=self._seed_binding())
+            type(self).objects.filter(pk=self.pk).update(encrypted_key=self.encrypted_key)
+        self._seed = seed
+
+    @property
+    def bin_key(self) -> bytes:
+        """The seed, as django-otp's devices name it (opened with the fallbacks too)."""
+        if self._seed is None:
+            sealed = bytes(self.encrypted_key)
+            self._seed = TOTP_SEEDS.open(sealed, bound_to=self._seed_binding()).plaintext
+        return self._seed
+
+    def _seed_binding(self) -> bytes:
+        return totp_seed_binding(device_id=self.pk, user_id=self.user_id)
+
+    def verify_token(self, token: Any) -> bool:
+        """As django-otp's TOTPDevice: within `tolerance` steps, never the same step twice,
+        failures throttled."""
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        try:
+            number = int(token)
+        except (TypeError, ValueError):
+            self.throttle_increment()
+            return False
+        totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+        totp.time = time.time()
+        if not totp.verify(number, self.tolerance, self.last_t + 1):
+            self.throttle_increment()
+            return False
+        self.last_t = totp.t()
+        if getattr(settings, "OTP_TOTP_SYNC", True):
+            self.drift = totp.drift
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+    def get_throttle_factor(self) -> int:
+        return int(getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1))
+
+    @property
+    def config_url(self) -> str:
+        """The otpauth:// URI an authenticator app scans (Google's Key URI format)."""
+        label = self.user.get_username()
+        params = {
+            "secret": b32encode(self.bin_key).decode(),
+            "algorithm": "SHA1",
+            "digits": self.digits,
+            "period": self.step,
+        }
+        issuer = str(getattr(settings, "OTP_TOTP_ISSUER", "")).replace(":", "")
+        if issuer:
+            label = f"{issuer}:{label}"
+            params["issuer"] = issuer
+        return f"otpauth://totp/{quote(label)}?{urlencode(params, quote_via=quote)}"
+
+
+_FIELDS_BUT_THE_SEAL = [
+    field.name
+    for field in TOTPDevice._meta.concrete_fields
+    if not field.primary_key and field.name != "encrypted_key"
+]

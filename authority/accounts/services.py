@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from authority.accounts import permissions
 from authority.accounts.models import (
@@ -21,6 +20,7 @@ from authority.accounts.models import (
     BackupCodeDevice,
     Region,
     Role,
+    TOTPDevice,
     User,
     backup_code_digests,
 )

@@ -30,12 +30,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from authority.accounts import permissions, services
 from authority.accounts.access import password_only, public, staff_member
 from authority.accounts.forms import EnrollForm, InviteForm, LoginForm, TokenForm
-from authority.accounts.models import BackupCodeDevice, Role, User
+from authority.accounts.models import BackupCodeDevice, Role, TOTPDevice, User
 from authority.audit.models import Action
 from authority.audit.services import record_event
 

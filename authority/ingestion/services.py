@@ -8,7 +8,7 @@ from django.db import transaction
 
 from authority.ingestion import metrics
 from authority.ingestion.throttling import record_failed_otp_check
-from authority.keys.services import UploadedKey, store_uploaded_keys
+from authority.keys.services.storing import UploadedKey, store_uploaded_keys
 from authority.otps.services import RedeemedOtp, check_otp, redeem_otp
 from authority.statistics.models import NATIONAL
 from authority.statistics.services import increment, local_day

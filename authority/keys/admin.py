@@ -13,9 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from authority.keys import signing
 from authority.keys.models import Batch, ClaimedKey, ExposureKey, PublicationRun, SigningKey
 from authority.keys.planning import hash_joins_only
+from authority.keys.services.signing_keys import (
+    SigningKeyError,
+    retire_signing_key,
+    rotate_signing_key,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -196,7 +200,7 @@ class SigningKeyAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:keys_signingkey_changelist"))
 
     def _rotate(self, request: HttpRequest) -> None:
-        key = signing.rotate_signing_key(actor=request.user)  # type: ignore[arg-type]
+        key = rotate_signing_key(actor=request.user)  # type: ignore[arg-type]
         self.message_user(
             request,
             _(
@@ -215,8 +219,8 @@ class SigningKeyAdmin(admin.ModelAdmin):
         retired = 0
         for key in queryset.filter(retired_at=None).order_by("created_at"):
             try:
-                signing.retire_signing_key(actor=request.user, signing_key=key)  # type: ignore[arg-type]
-            except signing.SigningKeyError as error:
+                retire_signing_key(actor=request.user, signing_key=key)  # type: ignore[arg-type]
+            except SigningKeyError as error:
                 self.message_user(request, str(error), messages.ERROR)
                 break
             retired += 1

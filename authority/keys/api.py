@@ -21,7 +21,7 @@ from authority.api.errors import BatchNotFound, NoBatches, NotFound, SchemaError
 from authority.api.schema import error_response
 from authority.api.views import MachineApiView
 from authority.keys import selectors
-from authority.keys.services import batch_storage
+from authority.keys.services.batch_files import batch_storage
 
 
 class KeysIndexSerializer(serializers.Serializer):

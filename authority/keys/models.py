@@ -20,6 +20,11 @@ def interval_to_datetime(interval: int) -> datetime:
     return datetime.fromtimestamp(interval * INTERVAL_SECONDS, tz=UTC)
 
 
+def interval_at(moment: datetime) -> int:
+    """The number of the interval `moment` falls in."""
+    return int(moment.timestamp()) // INTERVAL_SECONDS
+
+
 class ReportType(models.IntegerChoices):
     """The GAEN report types (DESIGN.md 8), numbered as in the protobuf enum."""
 
@@ -280,9 +285,9 @@ class ClaimedKey(models.Model):
     keys, the keys without a claim) are hash joins that read the table whole anyway, made
     so whatever the statistics say (authority.keys.planning). That
     a key is claimed at most once is the claim's own guarantee: it holds the publication
-    lock and takes only keys without a claim (services._claim_due_keys). SQLite, which
+    lock and takes only keys without a claim (services/claims.py). SQLite, which
     cannot hash-join, gets a unique index on the key. A claim goes with its key
-    (apply_retention); a published key's claim is what keeps it from being published again.
+    (services/retention.py); a published key's claim is what keeps it from being published again.
     """
 
     key = models.OneToOneField(

@@ -1,4 +1,4 @@
-"""Reads about batches, runs and signing keys, for the pages and the download API."""
+"""Reads about batches, runs and signing keys, for the pages, the download API and the services."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from django.conf import settings
 from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 
-from authority.keys.models import Batch, ExposureKey, PublicationRun, SigningKey
+from authority.formats.gaen.signing import PublicKey, load_public_key_pem
+from authority.keys.models import Batch, ExposureKey, PublicationLock, PublicationRun, SigningKey
 from authority.keys.planning import hash_joins_only
 
 
@@ -65,7 +66,27 @@ def latest_run() -> PublicationRun | None:
     )
 
 
+def active_publication(now: datetime | None = None) -> PublicationRun | None:
+    """The run holding a live lease, else one queued recently and not started yet."""
+    now = now or timezone.now()
+    lock = PublicationLock.objects.select_related("run").filter(pk=1).first()
+    if lock is not None and lock.run is not None and lock.expires_at and lock.expires_at > now:
+        return lock.run
+    queued_since = now - timedelta(minutes=settings.PUBLICATION_QUEUE_TIMEOUT_MINUTES)
+    return (
+        PublicationRun.objects.filter(
+            status=PublicationRun.Status.QUEUED, created_at__gte=queued_since
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
 def active_signing_keys() -> QuerySet[SigningKey]:
+    """The keys not retired, newest first; the newest ten sign new files (the format's limit).
+
+    `.first()` is the newest: the one the dashboard shows and public-key.pem serves.
+    """
     return SigningKey.objects.filter(retired_at=None).order_by("-created_at", "-id")
 
 
@@ -113,3 +134,11 @@ def verifying_signing_keys() -> QuerySet[SigningKey]:
     return SigningKey.objects.filter(Q(retired_at=None) | Q(version__in=versions)).order_by(
         "-created_at", "-id"
     )
+
+
+def public_keys_by_version() -> dict[tuple[str, str], PublicKey]:
+    """Every key ever used, retired ones included, for checking files already published."""
+    return {
+        (key.key_id, key.version): load_public_key_pem(key.public_key_pem.encode())
+        for key in SigningKey.objects.only("key_id", "version", "public_key_pem")
+    }

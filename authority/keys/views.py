@@ -20,8 +20,12 @@ from django.views.decorators.http import require_POST
 
 from authority.accounts import permissions
 from authority.accounts.models import User
-from authority.keys import selectors, services
+from authority.keys import selectors
 from authority.keys.models import Batch, PublicationRun
+from authority.keys.services.batch_files import batch_storage
+from authority.keys.services.publication import PublicationAlreadyRunning, request_publication
+from authority.keys.services.verification import verify_batch
+from tasks.publishing import publish_keys
 
 HISTORY_PAGE_SIZE = 25
 
@@ -35,7 +39,7 @@ def publication_view(request: HttpRequest) -> HttpResponse:
         "keys/publication.html",
         {
             "run": run,
-            "running": services.active_publication() is not None,
+            "running": selectors.active_publication() is not None,
             "page": page,
             "signing_keys": selectors.active_signing_keys(),
         },
@@ -46,10 +50,12 @@ def publication_view(request: HttpRequest) -> HttpResponse:
 @permissions.allowed_if(permissions.can_publish)
 def publish_now_view(request: HttpRequest) -> HttpResponse:
     try:
-        services.request_publication(
-            requested_by=cast(User, request.user), trigger=PublicationRun.Trigger.MANUAL
+        request_publication(
+            requested_by=cast(User, request.user),
+            trigger=PublicationRun.Trigger.MANUAL,
+            enqueue=publish_keys.delay,
         )
-    except services.PublicationAlreadyRunning:
+    except PublicationAlreadyRunning:
         messages.warning(
             request, _("A publication is already running: its progress is shown below.")
         )
@@ -69,7 +75,7 @@ def run_progress_view(request: HttpRequest, pk: int) -> JsonResponse:
 @permissions.allowed_if(permissions.can_publish)  # type: ignore[arg-type]  # a streaming response
 def batch_download_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     batch = get_object_or_404(Batch.objects.exclude(status=Batch.Status.PENDING), pk=pk)
-    storage = services.batch_storage()
+    storage = batch_storage()
     if not batch.file_name or not storage.exists(batch.file_name):
         raise Http404(_("The file of this batch is no longer stored."))
     return FileResponse(
@@ -84,7 +90,7 @@ def batch_download_view(request: HttpRequest, pk: int) -> HttpResponseBase:
 @permissions.allowed_if(permissions.can_publish)
 def batch_verify_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(Batch.objects.exclude(status=Batch.Status.PENDING), pk=pk)
-    check = services.verify_batch(batch=batch)
+    check = verify_batch(batch=batch)
     if check.ok:
         messages.success(
             request,

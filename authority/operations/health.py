@@ -35,7 +35,7 @@ def check_storage() -> None:
 
 
 def check_signing_key() -> None:
-    from authority.keys.signing import active_signing_keys
+    from authority.keys.selectors import active_signing_keys
 
     if not active_signing_keys():
         raise RuntimeError("no active signing key: publications cannot be signed")

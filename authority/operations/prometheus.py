@@ -22,8 +22,7 @@ class AuthorityCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         from authority.keys.models import Batch, PublicationRun
-        from authority.keys.selectors import unpublished_key_count
-        from authority.keys.signing import active_signing_keys
+        from authority.keys.selectors import active_signing_keys, unpublished_key_count
         from authority.otps.models import Otp
 
         pending = GaugeMetricFamily(

@@ -15,9 +15,8 @@ from django.urls import reverse
 from django.utils.html import escape
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from authority.accounts.models import BackupCode
+from authority.accounts.models import BackupCode, TOTPDevice
 from authority.audit.models import Action, AuditEntry
 from tests.conftest import PASSWORD, current_code, enroll_authenticator
 

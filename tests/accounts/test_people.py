@@ -7,9 +7,8 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from authority.accounts.models import BackupCode, Role, User
+from authority.accounts.models import BackupCode, Role, TOTPDevice, User
 from authority.accounts.services import invitation_path, replace_backup_codes
 from authority.audit.models import Action, AuditEntry
 from tests.conftest import PASSWORD, enroll_authenticator

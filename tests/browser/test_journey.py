@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from authority.formats.otp import otp_sha256_hex
-from authority.keys.signing import rotate_signing_key
+from authority.keys.services.signing_keys import rotate_signing_key
 from authority.statistics.services import local_day
 from tests.browser.conftest import enroll, log_in, run_axe
 from tests.ingestion.conftest import make_teks, upload_body

@@ -136,7 +136,7 @@ def test_the_first_demo_run_seeds_accounts_and_history(db, settings):
     assert User.objects.filter(role=Role.SUPERVISOR).exists()
     assert DailyCounter.objects.filter(metric="otp_redeemed").exists()
     from authority.keys.models import ExposureKey
-    from authority.keys.signing import active_signing_keys
+    from authority.keys.selectors import active_signing_keys
 
     assert len(active_signing_keys()) == 1
     assert ExposureKey.objects.filter(batch=None).count() > 0  # something for "Publish now"

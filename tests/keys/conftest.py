@@ -12,8 +12,10 @@ from django.core.files.storage import Storage, storages
 from django.utils import timezone
 
 from authority.accounts.models import Region
-from authority.keys.models import INTERVAL_SECONDS, INTERVALS_PER_DAY, ClaimedKey
-from authority.keys.services import UploadedKey, store_uploaded_keys
+from authority.keys.models import INTERVAL_SECONDS, INTERVALS_PER_DAY, ClaimedKey, SigningKey
+from authority.keys.selectors import active_signing_keys
+from authority.keys.services.signing_keys import rotate_signing_key
+from authority.keys.services.storing import UploadedKey, store_uploaded_keys
 
 
 def day_interval(days_ago: int) -> int:
@@ -30,6 +32,18 @@ def uploaded_key(days_ago: int = 3, **fields: object) -> UploadedKey:
         ),  # type: ignore[arg-type]
         **fields,  # type: ignore[arg-type]
     )
+
+
+def with_a_signing_key() -> None:
+    """What an administrator does before the first publication: create a signing key (v1),
+    unless the test made its own. Publication never creates one (services/signing_keys.py)."""
+    if not active_signing_keys().exists():
+        rotate_signing_key(actor=None)
+
+
+@pytest.fixture
+def signing_key(db: None) -> SigningKey:
+    return rotate_signing_key(actor=None)
 
 
 @pytest.fixture(autouse=True)
@@ -99,4 +113,4 @@ def store_keys(lazio: Region) -> Callable[..., list[UploadedKey]]:
     return store
 
 
-__all__ = ["INTERVALS_PER_DAY", "day_interval", "uploaded_key"]
+__all__ = ["INTERVALS_PER_DAY", "day_interval", "uploaded_key", "with_a_signing_key"]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from authority.accounts.models import Region
 from authority.formats.gaen.export import ExposureKey as GaenKey
 from authority.formats.gaen.export import decode_export_bin, encode_export_bin, read_export_zip
-from authority.keys import metrics, selectors, services, signing
+from authority.keys import metrics, selectors
 from authority.keys.models import (
     Batch,
     ClaimedKey,
@@ -25,8 +25,16 @@ from authority.keys.models import (
     PublicationLock,
     PublicationRun,
 )
+from authority.keys.services import (
+    batch_files,
+    claims,
+    publication,
+    retention,
+    signing_keys,
+    storing,
+)
 from authority.statistics.models import DailyCounter
-from tests.keys.conftest import day_interval, uploaded_key
+from tests.keys.conftest import day_interval, uploaded_key, with_a_signing_key
 from tests.keys.gaen_reader import read_batch
 
 pytestmark = pytest.mark.usefixtures("small_files")
@@ -42,14 +50,13 @@ FIELDS = (
 
 
 def publish() -> PublicationRun:
-    run = services.request_publication(
-        requested_by=None, trigger=PublicationRun.Trigger.COMMAND, enqueue=False
-    )
-    return services.run_publication(run_id=run.pk)
+    with_a_signing_key()
+    run = publication.request_publication(requested_by=None, trigger=PublicationRun.Trigger.COMMAND)
+    return publication.run_publication(run_id=run.pk)
 
 
 def store(region: Region, keys: list) -> None:
-    services.store_uploaded_keys(
+    storing.store_uploaded_keys(
         keys=keys, region_id=region.pk, onset_date=None, uploaded_on=timezone.localdate()
     )
 
@@ -132,13 +139,13 @@ def test_keys_uploaded_while_the_claim_is_made_are_claimed_and_counted(
     settings.KEYS_MIN_PER_FILE = 0
     first = store_keys(3)
     late = []
-    fill_files = services._fill_files
+    fill_files = claims._fill_files
 
     def upload_then_fill(*args, **kwargs):
         late.extend(store_keys(2, days_ago=6))  # after the count, before the INSERT
         return fill_files(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_fill_files", upload_then_fill)
+    monkeypatch.setattr(claims, "_fill_files", upload_then_fill)
     run = publish()
 
     [batch] = Batch.objects.all()
@@ -163,7 +170,7 @@ def test_the_published_export_bin_is_byte_for_byte_what_the_codec_makes(lazio, s
             uploaded_key(key_data=shared, rolling_start_interval_number=day_interval(7)),
         ],
     )
-    services.store_uploaded_keys(
+    storing.store_uploaded_keys(
         keys=[uploaded_key(days_ago=days) for days in (2, 9, 13)],
         region_id=lazio.pk,
         onset_date=timezone.localdate() - timedelta(days=5),
@@ -192,7 +199,7 @@ def test_a_worker_lost_between_two_files_leaves_claims_the_next_run_publishes_on
     settings.KEYS_MAX_PER_FILE = 4
     settings.KEYS_MIN_PER_FILE = 0
     keys = store_keys(10)
-    write_file = services._Publication._write_file
+    write_file = publication._Publication._write_file
     written = []
 
     def lost_at_the_second_file(self, batch, signers):
@@ -201,14 +208,14 @@ def test_a_worker_lost_between_two_files_leaves_claims_the_next_run_publishes_on
         written.append(batch.pk)
         write_file(self, batch, signers)
 
-    monkeypatch.setattr(services._Publication, "_write_file", lost_at_the_second_file)
+    monkeypatch.setattr(publication._Publication, "_write_file", lost_at_the_second_file)
     with pytest.raises(RuntimeError, match="worker lost"):
         publish()
     claims = set(ClaimedKey.objects.values_list("key", "batch"))
     assert len(claims) == 10 and len(batch_files()) == 1
     assert Batch.objects.filter(status=Batch.Status.PENDING).count() >= 3
 
-    monkeypatch.setattr(services._Publication, "_write_file", write_file)
+    monkeypatch.setattr(publication._Publication, "_write_file", write_file)
     assert publish().status == PublicationRun.Status.SUCCEEDED
 
     assert set(ClaimedKey.objects.values_list("key", "batch")) == claims  # adopted as they were
@@ -226,20 +233,20 @@ def test_retention_keeps_a_claimed_key_until_its_batch_is_published_then_deletes
 ):
     expired = uploaded_key(rolling_start_interval_number=day_interval(16))
     store(lazio, [expired])
-    dead = services.request_publication(
-        requested_by=None, trigger=PublicationRun.Trigger.SCHEDULE, enqueue=False
+    dead = publication.request_publication(
+        requested_by=None, trigger=PublicationRun.Trigger.SCHEDULE
     )
-    token = services._acquire_lease(dead, "worker-that-dies")
-    services._Publication(dead, token)._claim_keys()  # ... then the worker dies
+    token = publication._acquire_lease(dead, "worker-that-dies")
+    publication._Publication(dead, token)._claim_keys()  # ... then the worker dies
 
-    assert services.apply_retention().keys_deleted == 0
+    assert retention.apply_retention().keys_deleted == 0
     assert ClaimedKey.objects.count() == 1
 
     PublicationLock.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     publish()
     assert expired.key_data in published_files(storage)[0]
 
-    assert services.apply_retention().keys_deleted == 1
+    assert retention.apply_retention().keys_deleted == 1
     assert not ExposureKey.objects.exists() and not ClaimedKey.objects.exists()
 
 
@@ -286,12 +293,12 @@ def test_each_file_covers_the_time_its_keys_arrived_so_no_two_headers_are_alike(
 def test_a_batch_left_by_a_dead_worker_keeps_the_window_of_its_claim(lazio, store_keys, storage):
     start = timezone.now().replace(microsecond=0)
     store_keys(2, days_ago=4)
-    dead = services.request_publication(
-        requested_by=None, trigger=PublicationRun.Trigger.SCHEDULE, enqueue=False
+    dead = publication.request_publication(
+        requested_by=None, trigger=PublicationRun.Trigger.SCHEDULE
     )
     with time_machine.travel(start, tick=False):
-        token = services._acquire_lease(dead, "worker-that-dies")
-        services._Publication(dead, token)._claim_keys()  # ... then the worker dies
+        token = publication._acquire_lease(dead, "worker-that-dies")
+        publication._Publication(dead, token)._claim_keys()  # ... then the worker dies
     PublicationLock.objects.update(expires_at=start - timedelta(seconds=1))
 
     with time_machine.travel(start + timedelta(minutes=30), tick=False):
@@ -308,7 +315,7 @@ def test_retention_deletes_old_unclaimed_keys_and_keeps_recent_claims(lazio, sto
     publish()
     store(lazio, [uploaded_key(rolling_start_interval_number=day_interval(16))])
 
-    assert services.apply_retention().keys_deleted == 1
+    assert retention.apply_retention().keys_deleted == 1
     assert ClaimedKey.objects.count() == 2 == ExposureKey.objects.count()
 
 
@@ -385,7 +392,7 @@ def test_on_postgresql_files_stream_through_a_connection_of_their_own(
 ):
     settings.KEYS_MIN_PER_FILE = 0
     settings.KEYS_MAX_PER_FILE = 3000
-    signing.rotate_signing_key(actor=None)
+    signing_keys.rotate_signing_key(actor=None)
     store(region, [uploaded_key(days_ago=2 + n % 10) for n in range(5000)])
     run = publish()
 
@@ -400,7 +407,7 @@ def test_on_postgresql_files_stream_through_a_connection_of_their_own(
 def test_on_postgresql_the_claim_never_reads_its_own_appends_in_a_nested_loop(region):
     """Planned for a claims table that statistics say is empty, a nested loop would re-read
     the rows the INSERT appends, once per key: quadratic (authority.keys.planning)."""
-    signing.rotate_signing_key(actor=None)
+    signing_keys.rotate_signing_key(actor=None)
     store(region, [uploaded_key() for _ in range(200)])
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {ClaimedKey._meta.db_table}")
@@ -425,7 +432,7 @@ def test_on_postgresql_a_file_failing_half_read_leaves_no_connection_open(
     region, storage, settings, monkeypatch
 ):
     settings.KEYS_MIN_PER_FILE = 0
-    signing.rotate_signing_key(actor=None)
+    signing_keys.rotate_signing_key(actor=None)
     store(region, [uploaded_key(days_ago=2 + n % 10) for n in range(3000)])
     opened = []
     get_new_connection = connection.get_new_connection
@@ -440,7 +447,7 @@ def test_on_postgresql_a_file_failing_half_read_leaves_no_connection_open(
         raise OSError("storage unreachable")
 
     monkeypatch.setattr(connection, "get_new_connection", recording)
-    monkeypatch.setattr(services, "write_signed_export_zip_rows", storage_down_after_some_keys)
+    monkeypatch.setattr(publication, "write_signed_export_zip_rows", storage_down_after_some_keys)
     with pytest.raises(OSError, match="unreachable") as failure:
         publish()
 
@@ -484,13 +491,13 @@ def test_on_postgresql_the_files_are_read_by_hash_joins_whatever_the_statistics_
     read on a connection of its own, which must be one that plans no nested loop."""
     settings.KEYS_MIN_PER_FILE = 0
     settings.KEYS_MAX_PER_FILE = 2000
-    signing.rotate_signing_key(actor=None)
+    signing_keys.rotate_signing_key(actor=None)
     store(region, [uploaded_key(days_ago=2 + n % 10) for n in range(6000)])
     run = publish()
     assert run.status == PublicationRun.Status.SUCCEEDED
 
     batch = Batch.objects.filter(status=Batch.Status.PUBLISHED).order_by("index").last()
-    query = services._BatchKeys(batch)
+    query = batch_files.BatchKeys(batch)
     with connection.cursor() as cursor:
         # The danger is real: planned with Django's own settings, it is the nested loop.
         assert "Nested Loop" in _plan(cursor, query._sql, query._params)
@@ -516,7 +523,7 @@ def test_on_postgresql_nothing_that_joins_the_claims_plans_a_nested_loop(
     batch's contents, retention, the unpublished count of the metrics, the key admin)."""
     settings.KEYS_MIN_PER_FILE = 0
     settings.KEYS_MAX_PER_FILE = 2000
-    signing.rotate_signing_key(actor=None)
+    signing_keys.rotate_signing_key(actor=None)
     store(region, [uploaded_key(days_ago=2 + n % 10) for n in range(6000)])
     claims_table = f'"{ClaimedKey._meta.db_table}"'
     plans = {}
@@ -533,7 +540,7 @@ def test_on_postgresql_nothing_that_joins_the_claims_plans_a_nested_loop(
         assert selectors.unpublished_key_count() == 500
         for published in ("", "?published=no", "?published=yes"):
             assert admin.get(f"/admin/keys/exposurekey/{published}").status_code == 200
-        services.apply_retention(now=timezone.now() + timedelta(days=60))
+        retention.apply_retention(now=timezone.now() + timedelta(days=60))
     assert ExposureKey.objects.count() == 0
 
     assert len(plans) >= 6, list(plans)

@@ -13,19 +13,18 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from authority.formats.gaen.signing import generate_private_key, public_key_pem
-from authority.keys import services
 from authority.keys.models import Batch, ClaimedKey, ExposureKey, PublicationRun, SigningKey
+from authority.keys.services import publication, retention, storing
 from tasks.publishing import apply_retention
-from tests.keys.conftest import day_interval, uploaded_key
+from tests.keys.conftest import day_interval, uploaded_key, with_a_signing_key
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_files")]
 
 
 def publish() -> PublicationRun:
-    run = services.request_publication(
-        requested_by=None, trigger=PublicationRun.Trigger.COMMAND, enqueue=False
-    )
-    return services.run_publication(run_id=run.pk)
+    with_a_signing_key()
+    run = publication.request_publication(requested_by=None, trigger=PublicationRun.Trigger.COMMAND)
+    return publication.run_publication(run_id=run.pk)
 
 
 @pytest.fixture
@@ -76,10 +75,10 @@ def test_inspect_batch_rejects_what_is_not_an_export(tmp_path):
 def test_retention_deletes_keys_14_days_after_their_validity(lazio):
     old = uploaded_key(rolling_start_interval_number=day_interval(16))
     recent = uploaded_key(rolling_start_interval_number=day_interval(14))
-    services.store_uploaded_keys(
+    storing.store_uploaded_keys(
         keys=[old, recent], region_id=lazio.pk, onset_date=None, uploaded_on=timezone.localdate()
     )
-    report = services.apply_retention()
+    report = retention.apply_retention()
     assert report.keys_deleted == 1
     assert [bytes(k) for k in ExposureKey.objects.values_list("key_data", flat=True)] == [
         recent.key_data
@@ -87,7 +86,7 @@ def test_retention_deletes_keys_14_days_after_their_validity(lazio):
 
 
 def test_retention_keeps_keys_of_a_batch_being_written(lazio):
-    services.store_uploaded_keys(
+    storing.store_uploaded_keys(
         keys=[uploaded_key(rolling_start_interval_number=day_interval(16))],
         region_id=lazio.pk,
         onset_date=None,
@@ -96,7 +95,7 @@ def test_retention_keeps_keys_of_a_batch_being_written(lazio):
     run = PublicationRun.objects.create(trigger=PublicationRun.Trigger.SCHEDULE)
     batch = Batch.objects.create(run=run)
     ClaimedKey.objects.create(key=ExposureKey.objects.get(), batch=batch)
-    assert services.apply_retention().keys_deleted == 0
+    assert retention.apply_retention().keys_deleted == 0
 
 
 def test_retention_takes_old_batches_out_of_the_index_and_deletes_their_files(
@@ -124,7 +123,7 @@ def test_retention_takes_old_batches_out_of_the_index_and_deletes_their_files(
 
     # At the next day's run, no index that names it can be around any more.
     with time_machine.travel(timezone.now() + timedelta(days=1)):
-        assert services.apply_retention().files_deleted == 1
+        assert retention.apply_retention().files_deleted == 1
         assert client.get("/v1/keys/1").status_code == 404
     assert old.file_name not in batch_files()
     # Numbers are never reused.
@@ -140,8 +139,8 @@ def test_retention_removes_stray_files_once_they_are_old(
     publish()
     stray = batch_storage_dir / "00000099-1.zip"
     stray.write_bytes(b"left by a worker that stalled")
-    assert services.apply_retention().files_deleted == 0  # could still be being written
+    assert retention.apply_retention().files_deleted == 0  # could still be being written
     day_ago = time.time() - 2 * 86400
     os.utime(stray, (day_ago, day_ago))
-    assert services.apply_retention().files_deleted == 1
+    assert retention.apply_retention().files_deleted == 1
     assert batch_files() == [Batch.objects.get().file_name]

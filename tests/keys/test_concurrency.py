@@ -18,8 +18,8 @@ from celery import Celery
 from django.db import connection
 
 from authority.accounts.models import Region
-from authority.keys import services, signing
 from authority.keys.models import Batch, ExposureKey, PublicationRun
+from authority.keys.services import publication, signing_keys
 from tests.keys.conftest import day_interval
 from tests.keys.gaen_reader import read_batch
 
@@ -84,7 +84,7 @@ def assert_published_exactly_once(keys: set[bytes], storage) -> None:
 def test_concurrent_publications_publish_each_key_exactly_once(region, settings, storage):
     settings.KEYS_MIN_PER_FILE = 0
     settings.KEYS_MAX_PER_FILE = 300
-    signing.rotate_signing_key(actor=None)
+    signing_keys.rotate_signing_key(actor=None)
     keys = insert_keys(region, 2000)
     start = threading.Barrier(5)
     errors: list[BaseException] = []
@@ -95,7 +95,7 @@ def test_concurrent_publications_publish_each_key_exactly_once(region, settings,
             for _ in range(4):
                 # Straight to run_publication: several runs race for the lease at once.
                 run = PublicationRun.objects.create(trigger=PublicationRun.Trigger.SCHEDULE)
-                services.run_publication(run_id=run.pk, worker=threading.current_thread().name)
+                publication.run_publication(run_id=run.pk, worker=threading.current_thread().name)
         except BaseException as error:
             errors.append(error)
         finally:
@@ -120,7 +120,7 @@ def test_concurrent_publications_publish_each_key_exactly_once(region, settings,
         thread.join(timeout=300)
     assert not errors, errors
     final = PublicationRun.objects.create(trigger=PublicationRun.Trigger.COMMAND)
-    assert services.run_publication(run_id=final.pk).status == PublicationRun.Status.SUCCEEDED
+    assert publication.run_publication(run_id=final.pk).status == PublicationRun.Status.SUCCEEDED
 
     assert_published_exactly_once(keys, storage)
     statuses = Counter(PublicationRun.objects.values_list("status", flat=True))
@@ -185,7 +185,7 @@ def test_real_workers_publish_exactly_once_even_when_one_is_killed(
         "PUBLICATION_LEASE_SECONDS": str(lease_seconds),
         "PYTHONUNBUFFERED": "1",
     }
-    signing.rotate_signing_key(actor=None)
+    signing_keys.rotate_signing_key(actor=None)
     keys = insert_keys(region, 80_000)
 
     producer = Celery("test-producer", broker=broker_url)

@@ -9,18 +9,19 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from authority.keys import selectors, services, signing
+from authority.keys import selectors
 from authority.keys.models import Batch, PublicationRun
+from authority.keys.services import publication, retention, signing_keys
+from tests.keys.conftest import with_a_signing_key
 from tests.keys.gaen_reader import read_batch, signature_verifies
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_files")]
 
 
 def publish() -> None:
-    run = services.request_publication(
-        requested_by=None, trigger=PublicationRun.Trigger.COMMAND, enqueue=False
-    )
-    services.run_publication(run_id=run.pk)
+    with_a_signing_key()
+    run = publication.request_publication(requested_by=None, trigger=PublicationRun.Trigger.COMMAND)
+    publication.run_publication(run_id=run.pk)
 
 
 def test_index_without_batches_is_error_1301(client):
@@ -66,7 +67,7 @@ def test_batch_numbers_below_one_are_error_1001(client, number):
 
 def test_a_batch_being_written_is_not_downloadable(store_keys, client, monkeypatch):
     store_keys(2)
-    monkeypatch.setattr(services, "commit_publication", lambda **kwargs: None)
+    monkeypatch.setattr(publication, "commit_publication", lambda **kwargs: None)
     publish()
     assert Batch.objects.get().status == Batch.Status.PENDING
     assert client.get("/v1/keys/1").json()["error_code"] == 1300
@@ -78,7 +79,7 @@ def test_retired_batches_leave_the_index(store_keys, client):
         store_keys(1)
         publish()
     Batch.objects.filter(index=1).update(published_at=timezone.now() - timedelta(days=15))
-    services.apply_retention()
+    retention.apply_retention()
     assert client.get("/v1/keys/index").json() == {"oldest": 2, "newest": 2}
     # Served a while longer (an index cached a moment ago may name it), then gone.
     assert client.get("/v1/keys/1").status_code == 200
@@ -98,8 +99,8 @@ def test_index_txt_lists_the_current_files(store_keys, client):
 def test_public_keys_list_every_active_key_newest_first(client, administrator):
     assert client.get("/v1/keys/public-keys").json() == {"keys": []}
     assert client.get("/v1/keys/public-key.pem").status_code == 404
-    first = signing.rotate_signing_key(actor=administrator)
-    second = signing.rotate_signing_key(actor=administrator)
+    first = signing_keys.rotate_signing_key(actor=administrator)
+    second = signing_keys.rotate_signing_key(actor=administrator)
     keys = client.get("/v1/keys/public-keys").json()["keys"]
     assert [(k["verification_key_id"], k["verification_key_version"]) for k in keys] == [
         ("222", "v2"),
@@ -155,7 +156,7 @@ def test_the_index_is_json_whatever_the_accept_header(store_keys, client, accept
     "path", ["/v1/keys/index.txt", "/v1/keys/public-keys", "/v1/keys/public-key.pem"]
 )
 def test_the_other_downloads_ignore_the_accept_header(client, administrator, path):
-    signing.rotate_signing_key(actor=administrator)
+    signing_keys.rotate_signing_key(actor=administrator)
     assert client.get(path, HTTP_ACCEPT="application/octet-stream").status_code == 200
 
 
@@ -243,10 +244,10 @@ def public_keys(client) -> dict[tuple[str, str], str]:
 def test_every_file_in_the_index_verifies_with_a_listed_key_after_a_retirement(
     store_keys, client, administrator
 ):
-    signing.rotate_signing_key(actor=administrator)
+    signing_keys.rotate_signing_key(actor=administrator)
     store_keys(1)
     publish()  # signed by v1 only
-    signing.rotate_signing_key(actor=administrator, retire_previous=True)
+    signing_keys.rotate_signing_key(actor=administrator, retire_previous=True)
     store_keys(1)
     publish()  # signed by v2 only
     keys = public_keys(client)
@@ -272,31 +273,31 @@ def test_every_file_in_the_index_verifies_with_a_listed_key_after_a_retirement(
 def test_a_retired_key_leaves_the_list_with_the_last_file_it_signed(
     store_keys, client, administrator
 ):
-    signing.rotate_signing_key(actor=administrator)
+    signing_keys.rotate_signing_key(actor=administrator)
     store_keys(1)
     publish()
-    signing.rotate_signing_key(actor=administrator, retire_previous=True)
+    signing_keys.rotate_signing_key(actor=administrator, retire_previous=True)
     store_keys(1)
     publish()
     Batch.objects.filter(index=1).update(published_at=timezone.now() - timedelta(days=15))
-    services.apply_retention()
+    retention.apply_retention()
     assert set(public_keys(client)) == {("222", "v2")}
 
 
 def test_a_retired_key_that_signed_no_current_file_is_not_listed(client, administrator):
-    first = signing.rotate_signing_key(actor=administrator)
-    signing.rotate_signing_key(actor=administrator)
-    signing.retire_signing_key(actor=administrator, signing_key=first)
+    first = signing_keys.rotate_signing_key(actor=administrator)
+    signing_keys.rotate_signing_key(actor=administrator)
+    signing_keys.retire_signing_key(actor=administrator, signing_key=first)
     assert set(public_keys(client)) == {("222", "v2")}
 
 
 def test_the_pem_is_the_newest_active_key_even_when_older_ones_are_listed(
     store_keys, client, administrator
 ):
-    signing.rotate_signing_key(actor=administrator)
+    signing_keys.rotate_signing_key(actor=administrator)
     store_keys(1)
     publish()
-    newest = signing.rotate_signing_key(actor=administrator, retire_previous=True)
+    newest = signing_keys.rotate_signing_key(actor=administrator, retire_previous=True)
     assert set(public_keys(client)) == {("222", "v1"), ("222", "v2")}
     assert client.get("/v1/keys/public-key.pem").content.decode() == newest.public_key_pem
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from authority.keys import services, signing
+from authority.keys import selectors
 from authority.keys.models import Batch, ClaimedKey, ExposureKey, PublicationRun
+from authority.keys.services import publication, signing_keys
+from tests.keys.conftest import with_a_signing_key
 from tests.matrix import LOGIN, assert_outcome, client_as, matrix
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_files")]
@@ -26,10 +28,9 @@ PAGES = [
 
 
 def publish(user=None) -> PublicationRun:
-    run = services.request_publication(
-        requested_by=user, trigger=PublicationRun.Trigger.COMMAND, enqueue=False
-    )
-    return services.run_publication(run_id=run.pk)
+    with_a_signing_key()
+    run = publication.request_publication(requested_by=user, trigger=PublicationRun.Trigger.COMMAND)
+    return publication.run_publication(run_id=run.pk)
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_the_navigation_shows_publishing_to_administrators_only(
 
 
 def test_publish_now_starts_the_task_after_commit_and_shows_the_result(
-    store_keys, administrator, signed_in, django_capture_on_commit_callbacks
+    store_keys, signing_key, administrator, signed_in, django_capture_on_commit_callbacks
 ):
     store_keys(3)
     client = signed_in(administrator)
@@ -110,7 +111,7 @@ def test_a_failed_publication_shows_its_error(store_keys, administrator, signed_
     def fail(**kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(services, "commit_publication", fail)
+    monkeypatch.setattr(publication, "commit_publication", fail)
     with pytest.raises(OSError):
         publish()
     page = signed_in(administrator).get("/publishing/").content.decode()
@@ -159,7 +160,7 @@ def test_verify_reports_a_missing_file(published, administrator, signed_in, stor
 
 
 def test_signing_keys_page_shows_the_public_key_and_never_the_private_one(administrator, signed_in):
-    key = signing.rotate_signing_key(actor=administrator)
+    key = signing_keys.rotate_signing_key(actor=administrator)
     page = signed_in(administrator).get("/publishing/signing-keys/").content.decode()
     assert key.public_key_pem.splitlines()[1] in page
     assert (
@@ -169,7 +170,7 @@ def test_signing_keys_page_shows_the_public_key_and_never_the_private_one(admini
 
 
 def test_admin_signing_keys_never_show_private_material(administrator, signed_in):
-    key = signing.rotate_signing_key(actor=administrator)
+    key = signing_keys.rotate_signing_key(actor=administrator)
     client = signed_in(administrator)
     page = client.get(f"/admin/keys/signingkey/{key.pk}/change/").content.decode()
     assert key.public_key_pem.splitlines()[1] in page
@@ -185,18 +186,18 @@ def test_admin_rotate_button_creates_a_new_version(administrator, signed_in):
     )
     client.post("/admin/keys/signingkey/rotate/")
     client.post("/admin/keys/signingkey/rotate/")
-    assert [key.version for key in signing.active_signing_keys()] == ["v2", "v1"]
+    assert [key.version for key in selectors.active_signing_keys()] == ["v2", "v1"]
 
 
 def test_admin_retire_action_keeps_the_last_key(administrator, signed_in):
     client = signed_in(administrator)
-    first = signing.rotate_signing_key(actor=administrator)
-    second = signing.rotate_signing_key(actor=administrator)
+    first = signing_keys.rotate_signing_key(actor=administrator)
+    second = signing_keys.rotate_signing_key(actor=administrator)
     client.post(
         "/admin/keys/signingkey/",
         {"action": "retire", "_selected_action": [first.pk, second.pk]},
     )
-    assert [key.version for key in signing.active_signing_keys()] == ["v2"]
+    assert [key.version for key in selectors.active_signing_keys()] == ["v2"]
 
 
 def test_admin_keys_and_batches_are_read_only(published, administrator, signed_in):

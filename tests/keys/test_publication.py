@@ -10,21 +10,26 @@ from django.test import Client
 from django.utils import timezone
 
 from authority.audit.models import Action, AuditEntry
-from authority.keys import services, signing
-from authority.keys.models import Batch, ExposureKey, PublicationLock, PublicationRun
+from authority.keys.models import (
+    Batch,
+    ExposureKey,
+    PublicationLock,
+    PublicationRun,
+    SigningKey,
+)
+from authority.keys.services import publication, signing_keys, storing
 from authority.statistics.models import DailyCounter
 from tasks.publishing import publish_on_schedule
-from tests.keys.conftest import day_interval, uploaded_key
+from tests.keys.conftest import day_interval, uploaded_key, with_a_signing_key
 from tests.keys.gaen_reader import read_batch, signature_verifies
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_files")]
 
 
 def publish(user=None) -> PublicationRun:
-    run = services.request_publication(
-        requested_by=user, trigger=PublicationRun.Trigger.COMMAND, enqueue=False
-    )
-    return services.run_publication(run_id=run.pk)
+    with_a_signing_key()
+    run = publication.request_publication(requested_by=user, trigger=PublicationRun.Trigger.COMMAND)
+    return publication.run_publication(run_id=run.pk)
 
 
 def published_key_data(client: Client) -> list[bytes]:
@@ -38,7 +43,7 @@ def published_key_data(client: Client) -> list[bytes]:
 
 
 def test_a_stored_key_ends_up_in_a_download_that_verifies_with_the_published_key(
-    store_keys, administrator, signed_in, django_capture_on_commit_callbacks
+    store_keys, signing_key, administrator, signed_in, django_capture_on_commit_callbacks
 ):
     [key] = store_keys(1)
     with django_capture_on_commit_callbacks(execute=True):
@@ -114,7 +119,7 @@ def test_keys_are_published_only_after_their_validity_and_the_embargo(lazio, cli
     ended_3h_ago = uploaded_key(rolling_start_interval_number=now - 144 - 18)
     ended_1h_ago = uploaded_key(rolling_start_interval_number=now - 144 - 6)
     still_valid = uploaded_key(rolling_start_interval_number=now - 100)
-    services.store_uploaded_keys(
+    storing.store_uploaded_keys(
         keys=[ended_3h_ago, ended_1h_ago, still_valid],
         region_id=lazio.pk,
         onset_date=None,
@@ -149,8 +154,8 @@ def test_keys_that_arrive_later_go_into_the_next_batch(store_keys, client):
 
 
 def test_the_batch_record_describes_its_file(store_keys, storage, administrator):
-    signing.rotate_signing_key(actor=administrator)
-    signing.rotate_signing_key(actor=administrator)
+    signing_keys.rotate_signing_key(actor=administrator)
+    signing_keys.rotate_signing_key(actor=administrator)
     keys = store_keys(3, days_ago=2)
     publish()
     batch = Batch.objects.get()
@@ -169,8 +174,8 @@ def test_the_batch_record_describes_its_file(store_keys, storage, administrator)
 def test_during_a_rotation_files_carry_both_signatures_newest_first(
     store_keys, client, administrator
 ):
-    old = signing.rotate_signing_key(actor=administrator)
-    new = signing.rotate_signing_key(actor=administrator)
+    old = signing_keys.rotate_signing_key(actor=administrator)
+    new = signing_keys.rotate_signing_key(actor=administrator)
     store_keys(2)
     publish()
     export_bin, export, signatures = read_batch(client.get("/v1/keys/1").getvalue())
@@ -185,12 +190,12 @@ def test_a_crash_after_the_files_are_written_publishes_nothing_and_the_next_run_
     store_keys, client, monkeypatch, batch_files
 ):
     keys = store_keys(5)
-    real_commit = services.commit_publication
+    real_commit = publication.commit_publication
 
     def crash(**kwargs):
         raise RuntimeError("worker lost before commit")
 
-    monkeypatch.setattr(services, "commit_publication", crash)
+    monkeypatch.setattr(publication, "commit_publication", crash)
     with pytest.raises(RuntimeError):
         publish()
     failed = PublicationRun.objects.get()
@@ -201,7 +206,7 @@ def test_a_crash_after_the_files_are_written_publishes_nothing_and_the_next_run_
     assert client.get("/v1/keys/1").status_code == 404
     [orphan] = batch_files()
 
-    monkeypatch.setattr(services, "commit_publication", real_commit)
+    monkeypatch.setattr(publication, "commit_publication", real_commit)
     rerun = publish()
     assert rerun.status == PublicationRun.Status.SUCCEEDED
     assert client.get("/v1/keys/index").json() == {"oldest": 1, "newest": 1}
@@ -213,16 +218,14 @@ def test_a_crash_after_the_files_are_written_publishes_nothing_and_the_next_run_
 
 def test_a_run_whose_worker_died_is_completed_by_the_next_run_after_its_lease(store_keys, client):
     keys = store_keys(4)
-    dead = services.request_publication(
-        requested_by=None, trigger=PublicationRun.Trigger.SCHEDULE, enqueue=False
+    dead = publication.request_publication(
+        requested_by=None, trigger=PublicationRun.Trigger.SCHEDULE
     )
-    token = services._acquire_lease(dead, "worker-that-dies")
-    services._Publication(dead, token)._claim_keys()  # ... then SIGKILL: nothing else happens
+    token = publication._acquire_lease(dead, "worker-that-dies")
+    publication._Publication(dead, token)._claim_keys()  # ... then SIGKILL: nothing else happens
 
-    with pytest.raises(services.PublicationAlreadyRunning):
-        services.request_publication(
-            requested_by=None, trigger=PublicationRun.Trigger.MANUAL, enqueue=False
-        )
+    with pytest.raises(publication.PublicationAlreadyRunning):
+        publication.request_publication(requested_by=None, trigger=PublicationRun.Trigger.MANUAL)
     PublicationLock.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
 
     successor = publish()
@@ -236,20 +239,20 @@ def test_a_run_whose_worker_died_is_completed_by_the_next_run_after_its_lease(st
 
 def test_a_run_that_lost_its_lease_cannot_publish_what_another_run_published(store_keys, client):
     store_keys(4)
-    slow = services.request_publication(
-        requested_by=None, trigger=PublicationRun.Trigger.SCHEDULE, enqueue=False
+    slow = publication.request_publication(
+        requested_by=None, trigger=PublicationRun.Trigger.SCHEDULE
     )
-    token = services._acquire_lease(slow, "slow-worker")
-    slow_publication = services._Publication(slow, token)
+    token = publication._acquire_lease(slow, "slow-worker")
+    slow_publication = publication._Publication(slow, token)
     batches = slow_publication._claim_keys()
     PublicationLock.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     publish()  # takes over and publishes the claimed keys
 
-    with pytest.raises(services.PublicationSuperseded):
-        services.commit_publication(
+    with pytest.raises(publication.PublicationSuperseded):
+        publication.commit_publication(
             run=slow, token=token, batches=batches, keys_by_region=slow_publication.keys_by_region
         )
-    with pytest.raises(services.PublicationSuperseded):
+    with pytest.raises(publication.PublicationSuperseded):
         slow_publication._report()
     assert Batch.objects.filter(status=Batch.Status.PUBLISHED).count() == 1
     assert len(published_key_data(client)) == 10
@@ -258,51 +261,57 @@ def test_a_run_that_lost_its_lease_cannot_publish_what_another_run_published(sto
 def test_a_duplicate_delivery_of_a_finished_run_does_nothing(store_keys):
     store_keys(2)
     run = publish()
-    assert services.run_publication(run_id=run.pk).status == PublicationRun.Status.SUCCEEDED
+    assert publication.run_publication(run_id=run.pk).status == PublicationRun.Status.SUCCEEDED
     assert Batch.objects.count() == 1
 
 
 def test_a_run_finding_the_lease_taken_is_skipped(store_keys):
     store_keys(2)
-    holder = services.request_publication(
-        requested_by=None, trigger=PublicationRun.Trigger.SCHEDULE, enqueue=False
+    holder = publication.request_publication(
+        requested_by=None, trigger=PublicationRun.Trigger.SCHEDULE
     )
-    services._acquire_lease(holder, "w1")
+    publication._acquire_lease(holder, "w1")
     other = PublicationRun.objects.create(trigger=PublicationRun.Trigger.SCHEDULE)
-    assert services.run_publication(run_id=other.pk).status == PublicationRun.Status.SKIPPED
+    assert publication.run_publication(run_id=other.pk).status == PublicationRun.Status.SKIPPED
     assert not Batch.objects.exists()
 
 
 def test_only_one_publication_can_be_requested_at_a_time(administrator):
-    first = services.request_publication(
-        requested_by=administrator, trigger=PublicationRun.Trigger.MANUAL, enqueue=False
+    first = publication.request_publication(
+        requested_by=administrator, trigger=PublicationRun.Trigger.MANUAL
     )
-    with pytest.raises(services.PublicationAlreadyRunning) as running:
-        services.request_publication(
-            requested_by=administrator, trigger=PublicationRun.Trigger.MANUAL, enqueue=False
+    with pytest.raises(publication.PublicationAlreadyRunning) as running:
+        publication.request_publication(
+            requested_by=administrator, trigger=PublicationRun.Trigger.MANUAL
         )
     assert running.value.run == first
 
 
 def test_a_queued_run_that_no_worker_took_stops_blocking_after_a_while(administrator, settings):
-    stuck = services.request_publication(
-        requested_by=administrator, trigger=PublicationRun.Trigger.MANUAL, enqueue=False
+    stuck = publication.request_publication(
+        requested_by=administrator, trigger=PublicationRun.Trigger.MANUAL
     )
     PublicationRun.objects.filter(pk=stuck.pk).update(
         created_at=timezone.now() - timedelta(minutes=16)
     )
-    services.request_publication(
-        requested_by=administrator, trigger=PublicationRun.Trigger.MANUAL, enqueue=False
+    publication.request_publication(
+        requested_by=administrator, trigger=PublicationRun.Trigger.MANUAL
     )
     stuck.refresh_from_db()
     assert stuck.status == PublicationRun.Status.FAILED and "Never started" in stuck.message
 
 
-def test_without_a_signing_key_in_production_nothing_is_claimed(store_keys, settings):
-    settings.PRODUCTION = True
+@pytest.mark.parametrize("production", [True, False])
+def test_without_a_signing_key_the_publication_fails_and_nothing_is_claimed(
+    store_keys, settings, production
+):
+    """In development too: no key is invented; seed_demo and the tests create theirs."""
+    settings.PRODUCTION = production
     store_keys(2)
-    with pytest.raises(signing.SigningKeyError):
-        publish()
+    run = publication.request_publication(requested_by=None, trigger=PublicationRun.Trigger.COMMAND)
+    with pytest.raises(signing_keys.SigningKeyError):
+        publication.run_publication(run_id=run.pk)
+    assert not SigningKey.objects.exists()
     run = PublicationRun.objects.get()
     assert run.status == PublicationRun.Status.FAILED and "No signing key" in run.message
     assert not ExposureKey.objects.filter(batch__isnull=False).exists()
@@ -325,7 +334,9 @@ def test_publication_counts_keys_per_region_and_audits(store_keys, lombardia, ad
     assert finished.details["outcome"] == "succeeded" and finished.details["keys"] == 5
 
 
-def test_the_schedule_publishes_and_stays_quiet_when_nothing_is_due(store_keys, client):
+def test_the_schedule_publishes_and_stays_quiet_when_nothing_is_due(
+    store_keys, signing_key, client
+):
     assert publish_on_schedule.delay().get() == "succeeded"
     assert not AuditEntry.objects.filter(action=Action.PUBLICATION_FINISHED).exists()
     store_keys(2)
@@ -335,13 +346,13 @@ def test_the_schedule_publishes_and_stays_quiet_when_nothing_is_due(store_keys, 
 
 
 def test_the_schedule_skips_while_a_publication_is_running(administrator):
-    services.request_publication(
-        requested_by=administrator, trigger=PublicationRun.Trigger.MANUAL, enqueue=False
+    publication.request_publication(
+        requested_by=administrator, trigger=PublicationRun.Trigger.MANUAL
     )
     assert publish_on_schedule.delay().get() == "already running"
 
 
-def test_publish_keys_command(store_keys, capsys):
+def test_publish_keys_command(store_keys, signing_key, capsys):
     from django.core.management import call_command
 
     store_keys(2)
@@ -352,18 +363,18 @@ def test_publish_keys_command(store_keys, capsys):
 def test_keys_can_be_stored_while_being_published(store_keys, monkeypatch):
     """An upload landing between the claim and the commit waits for the next run."""
     store_keys(2)
-    real_commit = services.commit_publication
+    real_commit = publication.commit_publication
     late = []
 
     def commit_after_an_upload(**kwargs):
         late.extend(store_keys(1))
         real_commit(**kwargs)
 
-    monkeypatch.setattr(services, "commit_publication", commit_after_an_upload)
+    monkeypatch.setattr(publication, "commit_publication", commit_after_an_upload)
     publish()
     late_key = ExposureKey.objects.get(key_data=late[0].key_data)
     assert not late_key.batch.exists()
-    monkeypatch.setattr(services, "commit_publication", real_commit)
+    monkeypatch.setattr(publication, "commit_publication", real_commit)
     publish()
     assert late_key.batch.get().index == 2
 
@@ -380,7 +391,7 @@ def test_a_file_never_exceeds_the_maximum_even_when_keys_share_bytes(lazio, clie
         uploaded_key(key_data=same, rolling_start_interval_number=day_interval(days))
         for days in (2, 3, 4)
     ]
-    services.store_uploaded_keys(
+    storing.store_uploaded_keys(
         keys=keys, region_id=lazio.pk, onset_date=None, uploaded_on=timezone.localdate()
     )
     publish()

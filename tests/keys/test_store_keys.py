@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from authority.keys.models import ExposureKey, ReportType
-from authority.keys.services import UploadedKey, store_uploaded_keys
+from authority.keys.services.storing import UploadedKey, store_uploaded_keys
 from authority.statistics.models import DailyCounter
 from tests.keys.conftest import day_interval, uploaded_key
 

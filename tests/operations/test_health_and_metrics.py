@@ -7,7 +7,7 @@ import secrets
 import pytest
 from django.test import Client
 
-from authority.keys.signing import rotate_signing_key
+from authority.keys.services.signing_keys import rotate_signing_key
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def test_unpublished_keys_are_counted_and_recounted_at_most_every_five_minutes(d
 
     from django.core.cache import cache
 
-    from authority.keys.services import UploadedKey, store_uploaded_keys
+    from authority.keys.services.storing import UploadedKey, store_uploaded_keys
 
     def stored(count: int) -> None:
         keys = [UploadedKey(secrets.token_bytes(16), 2_900_000 + 144 * n) for n in range(count)]

@@ -23,10 +23,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from authority.keys import services
 from authority.keys.models import Batch, PublicationRun
 from authority.keys.selectors import retired_file_grace
-from authority.keys.services import UploadedKey, store_uploaded_keys
+from authority.keys.services import publication, retention, signing_keys
+from authority.keys.services.storing import UploadedKey, store_uploaded_keys
 
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 REGION = "eu-south-1"
@@ -123,10 +123,9 @@ def published_batch(lazio) -> Batch:
     store_uploaded_keys(
         keys=keys, region_id=lazio.pk, onset_date=None, uploaded_on=timezone.localdate()
     )
-    run = services.request_publication(
-        requested_by=None, trigger=PublicationRun.Trigger.COMMAND, enqueue=False
-    )
-    assert services.run_publication(run_id=run.pk).status == "succeeded"
+    signing_keys.rotate_signing_key(actor=None)
+    run = publication.request_publication(requested_by=None, trigger=PublicationRun.Trigger.COMMAND)
+    assert publication.run_publication(run_id=run.pk).status == "succeeded"
     return Batch.objects.get(status=Batch.Status.PUBLISHED)
 
 
@@ -146,10 +145,10 @@ def test_retention_takes_the_batch_out_of_the_index_then_deletes_its_object(buck
     assert batch.published_at is not None
     leaves_index = batch.published_at + timedelta(days=14, minutes=1)
 
-    assert services.apply_retention(now=leaves_index).batches_retired == 1
+    assert retention.apply_retention(now=leaves_index).batches_retired == 1
     assert bucket.names() == [f"{PREFIX}/{batch.file_name}"]  # cached indexes may name it
 
-    report = services.apply_retention(
+    report = retention.apply_retention(
         now=leaves_index + retired_file_grace() + timedelta(minutes=1)
     )
 
@@ -162,11 +161,11 @@ def test_retention_deletes_an_object_no_batch_names_a_day_after_it_was_written(b
     stray = f"{PREFIX}/00000099-left-by-a-stalled-run.zip"
     bucket.client.put_object(Bucket=bucket.name, Key=stray, Body=b"PK")
 
-    assert services.apply_retention().files_deleted == 0
+    assert retention.apply_retention().files_deleted == 0
     assert stray in bucket.names()
 
     assert (
-        services.apply_retention(now=timezone.now() + timedelta(days=1, minutes=1)).files_deleted
+        retention.apply_retention(now=timezone.now() + timedelta(days=1, minutes=1)).files_deleted
         == 1
     )
     assert stray not in bucket.names() and len(bucket.names()) == 1  # the batch's own stays

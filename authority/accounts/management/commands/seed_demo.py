@@ -33,7 +33,8 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save()
         self.stdout.write(f"Created {len(DEMO_ACCOUNTS)} demo accounts.")
-        from authority.keys.signing import active_signing_keys, rotate_signing_key
+        from authority.keys.selectors import active_signing_keys
+        from authority.keys.services.signing_keys import rotate_signing_key
 
         if not active_signing_keys():
             rotate_signing_key(actor=None, reason="demo key for the embedded run")
@@ -53,7 +54,7 @@ class Command(BaseCommand):
 
         from django.utils import timezone
 
-        from authority.keys.services import UploadedKey, store_uploaded_keys
+        from authority.keys.services.storing import UploadedKey, store_uploaded_keys
 
         today = int(timezone.now().timestamp()) // 600 // 144 * 144
         regions = list(Region.objects.all())

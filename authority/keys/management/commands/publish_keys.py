@@ -6,8 +6,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from authority.keys import services
 from authority.keys.models import PublicationRun
+from authority.keys.services.publication import (
+    PublicationAlreadyRunning,
+    request_publication,
+    run_publication,
+)
 
 
 class Command(BaseCommand):
@@ -15,15 +19,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            run = services.request_publication(
-                requested_by=None, trigger=PublicationRun.Trigger.COMMAND, enqueue=False
-            )
-        except services.PublicationAlreadyRunning as running:
+            run = request_publication(requested_by=None, trigger=PublicationRun.Trigger.COMMAND)
+        except PublicationAlreadyRunning as running:
             raise CommandError(
                 f"Publication run {running.run.pk} is already in progress."
             ) from None
         try:
-            run = services.run_publication(run_id=run.pk, worker="manage.py")
+            run = run_publication(run_id=run.pk, worker="manage.py")
         except Exception as error:
             raise CommandError(f"Publication run {run.pk} failed: {error}") from error
         if run.status != PublicationRun.Status.SUCCEEDED:

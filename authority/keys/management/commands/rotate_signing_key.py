@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from authority.keys.signing import SigningKeyError, rotate_signing_key
+from authority.keys.services.signing_keys import SigningKeyError, rotate_signing_key
 
 
 class Command(BaseCommand):

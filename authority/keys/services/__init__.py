@@ -1,0 +1,1 @@
+"""The keys' workflows, one module each (the map is in authority/keys/README.md)."""
