@@ -113,7 +113,7 @@ def _to_message(key: DiagnosisKey) -> efgs_pb2.DiagnosisKey:
         transmissionRiskLevel=key.transmission_risk_level,
         visitedCountries=list(key.visited_countries),
         origin=key.origin,
-        reportType=key.report_type,
+        reportType=key.report_type,  # type: ignore[arg-type]  # proto3 enums are open
         days_since_onset_of_symptoms=key.days_since_onset_of_symptoms,
     )
 
