@@ -154,6 +154,13 @@ def check_at_start_up(*, now: datetime | None = None) -> Federation:
     except FederationMisconfigured as error:
         raise ImproperlyConfigured(f"Federation: {error}") from error
     moment = now or datetime.now(UTC)
+    tls = x509.load_pem_x509_certificate(Path(federation.tls_cert_file).read_bytes())
+    for purpose, certificate in (("tls", tls), ("signing", federation.signing_certificate)):
+        if certificate.not_valid_before_utc > moment:
+            raise ImproperlyConfigured(
+                f"Federation: the {purpose} certificate is valid only from "
+                f"{certificate.not_valid_before_utc:%Y-%m-%d}"
+            )
     for info in certificates(federation):
         certificate_not_after = info.not_after
         if certificate_not_after <= moment:
