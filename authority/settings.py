@@ -437,7 +437,37 @@ FEDERATION_DOWNLOAD_DAYS = env_int("FEDERATION_DOWNLOAD_DAYS", 2, minimum=0, max
 # Who we share with: the countries of interest an app may name (ISO 3166 alpha-2), ours excluded.
 FEDERATION_COUNTRIES = env_list(
     "FEDERATION_COUNTRIES",
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS LI LT LU LV MT NL NO PL PT RO SE SI SK".split(),
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IS",
+        "LI",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "NO",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    ],
 )
 FEDERATION_UPLOAD_SCHEDULE = env_str("FEDERATION_UPLOAD_SCHEDULE", "20 */2 * * *")
 FEDERATION_DOWNLOAD_SCHEDULE = env_str("FEDERATION_DOWNLOAD_SCHEDULE", "40 * * * *")
@@ -445,7 +475,9 @@ for _name in ("FEDERATION_UPLOAD_SCHEDULE", "FEDERATION_DOWNLOAD_SCHEDULE"):
     if len(globals()[_name].split()) != 5:
         raise ConfigurationError(f"{_name} must have 5 cron fields, e.g. '40 * * * *'")
 if FEDERATION_UPLOAD_MIN_KEYS > FEDERATION_UPLOAD_MAX_KEYS:
-    raise ConfigurationError("FEDERATION_UPLOAD_MIN_KEYS cannot be above FEDERATION_UPLOAD_MAX_KEYS")
+    raise ConfigurationError(
+        "FEDERATION_UPLOAD_MIN_KEYS cannot be above FEDERATION_UPLOAD_MAX_KEYS"
+    )
 
 # --- Logging: never client addresses (DESIGN.md 3.3) ------------------------------------------
 LOGGING = {
