@@ -435,40 +435,10 @@ FEDERATION_UPLOAD_MAX_KEYS = env_int("FEDERATION_UPLOAD_MAX_KEYS", 5000, minimum
 # The days the gateway keeps batches (its max-age-in-days) and so the days a download goes back.
 FEDERATION_DOWNLOAD_DAYS = env_int("FEDERATION_DOWNLOAD_DAYS", 2, minimum=0, maximum=14)
 # Who we share with: the countries of interest an app may name (ISO 3166 alpha-2), ours excluded.
-FEDERATION_COUNTRIES = env_list(
-    "FEDERATION_COUNTRIES",
-    [
-        "AT",
-        "BE",
-        "BG",
-        "CY",
-        "CZ",
-        "DE",
-        "DK",
-        "EE",
-        "ES",
-        "FI",
-        "FR",
-        "GR",
-        "HR",
-        "HU",
-        "IE",
-        "IS",
-        "LI",
-        "LT",
-        "LU",
-        "LV",
-        "MT",
-        "NL",
-        "NO",
-        "PL",
-        "PT",
-        "RO",
-        "SE",
-        "SI",
-        "SK",
-    ],
+_EU_EEA_COUNTRIES = (
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS LI LT LU LV MT NL NO PL PT RO SE SI SK"
 )
+FEDERATION_COUNTRIES = env_list("FEDERATION_COUNTRIES", _EU_EEA_COUNTRIES.split())
 FEDERATION_UPLOAD_SCHEDULE = env_str("FEDERATION_UPLOAD_SCHEDULE", "20 */2 * * *")
 FEDERATION_DOWNLOAD_SCHEDULE = env_str("FEDERATION_DOWNLOAD_SCHEDULE", "40 * * * *")
 for _name in ("FEDERATION_UPLOAD_SCHEDULE", "FEDERATION_DOWNLOAD_SCHEDULE"):
