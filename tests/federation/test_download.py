@@ -235,3 +235,27 @@ def test_a_run_with_an_expired_cursor_starts_from_the_oldest_day_the_gateway_kee
     federation.batch()
     download.run_download(sleep=_no_sleep)
     assert _received() == set(keys)
+
+
+def test_the_publication_finds_foreign_keys_for_the_national_and_per_country_exports(
+    db: None, federation: GatewayHandle
+) -> None:
+    from authority.federation import selectors
+
+    to_italy = _upload(federation, 2, visited=("IT", "FR"))
+    to_france = _upload(federation, 1, visited=("FR",))
+    from_france = _upload(federation, 1, "FR", visited=("BE",))
+    federation.batch()
+    download.run_download(sleep=_no_sleep)
+    now = datetime.now(UTC)
+
+    def key_set(queryset: Any) -> set[bytes]:
+        return {bytes(data) for data in queryset.values_list("key_data", flat=True)}
+
+    assert key_set(selectors.received_keys_for_national_export(now=now)) == set(to_italy)
+    assert key_set(selectors.received_keys_for_country(country="FR", now=now)) == set(
+        to_france + from_france
+    )
+    assert key_set(selectors.received_keys_for_country(country="BE", now=now)) == set(from_france)
+    # Keys still valid (or within the embargo) wait, as ours do.
+    assert not key_set(selectors.received_keys_for_national_export(now=now - timedelta(days=3)))
