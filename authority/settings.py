@@ -422,7 +422,7 @@ FEDERATION_TLS_KEY_FILE = env_str("FEDERATION_TLS_KEY_FILE", "")
 FEDERATION_SIGNING_CERT_FILE = env_str("FEDERATION_SIGNING_CERT_FILE", "")
 FEDERATION_SIGNING_KEY_FILE = env_str("FEDERATION_SIGNING_KEY_FILE", "")
 FEDERATION_TRUST_ANCHOR_FILE = env_str("FEDERATION_TRUST_ANCHOR_FILE", "")
-# The CA bundle that vouches for the gateway's server certificate; empty: the system's.
+# The CA bundle that vouches for the gateway's server certificate; empty: certifi's public CAs.
 FEDERATION_SERVER_CA_FILE = env_str("FEDERATION_SERVER_CA_FILE", "")
 FEDERATION_TIMEOUT_SECONDS = env_int("FEDERATION_TIMEOUT_SECONDS", 60, minimum=1, maximum=600)
 # Network failures, timeouts and 5xx answers: attempts per request, waiting 2, 4, 8... s between.

@@ -32,7 +32,7 @@ class Federation:
     country: str
     tls_cert_file: str
     tls_key_file: str
-    server_ca: str | bool  # a CA bundle's path, or True for the system's
+    server_ca: str | bool  # a CA bundle's path, or True for certifi's public CAs
     signing_certificate: x509.Certificate
     signing_key: SigningKey
     trust_anchor: x509.Certificate

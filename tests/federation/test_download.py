@@ -259,3 +259,12 @@ def test_the_publication_finds_foreign_keys_for_the_national_and_per_country_exp
     assert key_set(selectors.received_keys_for_country(country="BE", now=now)) == set(from_france)
     # Keys still valid (or within the embargo) wait, as ours do.
     assert not key_set(selectors.received_keys_for_national_export(now=now - timedelta(days=3)))
+
+
+def test_a_gateway_that_keeps_fewer_days_than_configured_fails_the_run_with_its_reason(
+    db: None, federation: GatewayHandle, settings: Any
+) -> None:
+    settings.FEDERATION_DOWNLOAD_DAYS = 5
+    run = download.run_download(sleep=_no_sleep)
+    assert run is not None and run.status == FederationRun.Status.FAILED
+    assert "410" in run.message and "too old" in run.message

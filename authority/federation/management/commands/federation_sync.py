@@ -45,7 +45,7 @@ class Command(BaseCommand):
             if run is None:
                 continue
             line = (
-                f"{run.get_kind_display()} run {run.pk}: {run.get_status_display()}; "
+                f"{run.kind.capitalize()} run {run.pk}: {run.status}; "
                 f"{run.batches} batch(es), {run.keys_shared} keys shared, {run.keys_received} received, "
                 f"{run.keys_refused} refused, {run.keys_invalid} not valid for phones. {run.message}"
             )
