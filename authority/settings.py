@@ -439,6 +439,11 @@ _EU_EEA_COUNTRIES = (
     "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS LI LT LU LV MT NL NO PL PT RO SE SI SK"
 )
 FEDERATION_COUNTRIES = env_list("FEDERATION_COUNTRIES", _EU_EEA_COUNTRIES.split())
+# Where the gateway notifies us of new batches (an https address of ours, behind mutual TLS);
+# empty: no subscription, the scheduled downloads only. Checked, and registered again if the
+# gateway dropped it, by every download run.
+FEDERATION_CALLBACK_URL = env_str("FEDERATION_CALLBACK_URL", "")
+FEDERATION_CALLBACK_ID = env_str("FEDERATION_CALLBACK_ID", "authority")
 FEDERATION_UPLOAD_SCHEDULE = env_str("FEDERATION_UPLOAD_SCHEDULE", "20 */2 * * *")
 FEDERATION_DOWNLOAD_SCHEDULE = env_str("FEDERATION_DOWNLOAD_SCHEDULE", "40 * * * *")
 for _name in ("FEDERATION_UPLOAD_SCHEDULE", "FEDERATION_DOWNLOAD_SCHEDULE"):

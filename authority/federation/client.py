@@ -105,3 +105,15 @@ class GatewayClient:
             f"/diagnosiskeys/audit/download/{day.isoformat()}/{quote(batch_tag, safe='')}",
             headers={"Accept": "application/json"},
         )
+
+    def callbacks(self) -> GatewayResponse:
+        """GET /diagnosiskeys/callback: our country's callback subscriptions."""
+        return self._request(
+            "GET", "/diagnosiskeys/callback", headers={"Accept": "application/json"}
+        )
+
+    def register_callback(self, *, callback_id: str, url: str) -> GatewayResponse:
+        """PUT /diagnosiskeys/callback/{id}?url=...: create or update a subscription."""
+        return self._request(
+            "PUT", f"/diagnosiskeys/callback/{quote(callback_id, safe='')}", params={"url": url}
+        )

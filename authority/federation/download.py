@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from authority.federation import configuration, metrics
+from authority.federation import callback, configuration, metrics
 from authority.federation.client import GatewayClient, GatewayResponse, GatewayUnreachable
 from authority.federation.configuration import Federation
 from authority.federation.models import FederationRun, InboundBatch, InboundChunk, ReceivedKey
@@ -80,7 +80,9 @@ def run_download(
         return _end(run, FederationRun.Status.FAILED, str(error))
     moment = now or timezone.now()
     client = GatewayClient(federation)
+    note = ""
     try:
+        note = callback.ensure_subscription(client=client)
         _follow_chain(run=run, federation=federation, client=client, now=moment, sleep=sleep)
     except GatewayUnreachable as error:
         return _end(run, FederationRun.Status.FAILED, f"the gateway did not answer: {error}")
@@ -88,7 +90,7 @@ def run_download(
         return _end(run, FederationRun.Status.FAILED, str(error))
     finally:
         client.close()
-    return _end(run, FederationRun.Status.SUCCEEDED, "")
+    return _end(run, FederationRun.Status.SUCCEEDED, note)
 
 
 def _end(run: FederationRun, status: str, message: str) -> FederationRun:

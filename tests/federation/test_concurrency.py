@@ -18,7 +18,9 @@ from tests.federation.test_upload import _offer
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_claims_never_put_a_key_in_two_batches(federation: GatewayHandle, settings: Any) -> None:
+def test_concurrent_claims_never_put_a_key_in_two_batches(
+    federation: GatewayHandle, settings: Any
+) -> None:
     settings.FEDERATION_UPLOAD_MAX_KEYS = 50
     _offer(400)
     loaded = configuration.load()

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography import x509
 
@@ -82,6 +85,23 @@ class DownloadBatch:
 
 
 @dataclass
+class CallbackSubscription:
+    callback_id: str
+    url: str
+    country: str
+
+
+# CallbackService.checkUrl: callbacks never go to these networks.
+_PRIVATE_NETWORKS = [
+    ipaddress.ip_network(network)
+    for network in (
+        "10.0.0.0/8", "127.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12",
+        "192.168.0.0/16", "::1/128", "fc00::/7", "0.0.0.0/32", "::/128",
+    )
+]  # fmt: skip
+
+
+@dataclass
 class Gateway:
     trust_anchor: x509.Certificate
     max_age_days: int = 2  # efgs.download-settings.max-age-in-days
@@ -93,6 +113,10 @@ class Gateway:
     fixed_now: datetime | None = None
     faults: dict[str, list[str]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    callbacks: list[CallbackSubscription] = field(default_factory=list)
+    # The one relaxation of the test gateway: hosts whose private addresses it accepts as
+    # callback targets (tests can only listen on this machine). Empty: the gateway's rule.
+    callback_hosts_allowed: set[str] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock)
     next_id: int = 1
 
@@ -407,6 +431,68 @@ class Gateway:
         if not entries:
             raise GatewayError(404, "Batchtag not found")
         return 200, {"Content-Type": "application/json"}, json.dumps(entries).encode()
+
+    # ----------------------------------------------------------------------- callbacks
+
+    def callback_list(self, *, country: str) -> tuple[int, dict[str, str], bytes]:
+        """CallbackAdminController.getCallbackSubscriptions: the country's own subscriptions."""
+        with self.lock:
+            rows = [
+                {"callbackId": c.callback_id, "url": c.url}
+                for c in self.callbacks
+                if c.country == country
+            ]
+        return 200, {"Content-Type": "application/json"}, json.dumps(rows).encode()
+
+    def callback_put(
+        self, *, country: str, callback_id: str, url: str | None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """CallbackAdminController.putOrUpdateCallbackSubscription, with CallbackService.checkUrl."""
+        if url is None:
+            raise GatewayError(400, "Required request parameter 'url' is not present")
+        if not self._callback_url_allowed(url):
+            raise GatewayError(400, "Callback URL is invalid")
+        with self.lock:
+            for row in self.callbacks:
+                if (row.callback_id, row.country) == (callback_id, country):
+                    row.url = url
+                    break
+            else:
+                self.callbacks.append(CallbackSubscription(callback_id, url, country))
+        return 200, {}, b""
+
+    def callback_delete(
+        self, *, country: str, callback_id: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        with self.lock:
+            for row in self.callbacks:
+                if (row.callback_id, row.country) == (callback_id, country):
+                    self.callbacks.remove(row)
+                    return 200, {}, b""
+        raise GatewayError(
+            404, "Could not find any callback subscription for the given callbackId."
+        )
+
+    def _callback_url_allowed(self, url: str) -> bool:
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+        except ValueError:
+            return False
+        if parts.scheme != "https" or not host or parts.query:
+            return False
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        except OSError:
+            return False
+        if host in self.callback_hosts_allowed:
+            return True
+        return not any(
+            ipaddress.ip_address(address.split("%")[0]) in network
+            for address in addresses
+            for network in _PRIVATE_NETWORKS
+            if ipaddress.ip_address(address.split("%")[0]).version == network.version
+        )
 
     # ------------------------------------------------------------------- test controls
 

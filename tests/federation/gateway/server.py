@@ -16,7 +16,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography import x509
 
@@ -24,6 +24,7 @@ from tests.federation.gateway.rules import Gateway, GatewayError, RegisteredCert
 
 _DOWNLOAD = re.compile(r"^/diagnosiskeys/download/([^/]+)$")
 _AUDIT = re.compile(r"^/diagnosiskeys/audit/download/([^/]+)/([^/]+)$")
+_CALLBACK = re.compile(r"^/diagnosiskeys/callback/([^/]+)$")
 
 
 class TlsServer(ThreadingHTTPServer):
@@ -122,7 +123,24 @@ class GatewayHandler(BaseHTTPRequestHandler):
                 self._record(status, {"country": country})
                 self._answer(status, out_headers, out_body)
                 return
-            raise GatewayError(404, "Not Found")
+            if method == "GET" and path == "/diagnosiskeys/callback":
+                answer = gateway.callback_list(country=country)
+            elif method == "PUT" and (match := _CALLBACK.match(path)):
+                query = parse_qs(urlsplit(self.path).query)
+                answer = gateway.callback_put(
+                    country=country,
+                    callback_id=unquote(match.group(1)),
+                    url=query["url"][0] if "url" in query else None,
+                )
+            elif method == "DELETE" and (match := _CALLBACK.match(path)):
+                answer = gateway.callback_delete(
+                    country=country, callback_id=unquote(match.group(1))
+                )
+            else:
+                raise GatewayError(404, "Not Found")
+            self._record(answer[0], {"country": country})
+            self._answer(*answer)
+            return
         except GatewayError as error:
             self._record(error.status, {"batchTag": headers.get("batchtag")})
             self._error(error)
@@ -135,6 +153,9 @@ class GatewayHandler(BaseHTTPRequestHandler):
 
     def do_PUT(self) -> None:
         self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
 
 
 gateway_stall_seconds = 5.0
@@ -203,12 +224,23 @@ class AdminHandler(BaseHTTPRequestHandler):
                 gateway.faults.clear()
                 gateway.requests.clear()
                 gateway.fixed_now = None
+                gateway.callbacks.clear()
+                gateway.callback_hosts_allowed.clear()
                 gateway.max_age_days, gateway.upload_limit, gateway.doclimit = 2, 5000, 5000
                 gateway.certificates = [
                     row for row in gateway.certificates if not payload.get("certificates")
                 ]
                 for row in gateway.certificates:
                     row.revoked = False
+            self._json(200, {})
+        elif self.path == "/admin/callback-hosts":
+            with gateway.lock:
+                gateway.callback_hosts_allowed = set(payload["hosts"])
+            self._json(200, {})
+        elif self.path == "/admin/drop-callbacks":
+            # What the gateway does to a subscription whose checks fail at notification time.
+            with gateway.lock:
+                gateway.callbacks.clear()
             self._json(200, {})
         elif self.path == "/admin/settings":
             with gateway.lock:
