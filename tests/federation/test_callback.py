@@ -15,7 +15,9 @@ CALLBACK = "https://127.0.0.1:8443/v1/federation/callback"
 
 def _put(gateway: GatewayHandle, url: str | None, callback_id: str = "de-1") -> int:
     params = {} if url is None else {"url": url}
-    return gateway.request("PUT", f"/diagnosiskeys/callback/{callback_id}", params=params).status_code
+    return gateway.request(
+        "PUT", f"/diagnosiskeys/callback/{callback_id}", params=params
+    ).status_code
 
 
 @pytest.mark.parametrize(
@@ -28,7 +30,9 @@ def _put(gateway: GatewayHandle, url: str | None, callback_id: str = "de-1") -> 
         CALLBACK,  # a private address
     ],
 )
-def test_the_gateway_refuses_callback_urls_as_its_check_url_does(gateway: GatewayHandle, url: str) -> None:
+def test_the_gateway_refuses_callback_urls_as_its_check_url_does(
+    gateway: GatewayHandle, url: str
+) -> None:
     # CallbackService.checkUrl: https, no parameters, a resolvable public host.
     assert _put(gateway, url) == 400
 
@@ -41,7 +45,10 @@ def test_subscriptions_are_per_country_and_updated_in_place(gateway: GatewayHand
     mine = gateway.request("GET", "/diagnosiskeys/callback").json()
     assert mine == [{"callbackId": "de-1", "url": CALLBACK + "/v2"}]
     assert gateway.request("GET", "/diagnosiskeys/callback", client="fr-tls").json() == []
-    assert gateway.request("DELETE", "/diagnosiskeys/callback/de-1", client="fr-tls").status_code == 404
+    assert (
+        gateway.request("DELETE", "/diagnosiskeys/callback/de-1", client="fr-tls").status_code
+        == 404
+    )
     assert gateway.request("DELETE", "/diagnosiskeys/callback/de-1").status_code == 200
 
 
@@ -68,7 +75,9 @@ def test_a_download_run_registers_our_callback_and_again_after_the_gateway_dropp
     assert third is not None and third.message == "callback subscription it-authority registered"
 
 
-def test_a_refused_callback_does_not_stop_the_download(db: None, federation: GatewayHandle, settings: Any) -> None:
+def test_a_refused_callback_does_not_stop_the_download(
+    db: None, federation: GatewayHandle, settings: Any
+) -> None:
     settings.FEDERATION_CALLBACK_URL = "http://127.0.0.1/callback"
     run = download.run_download()
     assert run is not None and run.status == FederationRun.Status.SUCCEEDED
