@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -315,6 +315,45 @@ def _keep_batch(
     else:
         status = InboundBatch.Status.ACCEPTED
 
+    try:
+        _store_batch(
+            run=run, batch_tag=batch_tag, day=day, next_tag=next_tag, status=status, keys=keys,
+            new_keys=new_keys, refused=refused, invalid=invalid, duplicates=duplicates,
+            chunks=chunks, failure=failure, received_by_origin=received_by_origin,
+            invalid_by_origin=invalid_by_origin, refused_by_origin=refused_by_origin,
+        )  # fmt: skip
+    except IntegrityError:
+        # Another download run kept this batch meanwhile: nothing of this one is written.
+        if not InboundBatch.objects.filter(batch_tag=batch_tag).exists():
+            raise
+        return
+    if refused or failure:
+        logger.warning(
+            "Federation: batch %s refused in part: %s",
+            batch_tag,
+            "; ".join(f"{c.country}: {c.reason}" for c in chunks if not c.verified) or failure,
+        )
+
+
+def _store_batch(
+    *,
+    run: FederationRun,
+    batch_tag: str,
+    day: date,
+    next_tag: str,
+    status: str,
+    keys: list[DiagnosisKey],
+    new_keys: list[ReceivedKey],
+    refused: int,
+    invalid: int,
+    duplicates: int,
+    chunks: list[Chunk],
+    failure: str,
+    received_by_origin: Counter[str],
+    invalid_by_origin: Counter[str],
+    refused_by_origin: Counter[str],
+) -> None:
+    """The batch's record, its parts, its keys and the counters, all or nothing."""
     with transaction.atomic():
         record = InboundBatch.objects.create(
             batch_tag=batch_tag,
@@ -378,9 +417,3 @@ def _keep_batch(
                 increment(metrics.CHUNKS_REFUSED, bucket=chunk.reason[:16])
         if failure:
             increment(metrics.CHUNKS_REFUSED, bucket="malformed")
-    if refused or failure:
-        logger.warning(
-            "Federation: batch %s refused in part: %s",
-            batch_tag,
-            "; ".join(f"{c.country}: {c.reason}" for c in chunks if not c.verified) or failure,
-        )
