@@ -53,7 +53,8 @@ def _name(common_name: str, country: str | None) -> x509.Name:
 
 def new_key(kind: str = "ec") -> PrivateKey:
     if kind == "rsa":
-        return rsa.generate_private_key(public_exponent=65537, key_size=3072)
+        # 2048 bits: test keys only, quick to make; production keys follow the gateway (3072).
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return ec.generate_private_key(ec.SECP256R1())
 
 

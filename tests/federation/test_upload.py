@@ -313,3 +313,30 @@ def test_federation_off_shares_nothing(db: None, settings: Any) -> None:
     assert OutboundKey.objects.count() == 0
     assert upload.run_upload(sleep=_no_sleep) is None
     assert FederationRun.objects.count() == 0
+
+
+def test_a_500_is_retried_under_the_same_tag(db: None, federation: GatewayHandle) -> None:
+    federation.fault("upload", "error_500")
+    _offer(2)
+    run = upload.run_upload(sleep=_no_sleep)
+    assert run is not None and run.status == FederationRun.Status.SUCCEEDED, run.message
+    requests = federation.state()["requests"]
+    assert [r["status"] for r in requests] == [500, 201]
+    assert requests[0]["batchTag"] == requests[1]["batchTag"]
+    assert OutboundBatch.objects.get().attempts == 2
+
+
+def test_a_gateway_that_never_answers_fails_the_run_and_keeps_the_batch(
+    db: None, federation: GatewayHandle, settings: Any
+) -> None:
+    federation.fault("upload", "error_500", "error_500", "error_500")
+    _offer(2)
+    run = upload.run_upload(sleep=_no_sleep)
+    assert run is not None and run.status == FederationRun.Status.FAILED
+    assert "did not answer" in run.message
+    batch = OutboundBatch.objects.get()
+    assert (batch.status, batch.attempts) == (OutboundBatch.Status.PENDING, 3)
+    assert upload.run_upload(sleep=_no_sleep).status == FederationRun.Status.SUCCEEDED  # type: ignore[union-attr]
+    batch.refresh_from_db()
+    assert batch.status == OutboundBatch.Status.SHARED
+    assert len(_gateway_keys(federation)) == 2

@@ -91,6 +91,9 @@ class GatewayHandler(BaseHTTPRequestHandler):
             country, client_print = gateway.authenticate(self.request.getpeercert(binary_form=True))
             if method == "POST" and path == "/diagnosiskeys/upload":
                 fault = gateway.take_fault("upload")
+                if fault == "error_500":
+                    # Its ErrorHandler's answer to anything unexpected, before storing.
+                    raise GatewayError(500, "Internal Server Error.")
                 status, out_headers, out_body = gateway.upload(
                     country=country, client_thumbprint=client_print, headers=headers, body=body
                 )
