@@ -172,8 +172,9 @@ def test_a_207_sends_again_all_but_the_keys_already_on_the_gateway(
 def test_a_timeout_after_the_gateway_stored_the_batch_shares_no_key_twice(
     db: None, federation: GatewayHandle, settings: Any
 ) -> None:
-    settings.FEDERATION_TIMEOUT_SECONDS = 1
-    federation.fault("upload", "stall_after_store", stall_seconds=4)
+    # The gateway answers in well under 2 s, except when told to stall after storing.
+    settings.FEDERATION_TIMEOUT_SECONDS = 2
+    federation.fault("upload", "stall_after_store", stall_seconds=6)
     _offer(4)
 
     run = upload.run_upload(sleep=_no_sleep)
