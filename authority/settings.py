@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "authority.keys",
     "authority.otps",
     "authority.dashboard",
+    "authority.federation",
 ]
 
 MIDDLEWARE = [
@@ -415,6 +416,48 @@ else:
             "allow_overwrite": True,
         },
     }
+
+# --- Federation with the European gateway, EFGS (authority/federation, docs/federation.md) ----
+# Off until FEDERATION_GATEWAY_URL is set. Certificates and keys come from files (mounted
+# secrets), never from the environment itself; production checks them at start-up.
+FEDERATION_GATEWAY_URL = env_str("FEDERATION_GATEWAY_URL", "").rstrip("/")
+FEDERATION_COUNTRY = env_str("FEDERATION_COUNTRY", "IT")
+FEDERATION_TLS_CERT_FILE = env_str("FEDERATION_TLS_CERT_FILE", "")
+FEDERATION_TLS_KEY_FILE = env_str("FEDERATION_TLS_KEY_FILE", "")
+FEDERATION_SIGNING_CERT_FILE = env_str("FEDERATION_SIGNING_CERT_FILE", "")
+FEDERATION_SIGNING_KEY_FILE = env_str("FEDERATION_SIGNING_KEY_FILE", "")
+FEDERATION_TRUST_ANCHOR_FILE = env_str("FEDERATION_TRUST_ANCHOR_FILE", "")
+# The CA bundle that vouches for the gateway's server certificate; empty: certifi's public CAs.
+FEDERATION_SERVER_CA_FILE = env_str("FEDERATION_SERVER_CA_FILE", "")
+FEDERATION_TIMEOUT_SECONDS = env_int("FEDERATION_TIMEOUT_SECONDS", 60, minimum=1, maximum=600)
+# Network failures, timeouts and 5xx answers: attempts per request, waiting 2, 4, 8... s between.
+FEDERATION_ATTEMPTS = env_int("FEDERATION_ATTEMPTS", 5, minimum=1, maximum=20)
+FEDERATION_BACKOFF_SECONDS = env_int("FEDERATION_BACKOFF_SECONDS", 2, minimum=0, maximum=300)
+# A gateway batch never holds fewer keys than this: 150 keys of at most 30 per upload come from
+# at least 5 patients, so a batch does not single one out. Keys wait until there are enough.
+FEDERATION_UPLOAD_MIN_KEYS = env_int("FEDERATION_UPLOAD_MIN_KEYS", 150, minimum=1)
+FEDERATION_UPLOAD_MAX_KEYS = env_int("FEDERATION_UPLOAD_MAX_KEYS", 5000, minimum=1, maximum=5000)
+# The days the gateway keeps batches (its max-age-in-days) and so the days a download goes back.
+FEDERATION_DOWNLOAD_DAYS = env_int("FEDERATION_DOWNLOAD_DAYS", 2, minimum=0, maximum=14)
+# Who we share with: the countries of interest an app may name (ISO 3166 alpha-2), ours excluded.
+_EU_EEA_COUNTRIES = (
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS LI LT LU LV MT NL NO PL PT RO SE SI SK"
+)
+FEDERATION_COUNTRIES = env_list("FEDERATION_COUNTRIES", _EU_EEA_COUNTRIES.split())
+# Where the gateway notifies us of new batches (an https address of ours, behind mutual TLS);
+# empty: no subscription, the scheduled downloads only. Checked, and registered again if the
+# gateway dropped it, by every download run.
+FEDERATION_CALLBACK_URL = env_str("FEDERATION_CALLBACK_URL", "")
+FEDERATION_CALLBACK_ID = env_str("FEDERATION_CALLBACK_ID", "authority")
+FEDERATION_UPLOAD_SCHEDULE = env_str("FEDERATION_UPLOAD_SCHEDULE", "20 */2 * * *")
+FEDERATION_DOWNLOAD_SCHEDULE = env_str("FEDERATION_DOWNLOAD_SCHEDULE", "40 * * * *")
+for _name in ("FEDERATION_UPLOAD_SCHEDULE", "FEDERATION_DOWNLOAD_SCHEDULE"):
+    if len(globals()[_name].split()) != 5:
+        raise ConfigurationError(f"{_name} must have 5 cron fields, e.g. '40 * * * *'")
+if FEDERATION_UPLOAD_MIN_KEYS > FEDERATION_UPLOAD_MAX_KEYS:
+    raise ConfigurationError(
+        "FEDERATION_UPLOAD_MIN_KEYS cannot be above FEDERATION_UPLOAD_MAX_KEYS"
+    )
 
 # --- Logging: no addresses, no secrets (DESIGN.md 3.3; docs/operations-logging.md) ------------
 # Every handler rewrites records through RedactSecrets. Django's own default handlers are

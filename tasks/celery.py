@@ -66,6 +66,33 @@ app.conf.beat_schedule["flush-statistics"] = {
 app.conf.include.append("tasks.analytics")
 
 
+def _federation_schedule(name: str) -> crontab:
+    from django.conf import settings
+
+    return crontab.from_string(getattr(settings, name))
+
+
+# Federation with the European gateway (authority/federation): upload and download on their
+# schedules (each does nothing while FEDERATION_GATEWAY_URL is unset), retention daily.
+app.conf.include.append("tasks.federation")
+app.conf.beat_schedule.update(
+    {
+        "federation-upload": {
+            "task": "tasks.federation.upload_keys",
+            "schedule": _federation_schedule("FEDERATION_UPLOAD_SCHEDULE"),
+        },
+        "federation-download": {
+            "task": "tasks.federation.download_keys",
+            "schedule": _federation_schedule("FEDERATION_DOWNLOAD_SCHEDULE"),
+        },
+        "federation-retention": {
+            "task": "tasks.federation.apply_retention",
+            "schedule": crontab(hour=3, minute=57),
+        },
+    }
+)
+
+
 def ensure_broker_folders() -> None:
     """The embedded filesystem broker needs its folders before a worker or client starts."""
     from django.conf import settings

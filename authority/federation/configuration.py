@@ -1,0 +1,171 @@
+"""The federation's settings as usable objects: the gateway, our certificates and keys, the trust anchor, and their checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from authority.formats.efgs.signing import SigningKey, certificate_country, public_key_matches
+
+# Certificates this close to their end are flagged to administrators.
+EXPIRY_WARNING = timedelta(days=30)
+
+
+class FederationOff(Exception):
+    """FEDERATION_GATEWAY_URL is not set: nothing is shared or downloaded."""
+
+
+class FederationMisconfigured(Exception):
+    """The federation is switched on, but its certificates cannot be used (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Federation:
+    gateway_url: str
+    country: str
+    tls_cert_file: str
+    tls_key_file: str
+    server_ca: str | bool  # a CA bundle's path, or True for certifi's public CAs
+    signing_certificate: x509.Certificate
+    signing_key: SigningKey
+    trust_anchor: x509.Certificate
+    timeout: float
+    attempts: int
+    backoff_seconds: float
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    """What administrators see of a configured certificate."""
+
+    purpose: str
+    subject: str
+    not_after: datetime
+    expires_soon: bool
+
+
+def enabled() -> bool:
+    return bool(settings.FEDERATION_GATEWAY_URL)
+
+
+def _read(setting: str) -> bytes:
+    path = getattr(settings, setting)
+    if not path:
+        raise FederationMisconfigured(f"{setting} is not set")
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise FederationMisconfigured(
+            f"{setting}: {path} cannot be read ({error.strerror})"
+        ) from error
+
+
+def _certificate(setting: str) -> x509.Certificate:
+    try:
+        return x509.load_pem_x509_certificate(_read(setting))
+    except ValueError as error:
+        raise FederationMisconfigured(f"{setting} is not a PEM certificate") from error
+
+
+def _private_key(setting: str) -> SigningKey:
+    try:
+        key = serialization.load_pem_private_key(_read(setting), password=None)
+    except (ValueError, TypeError) as error:
+        raise FederationMisconfigured(f"{setting} is not an unencrypted PEM private key") from error
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise FederationMisconfigured(f"{setting} must be an RSA or EC key")
+    return key
+
+
+def load() -> Federation:
+    """The configuration, parsed; FederationOff when switched off, FederationMisconfigured when unusable."""
+    if not enabled():
+        raise FederationOff("FEDERATION_GATEWAY_URL is not set")
+    if not settings.FEDERATION_GATEWAY_URL.startswith("https://"):
+        raise FederationMisconfigured("FEDERATION_GATEWAY_URL must be an https:// address")
+    tls_certificate = _certificate("FEDERATION_TLS_CERT_FILE")
+    tls_key = _private_key("FEDERATION_TLS_KEY_FILE")
+    if not public_key_matches(tls_certificate, tls_key):
+        raise FederationMisconfigured(
+            "FEDERATION_TLS_KEY_FILE is not the key of FEDERATION_TLS_CERT_FILE"
+        )
+    signing_certificate = _certificate("FEDERATION_SIGNING_CERT_FILE")
+    signing_key = _private_key("FEDERATION_SIGNING_KEY_FILE")
+    if not public_key_matches(signing_certificate, signing_key):
+        raise FederationMisconfigured(
+            "FEDERATION_SIGNING_KEY_FILE is not the key of FEDERATION_SIGNING_CERT_FILE"
+        )
+    for setting, certificate in (
+        ("FEDERATION_TLS_CERT_FILE", tls_certificate),
+        ("FEDERATION_SIGNING_CERT_FILE", signing_certificate),
+    ):
+        if certificate_country(certificate) != settings.FEDERATION_COUNTRY:
+            raise FederationMisconfigured(
+                f"{setting} is not a certificate of {settings.FEDERATION_COUNTRY} (its C attribute)"
+            )
+    trust_anchor = _certificate("FEDERATION_TRUST_ANCHOR_FILE")
+    if settings.FEDERATION_SERVER_CA_FILE:
+        _read("FEDERATION_SERVER_CA_FILE")
+    return Federation(
+        gateway_url=settings.FEDERATION_GATEWAY_URL,
+        country=settings.FEDERATION_COUNTRY,
+        tls_cert_file=settings.FEDERATION_TLS_CERT_FILE,
+        tls_key_file=settings.FEDERATION_TLS_KEY_FILE,
+        server_ca=settings.FEDERATION_SERVER_CA_FILE or True,
+        signing_certificate=signing_certificate,
+        signing_key=signing_key,
+        trust_anchor=trust_anchor,
+        timeout=float(settings.FEDERATION_TIMEOUT_SECONDS),
+        attempts=settings.FEDERATION_ATTEMPTS,
+        backoff_seconds=float(settings.FEDERATION_BACKOFF_SECONDS),
+    )
+
+
+def certificates(federation: Federation) -> list[CertificateInfo]:
+    """Our certificates and the trust anchor, with their end of validity."""
+    now = datetime.now(UTC)
+    tls = x509.load_pem_x509_certificate(Path(federation.tls_cert_file).read_bytes())
+    return [
+        CertificateInfo(
+            purpose=purpose,
+            subject=certificate.subject.rfc4514_string(),
+            not_after=certificate.not_valid_after_utc,
+            expires_soon=certificate.not_valid_after_utc - now < EXPIRY_WARNING,
+        )
+        for purpose, certificate in (
+            ("tls", tls),
+            ("signing", federation.signing_certificate),
+            ("trust_anchor", federation.trust_anchor),
+        )
+    ]
+
+
+def check_at_start_up(*, now: datetime | None = None) -> Federation:
+    """Refuse to start on a configuration the gateway would refuse: missing, mismatched or expired."""
+    try:
+        federation = load()
+    except FederationMisconfigured as error:
+        raise ImproperlyConfigured(f"Federation: {error}") from error
+    moment = now or datetime.now(UTC)
+    tls = x509.load_pem_x509_certificate(Path(federation.tls_cert_file).read_bytes())
+    for purpose, certificate in (("tls", tls), ("signing", federation.signing_certificate)):
+        if certificate.not_valid_before_utc > moment:
+            raise ImproperlyConfigured(
+                f"Federation: the {purpose} certificate is valid only from "
+                f"{certificate.not_valid_before_utc:%Y-%m-%d}"
+            )
+    for info in certificates(federation):
+        certificate_not_after = info.not_after
+        if certificate_not_after <= moment:
+            raise ImproperlyConfigured(
+                f"Federation: the {info.purpose} certificate ({info.subject}) expired on "
+                f"{certificate_not_after:%Y-%m-%d}"
+            )
+    return federation

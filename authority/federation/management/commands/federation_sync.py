@@ -1,0 +1,58 @@
+"""Upload to and download from the European gateway now, in this process (operations and troubleshooting)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from authority.federation import configuration, download, upload
+from authority.federation.models import FederationRun
+
+
+class Command(BaseCommand):
+    help = "Run one federation upload and/or download now, without a Celery worker."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--upload", action="store_true", help="only the upload")
+        parser.add_argument("--download", action="store_true", help="only the download")
+        parser.add_argument(
+            "--check", action="store_true", help="only check the configuration and certificates"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not configuration.enabled():
+            raise CommandError("Federation is off: FEDERATION_GATEWAY_URL is not set.")
+        try:
+            federation = configuration.load()
+        except configuration.FederationMisconfigured as error:
+            raise CommandError(f"Federation configuration: {error}") from error
+        for info in configuration.certificates(federation):
+            warning = " (expires soon)" if info.expires_soon else ""
+            self.stdout.write(
+                f"{info.purpose}: {info.subject}, valid until {info.not_after:%Y-%m-%d}{warning}"
+            )
+        if options["check"]:
+            return
+        both = not options["upload"] and not options["download"]
+        runs = []
+        if options["upload"] or both:
+            runs.append(upload.run_upload(trigger=FederationRun.Trigger.COMMAND))
+        if options["download"] or both:
+            runs.append(download.run_download(trigger=FederationRun.Trigger.COMMAND))
+        failed = False
+        for run in runs:
+            if run is None:
+                continue
+            line = (
+                f"{run.kind.capitalize()} run {run.pk}: {run.status}; "
+                f"{run.batches} batch(es), {run.keys_shared} keys shared, {run.keys_received} received, "
+                f"{run.keys_refused} refused, {run.keys_invalid} not valid for phones. {run.message}"
+            )
+            if run.status == FederationRun.Status.SUCCEEDED:
+                self.stdout.write(self.style.SUCCESS(line))
+            else:
+                failed = True
+                self.stderr.write(line)
+        if failed:
+            raise CommandError("A federation run failed.")

@@ -1,0 +1,1 @@
+"""The European Federation Gateway's formats: diagnosis-key batches, their canonical bytes and signatures; no Django."""

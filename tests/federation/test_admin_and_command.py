@@ -1,0 +1,50 @@
+"""Administrators read the federation's records in the admin; operations run it with `manage.py federation_sync`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from authority.accounts.models import User
+from authority.federation.models import InboundBatch, InboundChunk
+from tests.federation.conftest import GatewayHandle, foreign_key
+
+
+def test_federation_sync_runs_both_directions(db: None, federation: GatewayHandle) -> None:
+    assert federation.upload_as([foreign_key()]).status_code == 201
+    federation.batch()
+    out = StringIO()
+    call_command("federation_sync", stdout=out)
+    text = out.getvalue()
+    assert "signing: " in text and "Upload run" in text and "Download run" in text
+    assert "1 received" in text
+
+
+def test_federation_sync_refuses_when_off(db: None, settings: Any) -> None:
+    settings.FEDERATION_GATEWAY_URL = ""
+    with pytest.raises(CommandError, match="Federation is off"):
+        call_command("federation_sync", "--check")
+
+
+def test_administrators_see_refused_parts_of_received_batches(
+    db: None, administrator: User, signed_in: Callable[[User], Client]
+) -> None:
+    batch = InboundBatch.objects.create(
+        batch_tag="20261203-7", batch_date="2026-12-03", status=InboundBatch.Status.PARTLY_REFUSED,
+        keys_received=5, keys_refused=3,
+    )  # fmt: skip
+    InboundChunk.objects.create(batch=batch, position=0, country="DE", key_count=3, verified=False,
+                                reason="signature", message="the signature does not verify")  # fmt: skip
+    client = signed_in(administrator)
+    listing = client.get("/admin/federation/inboundbatch/?refused=yes")
+    assert listing.status_code == 200
+    assert "20261203-7" in listing.content.decode()
+    page = client.get(f"/admin/federation/inboundbatch/{batch.pk}/change/")
+    assert "the signature does not verify" in page.content.decode()
+    assert client.get("/admin/federation/federationrun/").status_code == 200
+    assert client.get("/admin/federation/outboundbatch/").status_code == 200
