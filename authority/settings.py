@@ -70,7 +70,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "authority.admin_site.AuthorityAdminConfig",
+    "authority.apps.AuthorityAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "authority.keys",
     "authority.otps",
     "authority.dashboard",
+    "authority.embedded",
 ]
 
 MIDDLEWARE = [
