@@ -72,7 +72,9 @@ def test_the_page_works_once(invitee):
     again = choose(browser, path, "another long sentence of mine")
     assert again.status_code == 400
     assert browser.get(path).status_code == 400
-    assert browser.get(link).status_code == 400
+    reopened = browser.get(link)
+    assert reopened.status_code == 400
+    assert "This invitation link does not work" in reopened.content.decode()
     assert Client().get(link).status_code == 400
     invitee.refresh_from_db()
     assert invitee.check_password(STRONG)
@@ -82,7 +84,10 @@ def test_the_form_is_refused_to_a_browser_that_did_not_open_the_link(invitee):
     Client().get(invitation_path(invitee))
     stranger = Client()
     path = reverse("accounts:choose_password", args=[uidb64(invitee)])
-    assert stranger.get(path).status_code == 400
+    page = stranger.get(path)
+    assert page.status_code == 400
+    # The link itself still works: the page says to open it again, not to ask for a new one.
+    assert "Open your invitation link again" in page.content.decode()
     assert choose(stranger, path).status_code == 400
     invitee.refresh_from_db()
     assert not invitee.has_usable_password()

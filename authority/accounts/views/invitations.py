@@ -23,8 +23,10 @@ from authority.accounts.services import invitations
 INVITATION_TOKENS_SESSION_KEY = "accounts.invitation_tokens"
 
 
-def _refused(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/invitation_invalid.html", status=400)
+def _refused(request: HttpRequest, *, reopen: bool = False) -> HttpResponse:
+    # `reopen`: this browser holds no token (its session ended, or the link was opened in
+    # another browser); the link itself may well still work.
+    return render(request, "accounts/invitation_invalid.html", {"reopen": reopen}, status=400)
 
 
 @public
@@ -43,8 +45,10 @@ def open_invitation_view(request: HttpRequest, uidb64: str, token: str) -> HttpR
 @sensitive_post_parameters()
 def choose_password_view(request: HttpRequest, uidb64: str) -> HttpResponse:
     tokens = request.session.get(INVITATION_TOKENS_SESSION_KEY, {})
+    if uidb64 not in tokens:
+        return _refused(request, reopen=True)
     # Checked again on every request: the link may have expired or been used meanwhile.
-    user = invitations.invited_user(uidb64=uidb64, token=tokens.get(uidb64, ""))
+    user = invitations.invited_user(uidb64=uidb64, token=tokens[uidb64])
     if user is None:
         return _refused(request)
     form = SetPasswordForm(user, request.POST or None)
