@@ -7,12 +7,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.admin import AdminSite
-from django.contrib.admin.apps import AdminConfig
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+
+from authority.accounts.access import staff_member
+from authority.accounts.permissions import can_use_admin_site
+from authority.accounts.services import people
 
 
 class AuthorityAdminSite(AdminSite):
@@ -21,9 +24,6 @@ class AuthorityAdminSite(AdminSite):
     index_title = _("Administration")
 
     def has_permission(self, request: HttpRequest) -> bool:
-        # Imported here: this module loads with INSTALLED_APPS, before any model can.
-        from authority.accounts.permissions import can_use_admin_site
-
         return can_use_admin_site(request.user)
 
     def admin_view(self, view: Any, cacheable: bool = False) -> Any:
@@ -46,12 +46,9 @@ class AuthorityAdminSite(AdminSite):
     ) -> TemplateResponse:
         """Django's own page for the administrator's password, audited like every change
         of a person's password."""
-        from authority.audit.models import Action
-        from authority.audit.services import record_event
-
         response = super().password_change(request, extra_context)
         if request.method == "POST" and response.status_code == 302:  # changed
-            record_event(action=Action.PASSWORD_SET, actor=request.user)  # type: ignore[arg-type]
+            people.record_own_password_change(user=staff_member(request))
         return response
 
     def login(
@@ -64,7 +61,3 @@ class AuthorityAdminSite(AdminSite):
         return HttpResponseRedirect(
             f"{resolve_url('accounts:login')}?{urlencode({'next': next_url})}"
         )
-
-
-class AuthorityAdminConfig(AdminConfig):
-    default_site = "authority.admin_site.AuthorityAdminSite"

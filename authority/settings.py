@@ -70,7 +70,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "authority.admin_site.AuthorityAdminConfig",
+    "authority.apps.AuthorityAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "authority.otps",
     "authority.dashboard",
     "authority.federation",
+    "authority.embedded",
 ]
 
 MIDDLEWARE = [
@@ -161,13 +162,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 REDIS_URL = env_str("REDIS_URL", "")
+CACHES: dict[str, dict[str, object]]
 if TESTING:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 elif REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "authority.operations.cache.ReusingRedisCache",
+            # django-redis: one client per server, built once and reused (the throttles call
+            # the cache twice a request), and a public get_redis_connection for what Django's
+            # cache API lacks.
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
+            # Seconds: a Redis that stops answering fails a request, never hangs it.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
         }
     }
 else:

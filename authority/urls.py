@@ -5,12 +5,12 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from authority.accounts.access import public
-from authority.accounts.views import favicon_view, home_view
+from authority.views import favicon_view, home_view
 
 urlpatterns = [
     path("", home_view, name="home"),
     path("accounts/", include("authority.accounts.urls")),
-    path("audit/", include("authority.audit.urls")),
+    path("audit/", include("authority.accounts.audit_urls")),
     path("codes/", include("authority.otps.urls")),
     path("v1/", include("authority.otps.api_urls")),
     path("v1/", include("authority.api.urls")),

@@ -209,8 +209,8 @@ def run(port: int, browser: Client, phone: Client, secrets: dict[str, set[str]])
     from django.conf import settings
     from django.utils import timezone
 
-    from authority.accounts import services as accounts
     from authority.accounts.models import Region, Role, User
+    from authority.accounts.services import invitations as accounts
     from authority.formats.otp import generate_otp, otp_sha256_hex
     from authority.keys.models import Batch, PublicationRun
     from authority.otps.services import create_api_key

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.sessions.models import Session
-from django.utils import timezone
+from django.core.management import call_command
 
 from tasks.celery import app
 
 
 @app.task(time_limit=300)
-def clear_expired_sessions() -> int:
-    """Expired sessions would otherwise stay in the table forever."""
-    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
-    return deleted
+def clear_expired_sessions() -> None:
+    """Expired sessions would otherwise stay in the table forever: Django's own command, which
+    knows the configured session engine."""
+    call_command("clearsessions")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from authority.statistics import buffer
 from tasks.celery import app
 
 
@@ -12,8 +13,6 @@ def flush_counters() -> dict[str, int]:
     """Safe to run twice at once or after a crash: a flush is applied exactly once."""
     if not settings.STATISTICS_REDIS_URL:
         return {"flushes": 0, "counters": 0, "discarded": 0}
-    from authority.statistics import buffer
-
     # Also when buffering was just switched off: what is still in Redis must reach the database.
     report = buffer.flush()
     return {

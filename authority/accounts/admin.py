@@ -22,11 +22,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from authority.accounts import services
 from authority.accounts.access import staff_member
 from authority.accounts.models import Province, Region, User
-from authority.audit.models import Action
-from authority.audit.services import record_event
+from authority.accounts.services import people
 
 # Device rows hold TOTP secrets and backup codes: administrators reset them, never read them.
 for model in (TOTPDevice, StaticDevice):
@@ -55,14 +53,9 @@ class RegionAdmin(admin.ModelAdmin):
         return super().get_queryset(request).prefetch_related("provinces")
 
     def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        record_event(
-            action=Action.REGION_CHANGED,
-            actor=staff_member(request),
-            region=obj,
-            target=obj.name,
-            details={"fields": sorted(form.changed_data)},
-        )  # type: ignore[arg-type]
+        people.save_region(
+            actor=staff_member(request), region=obj, changed_fields=form.changed_data
+        )
 
 
 @admin.register(Province)
@@ -83,7 +76,7 @@ class StaffChangeForm(UserChangeForm):  # type: ignore[type-arg]
         # Fields shown read-only are not in the form: they keep the record's values.
         role = cleaned.get("role", user.role)
         is_active = cleaned.get("is_active", user.is_active)
-        if not services.keeps_an_active_administrator(user=user, role=role, is_active=is_active):
+        if not people.keeps_an_active_administrator(user=user, role=role, is_active=is_active):
             raise ValidationError(
                 _(
                     "This is the last active administrator: make someone else an administrator "
@@ -147,7 +140,7 @@ class StaffAdmin(UserAdmin):
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
     ) -> HttpResponse:
-        """Django's page, plus an audit entry whenever it changed or disabled a password."""
+        """Django's page, audited whenever it changed or disabled a password."""
         user = self.get_object(request, unquote(id))
         with transaction.atomic():
             response = super().user_change_password(request, id, form_url)
@@ -155,34 +148,19 @@ class StaffAdmin(UserAdmin):
                 before = user.password
                 user.refresh_from_db(fields=["password"])
                 if user.password != before:
-                    record_event(
-                        action=Action.USER_CHANGED,
-                        actor=staff_member(request),
-                        region=user.region,
-                        target=user.username,
-                        details={
-                            "fields": ["password"],
-                            "password": "set" if user.has_usable_password() else "disabled",
-                        },
-                    )
+                    people.record_password_change(actor=staff_member(request), user=user)
         return response
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        record_event(
-            action=Action.USER_CHANGED if change else Action.USER_CREATED,
+        people.save_person(
             actor=staff_member(request),
-            region=obj.region,
-            target=obj.username,
-            details={
-                "fields": sorted(
-                    f for f in form.changed_data if f not in ("password", "password1", "password2")
-                )
-            },
+            user=obj,
+            changed_fields=form.changed_data,
+            created=not change,
         )
 
     @admin.action(description=_("Reset second factor (they enrol again at next login)"))
     def reset_second_factor(self, request: HttpRequest, queryset: Any) -> None:
         for user in queryset.exclude(pk=request.user.pk):
-            services.reset_second_factor(actor=staff_member(request), user=user)
+            people.reset_second_factor(actor=staff_member(request), user=user)
         self.message_user(request, _("Second factors reset."))

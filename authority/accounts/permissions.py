@@ -1,4 +1,8 @@
-"""Every permission decision of the site, in one place, so one test matrix covers them all."""
+"""Every role rule of the site, in one place, so one test matrix covers them all.
+
+Which records of an app above accounts someone sees (patient codes, API keys) is decided in
+that app's permissions module with these rules: accounts imports no app above it.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from authority.accounts.models import Region, Role, User
+from authority.audit.models import AuditEntry
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
-
-    from authority.audit.models import AuditEntry
-    from authority.otps.models import ApiKey, Otp
 
 
 def _is_staff_member(user: Any) -> bool:
@@ -92,8 +94,6 @@ def can_view_audit(user: Any) -> bool:
 
 
 def audit_visible_to(user: Any) -> QuerySet[AuditEntry]:
-    from authority.audit.models import AuditEntry
-
     if is_administrator(user):
         return AuditEntry.objects.all()
     if can_manage_people(user):
@@ -146,24 +146,6 @@ def can_view_codes(user: Any) -> bool:
     return is_regional_staff(user) or is_administrator(user)
 
 
-def codes_visible_to(user: Any) -> QuerySet[Otp]:
-    """Operators see the codes they gave; supervisors their region's; administrators all."""
-    from authority.otps.models import Otp
-
-    if is_administrator(user):
-        return Otp.objects.all()
-    if is_regional_staff(user) and user.role == Role.SUPERVISOR:
-        return Otp.objects.filter(region_id=user.region_id)
-    if is_regional_staff(user):
-        return Otp.objects.filter(issued_by=user)
-    return Otp.objects.none()
-
-
-def can_revoke_code(user: Any, otp: Otp) -> bool:
-    """Whoever sees a code may stop it (given to the wrong person, onset date mistyped...)."""
-    return codes_visible_to(user).filter(pk=otp.pk).exists()
-
-
 def can_view_issuance_warnings(user: Any) -> bool:
     """Unusual numbers of codes per region: a national view."""
     return is_administrator(user)
@@ -172,16 +154,6 @@ def can_view_issuance_warnings(user: Any) -> bool:
 def can_manage_api_keys(user: Any) -> bool:
     """API keys of health information systems: supervisors (own region), administrators."""
     return can_manage_people(user)
-
-
-def api_keys_visible_to(user: Any) -> QuerySet[ApiKey]:
-    from authority.otps.models import ApiKey
-
-    if is_administrator(user):
-        return ApiKey.objects.all()
-    if can_manage_api_keys(user):
-        return ApiKey.objects.filter(region_id=user.region_id)
-    return ApiKey.objects.none()
 
 
 def api_key_regions(user: Any) -> QuerySet[Region]:

@@ -1,23 +1,39 @@
 from django.urls import path
 
-from authority.accounts import views
+from authority.accounts.views import invitations, people, sign_in
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", views.login_view, name="login"),
-    path("verify/", views.verify_view, name="verify"),
-    path("enroll/", views.enroll_view, name="enroll"),
-    path("backup-codes/", views.backup_codes_view, name="backup_codes"),
-    path("logout/", views.logout_view, name="logout"),
-    path("keepalive/", views.keepalive_view, name="keepalive"),
+    path("login/", sign_in.login_view, name="login"),
+    path("verify/", sign_in.verify_view, name="verify"),
+    path("enroll/", sign_in.enroll_view, name="enroll"),
+    path("backup-codes/", sign_in.backup_codes_view, name="backup_codes"),
+    path("logout/", sign_in.logout_view, name="logout"),
+    path("keepalive/", sign_in.keepalive_view, name="keepalive"),
+    # Before the link's own pattern, which would otherwise take "set-password" for a token.
+    path(
+        "invitation/<str:uidb64>/set-password/",
+        invitations.choose_password_view,
+        name="choose_password",
+    ),
     path(
         "invitation/<str:uidb64>/<str:token>/",
-        views.accept_invitation_view,
+        invitations.open_invitation_view,
         name="accept_invitation",
     ),
-    path("people/", views.people_view, name="people"),
-    path("people/invite/", views.invite_view, name="invite"),
-    path("people/<int:pk>/", views.person_view, name="person"),
-    path("people/<int:pk>/<slug:action>/", views.person_action_view, name="person_action"),
+    path("people/", people.people_view, name="people"),
+    path("people/invite/", people.invite_view, name="invite"),
+    path("people/<int:pk>/", people.person_view, name="person"),
+    path("people/<int:pk>/deactivate/", people.deactivate_view, name="deactivate"),
+    path("people/<int:pk>/reactivate/", people.reactivate_view, name="reactivate"),
+    path(
+        "people/<int:pk>/reset-second-factor/",
+        people.reset_second_factor_view,
+        name="reset_second_factor",
+    ),
+    path("people/<int:pk>/lift-lockout/", people.lift_lockout_view, name="lift_lockout"),
+    path(
+        "people/<int:pk>/renew-invitation/", people.renew_invitation_view, name="renew_invitation"
+    ),
 ]

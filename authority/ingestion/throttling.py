@@ -9,8 +9,9 @@ import ipaddress
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.utils import timezone
+from django_redis import get_redis_connection
+from django_redis.cache import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
@@ -77,10 +78,11 @@ def count_in_window(key: str, window_seconds: int) -> int:
     backend = caches["default"]  # `cache` is a proxy: ask for the backend itself
     if isinstance(backend, RedisCache):
         stored_key = backend.make_and_validate_key(key)
-        client = backend._cache.get_client(stored_key, write=True)
+        # django-redis's public way to its client (one per server, kept and reused).
+        connection = get_redis_connection("default")
         # Sent together, answered together; no MULTI needed: SET NX only creates the counter
         # (with its expiry), INCR counts whoever created it.
-        pipeline = client.pipeline(transaction=False)
+        pipeline = connection.pipeline(transaction=False)
         pipeline.set(stored_key, 0, ex=2 * window_seconds, nx=True)
         pipeline.incr(stored_key)
         return int(pipeline.execute()[1])

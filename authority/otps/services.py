@@ -28,6 +28,7 @@ from authority.audit.services import record_event
 from authority.formats.otp import generate_otp, otp_sha256_hex
 from authority.otps import metrics
 from authority.otps.models import ApiKey, OnsetKind, Otp, OtpOrigin, OtpState
+from authority.otps.permissions import api_keys_visible_to, can_revoke_code
 from authority.statistics.models import DailyCounter
 from authority.statistics.services import increment, local_day
 
@@ -329,7 +330,7 @@ def _audit_quota_refusal(
 
 def revoke_otp(*, actor: User, otp: Otp) -> bool:
     """Stop a pending code from working; False when it was no longer pending."""
-    if not permissions.can_revoke_code(actor, otp):
+    if not can_revoke_code(actor, otp):
         raise PermissionDenied
     now = timezone.now()
     with transaction.atomic():
@@ -449,7 +450,7 @@ def create_api_key(*, actor: User, region: Region, name: str) -> CreatedApiKey:
 
 def revoke_api_key(*, actor: User, api_key: ApiKey) -> bool:
     """Stop a key from working at once; False when it was already revoked."""
-    if not permissions.api_keys_visible_to(actor).filter(pk=api_key.pk).exists():
+    if not api_keys_visible_to(actor).filter(pk=api_key.pk).exists():
         raise PermissionDenied
     now = timezone.now()
     with transaction.atomic():

@@ -24,6 +24,7 @@ from authority.formats.phonetic import spell
 from authority.otps import selectors, services
 from authority.otps.forms import ApiKeyForm, AuthorizeForm, IssueForm
 from authority.otps.models import OtpState
+from authority.otps.permissions import api_keys_visible_to, codes_visible_to
 
 _ISSUE_TOKENS = "otp_issue_tokens"
 
@@ -161,7 +162,7 @@ def authorize_view(request: HttpRequest) -> HttpResponse:
 @permissions.allowed_if(permissions.can_view_codes)
 def codes_view(request: HttpRequest) -> HttpResponse:
     user = request.user
-    codes = permissions.codes_visible_to(user).select_related("region", "issued_by", "api_key")
+    codes = codes_visible_to(user).select_related("region", "issued_by", "api_key")
     state = request.GET.get("state", "")
     now = timezone.now()
     if state == OtpState.PENDING:
@@ -195,7 +196,7 @@ def codes_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @permissions.allowed_if(permissions.can_view_codes)
 def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    otp = get_object_or_404(permissions.codes_visible_to(request.user), pk=pk)
+    otp = get_object_or_404(codes_visible_to(request.user), pk=pk)
     if services.revoke_otp(actor=request.user, otp=otp):  # type: ignore[arg-type]
         messages.success(request, _("Code %(reference)s revoked.") % {"reference": otp.reference})
     else:
@@ -218,7 +219,7 @@ def api_keys_view(request: HttpRequest) -> HttpResponse:
         )
         # Shown in this response only; afterwards just its first characters remain visible.
         return render(request, "otps/api_key_created.html", {"created": created})
-    keys = permissions.api_keys_visible_to(actor).select_related("region", "created_by")
+    keys = api_keys_visible_to(actor).select_related("region", "created_by")
     return render(
         request,
         "otps/api_keys.html",
@@ -229,7 +230,7 @@ def api_keys_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @permissions.allowed_if(permissions.can_manage_api_keys)
 def revoke_api_key_view(request: HttpRequest, pk: int) -> HttpResponse:
-    api_key = get_object_or_404(permissions.api_keys_visible_to(request.user), pk=pk)
+    api_key = get_object_or_404(api_keys_visible_to(request.user), pk=pk)
     if services.revoke_api_key(actor=request.user, api_key=api_key):  # type: ignore[arg-type]
         messages.success(request, _("The key “%(name)s” no longer works.") % {"name": api_key.name})
     return redirect("otps:api_keys")

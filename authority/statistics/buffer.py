@@ -34,8 +34,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from authority.statistics.counters import CounterKey, add_to_counter
 from authority.statistics.models import AppliedFlush
-from authority.statistics.services import CounterKey, add_to_counter
 
 logger = logging.getLogger(__name__)
 

@@ -190,9 +190,7 @@ def test_the_lockout_is_per_account_not_per_client(client, operator, other_opera
 def test_a_supervisor_lifts_a_lockout(client, operator, supervisor, signed_in):
     for _ in range(5):
         log_in(client, operator.username, "wrong")
-    response = signed_in(supervisor).post(
-        reverse("accounts:person_action", args=[operator.pk, "lift-lockout"])
-    )
+    response = signed_in(supervisor).post(reverse("accounts:lift_lockout", args=[operator.pk]))
     assert response.status_code == 302
     assert log_in(Client(), operator.username)["Location"] == reverse("accounts:enroll")
     assert AuditEntry.objects.filter(

@@ -9,11 +9,19 @@ from django.test import Client
 from django.urls import reverse
 
 from authority.accounts.models import BackupCode, Role, TOTPDevice, User
-from authority.accounts.services import invitation_path, replace_backup_codes
+from authority.accounts.services.invitations import invitation_path
+from authority.accounts.services.sign_in import replace_backup_codes
 from authority.audit.models import Action, AuditEntry
 from tests.conftest import PASSWORD, enroll_authenticator
 
 pytestmark = pytest.mark.django_db
+
+
+def open_invitation(client: Client, link_path: str) -> str:
+    """Open an invitation link as a browser does: where it leads (the page without the token)."""
+    response = client.get(link_path)
+    assert response.status_code == 302
+    return response["Location"]
 
 
 def invite(client: Client, **fields: str):
@@ -40,7 +48,8 @@ def test_a_supervisor_invites_an_operator_who_sets_a_password_and_enrolls(
     assert (user.role, user.region, user.has_usable_password()) == (Role.OPERATOR, lazio, False)
 
     newcomer = Client()
-    path = link.removeprefix("http://testserver")
+    link_path = link.removeprefix("http://testserver")
+    path = open_invitation(newcomer, link_path)
     weak = newcomer.post(path, {"new_password1": "password", "new_password2": "password"})
     assert "too common" in weak.content.decode() or "too short" in weak.content.decode()
     strong = "a long and quiet river at dawn"
@@ -48,6 +57,7 @@ def test_a_supervisor_invites_an_operator_who_sets_a_password_and_enrolls(
         "Location"
     ] == reverse("accounts:login")
     # The link works only once.
+    assert newcomer.get(link_path).status_code == 400
     assert newcomer.get(path).status_code == 400
 
     response = newcomer.post(
@@ -97,10 +107,10 @@ def test_usernames_must_be_unique(supervisor, operator, signed_in):
 
 def test_deactivating_and_reactivating_an_operator(supervisor, operator, signed_in):
     client = signed_in(supervisor)
-    client.post(reverse("accounts:person_action", args=[operator.pk, "deactivate"]))
+    client.post(reverse("accounts:deactivate", args=[operator.pk]))
     operator.refresh_from_db()
     assert not operator.is_active
-    client.post(reverse("accounts:person_action", args=[operator.pk, "reactivate"]))
+    client.post(reverse("accounts:reactivate", args=[operator.pk]))
     operator.refresh_from_db()
     assert operator.is_active
     actions = list(
@@ -115,7 +125,7 @@ def test_resetting_the_second_factor_sends_the_operator_back_to_enrolment(
     enroll_authenticator(operator)
     replace_backup_codes(user=operator)
     response = signed_in(supervisor).post(
-        reverse("accounts:person_action", args=[operator.pk, "reset-second-factor"])
+        reverse("accounts:reset_second_factor", args=[operator.pk])
     )
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(user=operator).exists()
@@ -136,9 +146,7 @@ def test_resetting_the_second_factor_sends_the_operator_back_to_enrolment(
 
 def test_a_reset_also_ends_the_verification_of_an_open_session(supervisor, operator, signed_in):
     client = signed_in(operator)
-    signed_in(supervisor).post(
-        reverse("accounts:person_action", args=[operator.pk, "reset-second-factor"])
-    )
+    signed_in(supervisor).post(reverse("accounts:reset_second_factor", args=[operator.pk]))
     assert client.get("/")["Location"].startswith(reverse("accounts:enroll"))
 
 
@@ -160,7 +168,7 @@ def test_look_alike_usernames_are_refused(supervisor, signed_in):
 
 
 def renew_invitation(client: Client, person: User):
-    return client.post(reverse("accounts:person_action", args=[person.pk, "renew-invitation"]))
+    return client.post(reverse("accounts:renew_invitation", args=[person.pk]))
 
 
 def invitation_link(response) -> str:
@@ -182,7 +190,11 @@ def test_a_supervisor_renews_the_invitation_of_someone_who_has_no_password_yet(
     response = renew_invitation(client, newcomer)
     assert response.status_code == 200
     strong = "a long and quiet river at dawn"
-    Client().post(invitation_link(response), {"new_password1": strong, "new_password2": strong})
+    newcomer_browser = Client()
+    newcomer_browser.post(
+        open_invitation(newcomer_browser, invitation_link(response)),
+        {"new_password1": strong, "new_password2": strong},
+    )
     newcomer.refresh_from_db()
     assert newcomer.check_password(strong)
 

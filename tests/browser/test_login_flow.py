@@ -1,5 +1,5 @@
 """A person logs in for the first time in a real browser, enrolls an authenticator, and is locked out
-after repeated wrong passwords."""
+after repeated wrong passwords; an invitation link's token is sent once."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from authority.accounts.models import Role, User
+from authority.accounts.services.invitations import invitation_path
 from tests.browser.conftest import enroll, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,3 +49,33 @@ def test_the_login_and_enrolment_pages_have_no_serious_accessibility_violations(
     assert axe() == []
     log_in(page, operator.username)
     assert axe() == []
+
+
+def test_an_invitation_token_travels_in_one_request_only(page, lazio):
+    # Whoever reads a log of paths or referrers must not find it (DESIGN.md 3.3).
+    newcomer = User(username="new-operator", role=Role.OPERATOR, region=lazio)
+    newcomer.set_unusable_password()
+    newcomer.save()
+    link = invitation_path(newcomer)
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    carrying_the_token = []
+    page.on(
+        "request",
+        lambda request: (
+            carrying_the_token.append(request.url)
+            if token in request.url or token in (request.headers.get("referer") or "")
+            else None
+        ),
+    )
+
+    page.goto(link)
+    expect(page).to_have_url(re.compile(r"/accounts/invitation/[^/]+/set-password/$"))
+    page.locator("#id_new_password1").fill("a long and quiet river at dawn")
+    page.locator("#id_new_password2").fill("a long and quiet river at dawn")
+    page.get_by_role("button", name="Set password").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    expect(page.get_by_text("Your password is set.")).to_be_visible()
+    log_in(page, "new-operator", "a long and quiet river at dawn")
+    expect(page).to_have_url(re.compile(r"/accounts/enroll/"))
+    assert len(carrying_the_token) == 1, carrying_the_token
+    assert page.console_errors == []

@@ -81,7 +81,7 @@ def test_on_redis_each_client_gets_its_rate_per_minute_too(regions, settings):
     # Production's cache: the counters live in Redis, one round trip per request.
     settings.CACHES = {
         "default": {
-            "BACKEND": "authority.operations.cache.ReusingRedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": os.environ["TEST_REDIS_URL"],
             "KEY_PREFIX": f"test-throttle-{secrets.token_hex(4)}",
         }

@@ -1,4 +1,8 @@
-"""The audit trail page: supervisors see their region's entries, administrators all."""
+"""The audit trail page: supervisors see their region's entries, administrators all.
+
+It lives with the people pages, not in authority/audit: it applies the roles of accounts,
+and accounts sits above the audit trail (every app writes to the trail; the trail itself
+knows nothing of roles)."""
 
 from __future__ import annotations
 
@@ -50,7 +54,7 @@ class AuditFilterForm(forms.Form):
 
 
 @permissions.allowed_if(permissions.can_view_audit)
-def audit_view(request: HttpRequest) -> HttpResponse:
+def audit_trail_view(request: HttpRequest) -> HttpResponse:
     entries = permissions.audit_visible_to(request.user).select_related("region")
     form = AuditFilterForm(
         request.GET or None, show_region=permissions.is_administrator(request.user)

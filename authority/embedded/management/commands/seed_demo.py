@@ -1,12 +1,21 @@
-"""Demo accounts for the embedded run; refuses to touch a production database."""
+"""Demo accounts, a signing key, statistics and keys for the embedded run; refuses to touch a
+production database."""
 
 from __future__ import annotations
+
+import os
+import random
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from authority.accounts.models import Region, Role, User
+from authority.keys.selectors import active_signing_keys
+from authority.keys.services.signing_keys import rotate_signing_key
+from authority.keys.services.storing import UploadedKey, store_uploaded_keys
 
 DEMO_PASSWORD = "demo-password-not-for-production"
 DEMO_ACCOUNTS = [
@@ -33,9 +42,6 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save()
         self.stdout.write(f"Created {len(DEMO_ACCOUNTS)} demo accounts.")
-        from authority.keys.selectors import active_signing_keys
-        from authority.keys.services.signing_keys import rotate_signing_key
-
         if not active_signing_keys():
             rotate_signing_key(actor=None, reason="demo key for the embedded run")
             self.stdout.write(
@@ -48,14 +54,6 @@ class Command(BaseCommand):
 
     def seed_keys_to_publish(self, uploads: int = 60) -> int:
         """Random keys of the last days, as uploads would have left them: the demo can publish."""
-        import os
-        import random
-        from datetime import timedelta
-
-        from django.utils import timezone
-
-        from authority.keys.services.storing import UploadedKey, store_uploaded_keys
-
         today = int(timezone.now().timestamp()) // 600 // 144 * 144
         regions = list(Region.objects.all())
         stored = 0

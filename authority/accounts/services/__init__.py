@@ -1,0 +1,1 @@
+"""The workflows of accounts, one module each: signing in, invitations, managing people."""

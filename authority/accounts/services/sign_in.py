@@ -1,0 +1,138 @@
+"""Signing in: the second factor (enrolment, verification, backup codes) and the audit entries
+of logins, failed attempts, lockouts and logouts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django_otp import match_token
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticToken
+
+from authority.accounts.models import (
+    BackupCode,
+    BackupCodeDevice,
+    TOTPDevice,
+    User,
+    backup_code_digests,
+)
+from authority.audit.models import Action
+from authority.audit.services import record_event
+
+AUTHENTICATOR_NAME = "Authenticator app"
+BACKUP_DEVICE_NAME = "Backup codes"
+# django-otp slows down guessing with growing delays; from this many failures it is noticeable.
+NOTICEABLE_THROTTLING_FAILURES = 3
+# What the audit trail names instead of a username that matches no account: people sometimes
+# type their password there.
+UNKNOWN_ACCOUNT = "(unknown account)"
+
+
+def pending_authenticator(*, user: User, pending_id: int | None) -> TOTPDevice:
+    """The unconfirmed device whose secret the enrolment page shows.
+
+    `pending_id` is the device this login session was shown before: a reload keeps it, so a
+    QR code already scanned still works. Any other session gets a fresh secret and the user's
+    earlier unconfirmed devices go, so someone who once had the password and saw the page
+    does not know the secret the real user enrols.
+    """
+    if pending_id is not None:
+        device = TOTPDevice.objects.filter(pk=pending_id, user=user, confirmed=False).first()
+        if device is not None:
+            return device
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
+
+
+def confirm_authenticator(*, user: User, device: TOTPDevice, token: str) -> list[str] | None:
+    """Confirm the device if the token matches; returns the first backup codes, or None.
+
+    A confirmed enrolment is also the end of this login (the user passed both factors), and
+    the audit trail records it as one.
+    """
+    if device.user_id != user.pk or device.confirmed or not device.verify_token(token):
+        return None
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        record_event(action=Action.SECOND_FACTOR_ENROLLED, actor=user)
+        codes = replace_backup_codes(user=user)
+        record_event(action=Action.LOGIN, actor=user)
+    return codes
+
+
+def verify_second_factor(*, user: User, token: str) -> Device | None:
+    """The user's device that accepts `token` (an authenticator code, or a backup code, which
+    is then used up), or None. Either way the audit trail records the attempt."""
+    device = match_token(user, token)
+    if device is None:
+        record_event(action=Action.SECOND_FACTOR_FAILED, actor=user)
+        return None
+    if isinstance(device, BackupCodeDevice):
+        record_event(
+            action=Action.BACKUP_CODE_USED,
+            actor=user,
+            details={"remaining": device.codes.count()},
+        )
+    record_event(action=Action.LOGIN, actor=user)
+    return device
+
+
+def guessing_is_slowed_down(user: User) -> bool:
+    """Whether django-otp makes this user's next code attempt wait noticeably."""
+    return TOTPDevice.objects.filter(
+        user=user, confirmed=True, throttling_failure_count__gte=NOTICEABLE_THROTTLING_FAILURES
+    ).exists()
+
+
+def replace_backup_codes(*, user: User) -> list[str]:
+    """New single-use backup codes; the old ones stop working. Shown once, then only counted:
+    the database keeps their keyed hashes."""
+    with transaction.atomic():
+        device, _ = BackupCodeDevice.objects.get_or_create(
+            user=user, defaults={"name": BACKUP_DEVICE_NAME, "confirmed": True}
+        )
+        device.codes.all().delete()
+        codes = [StaticToken.random_token() for _ in range(settings.BACKUP_CODE_COUNT)]
+        BackupCode.objects.bulk_create(
+            BackupCode(device=device, digest=backup_code_digests(code)[0]) for code in codes
+        )
+        record_event(action=Action.BACKUP_CODES_GENERATED, actor=user)
+    return codes
+
+
+def remaining_backup_codes(user: User) -> int:
+    return BackupCode.objects.filter(device__user=user).count()
+
+
+def record_logout(*, user: User) -> None:
+    record_event(action=Action.LOGOUT, actor=user)
+
+
+def record_failed_password(*, username: str | None) -> None:
+    """A wrong password (django-axes counts it towards the lockout; this is the trail's entry)."""
+    user = _known_user(username)
+    record_event(
+        action=Action.LOGIN_FAILED,
+        actor=user,
+        actor_username="" if user else UNKNOWN_ACCOUNT,
+        details={"step": "password"},
+    )
+
+
+def record_lockout(*, username: str | None) -> None:
+    user = _known_user(username)
+    record_event(
+        action=Action.LOGIN_LOCKED_OUT,
+        actor=user,
+        actor_username="" if user else UNKNOWN_ACCOUNT,
+    )
+
+
+def _known_user(username: str | None) -> User | None:
+    # Unknown names are not written down: people sometimes type their password there.
+    if not username:
+        return None
+    return User.objects.filter(username=username).first()

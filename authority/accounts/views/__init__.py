@@ -1,0 +1,1 @@
+"""The pages of accounts, one module per purpose: signing in, invitations, people, audit trail."""
