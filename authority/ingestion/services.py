@@ -7,7 +7,6 @@ from typing import Any
 from django.db import transaction
 
 from authority.ingestion import metrics
-from authority.ingestion.throttling import record_failed_otp_check
 from authority.keys.services import UploadedKey, store_uploaded_keys
 from authority.otps.services import check_otp, redeem_otp
 from authority.statistics.services import increment, local_day
@@ -52,7 +51,6 @@ def upload(*, otp_sha256_hex: str, upload: dict[str, Any]) -> bool:
 
 
 def _count_failure(endpoint: str) -> None:
-    record_failed_otp_check()
     increment(metrics.FAILED_OTP_CHECKS, bucket=endpoint)
 
 

@@ -17,8 +17,9 @@ from rest_framework.views import APIView
 from authority.api.errors import SchemaError, UnauthorizedOtp
 from authority.api.schema import error_response
 from authority.ingestion import metrics, services
+from authority.ingestion.guessing.services import Guess, admit_guess
 from authority.ingestion.serializers import CheckOtpRequestSerializer, UploadRequestSerializer
-from authority.ingestion.throttling import CheckOtpThrottle, UploadThrottle, global_failure_wait
+from authority.ingestion.throttling import CheckOtpThrottle, UploadThrottle
 from authority.ingestion.timing import draw_response_seconds, hold_until, release_pooled_connections
 from authority.statistics import buffer
 from authority.statistics.services import increment
@@ -58,18 +59,18 @@ UNAUTHORIZED = error_response(
     "Unknown, used, revoked or expired OTP.", ("unauthorized", 1101, "Unauthorized OTP.")
 )
 THROTTLED = error_response(
-    "Too many requests from this client, or too many failed checks nationally; see Retry-After.",
+    "Too many requests from this client, or too many failed code lookups from its network; see Retry-After.",
     ("throttled", 1004, "Request was throttled. Expected available in 30 seconds."),
 )
 
 
 class DeviceApiView(APIView):
-    """Shared by the device endpoints: dummy flag, timing, and the throttles' failure ceiling."""
+    """Shared by the device endpoints: dummy flag, timing, and the guessing budget."""
 
     endpoint = ""
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
-    # A dummy refused at the failure ceiling counts as a dummy request, not as a refusal.
+    # A dummy refused for its network's guessing counts as a dummy request, not as a refusal.
     refused_dummy = False
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -109,13 +110,14 @@ class DeviceApiView(APIView):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    def refuse_when_guessing_is_rampant(self, *, dummy: bool) -> None:
-        """429 while this minute's failed checks are at the ceiling, for dummy requests too:
+    def admit_guess(self, request: Request, *, otp_sha256: str, dummy: bool) -> Guess:
+        """429 while this client's network may not look a code up, for dummy requests too:
         answering them 204 then would tell an observer which requests are cover (DESIGN 3.7)."""
-        wait = global_failure_wait()
-        if wait is not None:
+        guess = admit_guess(request=request, otp_sha256_hex=otp_sha256, dummy=dummy)
+        if guess.wait is not None:
             self.refused_dummy = dummy
-            raise exceptions.Throttled(wait=wait)
+            raise exceptions.Throttled(wait=guess.wait)
+        return guess
 
     def count(self, *, dummy: bool) -> None:
         increment(metrics.DUMMY_REQUESTS if dummy else metrics.REAL_REQUESTS, bucket=self.endpoint)
@@ -143,10 +145,12 @@ class CheckOtpView(DeviceApiView):
         self.validated(CheckOtpRequestSerializer, request)
         otp_sha256 = self.otp_sha256(request)
         self.count(dummy=dummy)
-        self.refuse_when_guessing_is_rampant(dummy=dummy)
+        guess = self.admit_guess(request, otp_sha256=otp_sha256, dummy=dummy)
         if dummy:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        if not services.check(otp_sha256_hex=otp_sha256):
+        valid = services.check(otp_sha256_hex=otp_sha256)
+        guess.settle(valid=valid)
+        if not valid:
             raise UnauthorizedOtp()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -176,9 +180,11 @@ class UploadView(DeviceApiView):
         body = self.validated(UploadRequestSerializer, request)
         otp_sha256 = self.otp_sha256(request)
         self.count(dummy=dummy)
-        self.refuse_when_guessing_is_rampant(dummy=dummy)
+        guess = self.admit_guess(request, otp_sha256=otp_sha256, dummy=dummy)
         if dummy:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        if not services.upload(otp_sha256_hex=otp_sha256, upload=body):
+        uploaded = services.upload(otp_sha256_hex=otp_sha256, upload=body)
+        guess.settle(valid=uploaded)
+        if not uploaded:
             raise UnauthorizedOtp()
         return Response(status=status.HTTP_204_NO_CONTENT)
