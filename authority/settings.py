@@ -160,8 +160,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 REDIS_URL = env_str("REDIS_URL", "")
+# The throttles and the guessing budgets live in the cache: one that culls at Django's default
+# 300 entries would forget which networks were guessing as soon as many addresses call.
+_CACHE_OPTIONS = {"MAX_ENTRIES": 1_000_000}
 if TESTING:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": _CACHE_OPTIONS,
+        }
+    }
 elif REDIS_URL:
     CACHES = {
         "default": {
@@ -175,6 +183,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "django_cache",
+            "OPTIONS": _CACHE_OPTIONS,
         }
     }
 if PRODUCTION and not REDIS_URL:
