@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from authority.api.errors import SchemaError, UnauthorizedOtp
 from authority.api.schema import error_response
 from authority.ingestion import metrics, services
-from authority.ingestion.guessing.services import Guess, admit_guess
+from authority.ingestion.guessing import services as guessing
 from authority.ingestion.serializers import CheckOtpRequestSerializer, UploadRequestSerializer
 from authority.ingestion.throttling import CheckOtpThrottle, UploadThrottle
 from authority.ingestion.timing import draw_response_seconds, hold_until, release_pooled_connections
@@ -110,10 +110,10 @@ class DeviceApiView(APIView):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    def admit_guess(self, request: Request, *, otp_sha256: str, dummy: bool) -> Guess:
+    def admit_guess(self, request: Request, *, otp_sha256: str, dummy: bool) -> guessing.Guess:
         """429 while this client's network may not look a code up, for dummy requests too:
         answering them 204 then would tell an observer which requests are cover (DESIGN 3.7)."""
-        guess = admit_guess(request=request, otp_sha256_hex=otp_sha256, dummy=dummy)
+        guess = guessing.admit_guess(request=request, otp_sha256_hex=otp_sha256, dummy=dummy)
         if guess.wait is not None:
             self.refused_dummy = dummy
             raise exceptions.Throttled(wait=guess.wait)
