@@ -163,8 +163,16 @@ AUTH_USER_MODEL = "accounts.User"
 
 REDIS_URL = env_str("REDIS_URL", "")
 CACHES: dict[str, dict[str, object]]
+# The throttles and the guessing budgets live in the cache: one that culls at Django's default
+# 300 entries would forget which networks were guessing as soon as many addresses call.
+_CACHE_OPTIONS = {"MAX_ENTRIES": 1_000_000}
 if TESTING:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": _CACHE_OPTIONS,
+        }
+    }
 elif REDIS_URL:
     CACHES = {
         "default": {
@@ -183,6 +191,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "django_cache",
+            "OPTIONS": _CACHE_OPTIONS,
         }
     }
 if PRODUCTION and not REDIS_URL:
@@ -511,13 +520,26 @@ AUDIT_PAGE_SIZE = 50
 # --- Device API (authority/ingestion) ----------------------------------------------------------
 # Per-client rates (DRF syntax). Clients are told apart by a keyed hash of their address, kept
 # in the cache for the window only. Carrier-grade NAT puts many phones behind one address, so
-# these stay generous; the national ceiling on failed OTP checks is what stops guessing.
+# these stay generous: they bound requests; the guessing budgets below bound guesses.
 DEVICE_API_RATES = {
     "check-otp": env_str("DEVICE_API_CHECK_OTP_RATE", "30/minute"),
     "upload": env_str("DEVICE_API_UPLOAD_RATE", "30/minute"),
     "analytics": env_str("DEVICE_API_ANALYTICS_RATE", "30/minute"),
 }
-DEVICE_API_FAILED_OTP_PER_MINUTE = env_int("DEVICE_API_FAILED_OTP_PER_MINUTE", 600, minimum=1)
+# Guessing codes (authority/ingestion/guessing; the arithmetic is in docs/guessing.md). Failed
+# code lookups are counted per network (an IPv4 /24, an IPv6 /48), known only by a daily-rotating
+# keyed hash in the cache. Each network has a bucket of BURST failed lookups that refills by one
+# every REFILL_SECONDS; a code that later turns out valid gives its failures back.
+GUESSING_IPV4_PREFIX = env_int("GUESSING_IPV4_PREFIX", 24, minimum=8, maximum=32)
+GUESSING_IPV6_PREFIX = env_int("GUESSING_IPV6_PREFIX", 48, minimum=16, maximum=64)
+GUESSING_NETWORK_BURST = env_int("GUESSING_NETWORK_BURST", 30, minimum=1)
+GUESSING_NETWORK_REFILL_SECONDS = env_int("GUESSING_NETWORK_REFILL_SECONDS", 300, minimum=1)
+# The national guard: once THRESHOLD lookups failed nationally within 10 minutes, and for HOLD
+# minutes after the last such 10 minutes, a network may fail at most DAILY_CAP lookups a day.
+# Networks below that (every network that has not been guessing) are not affected.
+GUESSING_GUARD_THRESHOLD = env_int("GUESSING_GUARD_THRESHOLD", 500, minimum=1)
+GUESSING_GUARD_HOLD_MINUTES = env_int("GUESSING_GUARD_HOLD_MINUTES", 60, minimum=1)
+GUESSING_GUARD_DAILY_CAP = env_int("GUESSING_GUARD_DAILY_CAP", 20, minimum=1)
 # Every device response (real or dummy) takes floor + uniform(0, spread) milliseconds, so
 # timing tells a network observer nothing. The floor must exceed the real work's time.
 DEVICE_API_MIN_RESPONSE_MS = env_int("DEVICE_API_MIN_RESPONSE_MS", 0 if TESTING else 150, minimum=0)

@@ -132,6 +132,9 @@ def server_environment(database_url: str, redis_url: str, var_dir: Path) -> dict
         "DEVICE_API_CHECK_OTP_RATE": "100000000/minute",
         "DEVICE_API_UPLOAD_RATE": "100000000/minute",
         "DEVICE_API_ANALYTICS_RATE": "100000000/minute",
+        # The load generator is one address, so one network: no guessing budget either.
+        "GUESSING_NETWORK_BURST": "100000000",
+        "GUESSING_GUARD_THRESHOLD": "100000000",
         "OTP_QUOTA_PER_OPERATOR_PER_DAY": "100000000",
         "OTP_QUOTA_PER_REGION_PER_DAY": "100000000",
     }

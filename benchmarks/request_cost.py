@@ -84,7 +84,6 @@ def main() -> int:
             env.update(
                 DEVICE_API_MIN_RESPONSE_MS="0",
                 DEVICE_API_RESPONSE_SPREAD_MS="0",
-                DEVICE_API_FAILED_OTP_PER_MINUTE="100000000",
             )
             codes, _seconds = setup_database(env, args.requests + 10)
             os.environ["DJANGO_SETTINGS_MODULE"] = "bench_settings"

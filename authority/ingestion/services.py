@@ -7,7 +7,6 @@ from typing import Any
 from django.db import transaction
 
 from authority.ingestion import metrics
-from authority.ingestion.throttling import record_failed_otp_check
 from authority.keys.services.storing import UploadedKey, store_uploaded_keys
 from authority.otps.services import RedeemedOtp, check_otp, redeem_otp
 from authority.statistics.models import NATIONAL
@@ -61,7 +60,6 @@ def _region_of_keys(region_id: int, redeemed: RedeemedOtp) -> int:
 
 
 def _count_failure(endpoint: str) -> None:
-    record_failed_otp_check()
     increment(metrics.FAILED_OTP_CHECKS, bucket=endpoint)
 
 

@@ -1,11 +1,11 @@
-"""Throttles of the device API: per client (a keyed hash of its address, in the cache only for
-the throttle window) and, for failed OTP checks, for the whole internet at once."""
+"""Request rates of the device API, per client (a keyed hash of its address, in the cache only
+for the throttle window). They bound requests; guessing codes is bounded per network by
+authority.ingestion.guessing."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -16,6 +16,8 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from authority.ingestion.guessing.networks import address_network
+
 
 def client_network(ident: str) -> str:
     """What one client is: its IPv4 address, or its IPv6 /64 network.
@@ -23,15 +25,7 @@ def client_network(ident: str) -> str:
     One IPv6 subscriber usually holds a whole /64 and can pick a fresh address for every
     request, so a limit per IPv6 address would not limit anyone.
     """
-    try:
-        address = ipaddress.ip_address(ident.strip())
-    except ValueError:
-        return ident  # not an address (a test client, a misconfigured proxy): as given
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
+    return address_network(ident, ipv4_prefix=32, ipv6_prefix=64)
 
 
 def _client_token(ident: str) -> str:
@@ -105,21 +99,3 @@ class UploadThrottle(ClientThrottle):
 
 class AnalyticsThrottle(ClientThrottle):
     scope = "analytics"
-
-
-# --- Failed OTP checks, across all clients ------------------------------------------------------
-
-
-def _failure_window_key() -> str:
-    return f"otp-failures:{int(timezone.now().timestamp()) // 60}"
-
-
-def record_failed_otp_check() -> None:
-    count_in_window(_failure_window_key(), 60)
-
-
-def global_failure_wait() -> int | None:
-    """Seconds to wait when this minute's failed checks reached the national ceiling."""
-    if (cache.get(_failure_window_key()) or 0) < settings.DEVICE_API_FAILED_OTP_PER_MINUTE:
-        return None
-    return 60 - int(timezone.now().timestamp()) % 60

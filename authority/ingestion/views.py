@@ -15,8 +15,9 @@ from authority.api.device import DUMMY_HEADER, DeviceApiView
 from authority.api.errors import SchemaError, UnauthorizedOtp
 from authority.api.schema import error_response
 from authority.ingestion import metrics, services
+from authority.ingestion.guessing import services as guessing
 from authority.ingestion.serializers import CheckOtpRequestSerializer, UploadRequestSerializer
-from authority.ingestion.throttling import CheckOtpThrottle, UploadThrottle, global_failure_wait
+from authority.ingestion.throttling import CheckOtpThrottle, UploadThrottle
 
 # What Immuni took for the SHA-256 of a code: 64 letters or digits (a non-hex one matches no
 # code, and is answered 401 like any unknown code). Anything else is a schema error.
@@ -53,7 +54,7 @@ UNAUTHORIZED = error_response(
     "Unknown, used, revoked or expired OTP.", ("unauthorized", 1101, "Unauthorized OTP.")
 )
 THROTTLED = error_response(
-    "Too many requests from this client, or too many failed checks nationally; see Retry-After.",
+    "Too many requests from this client, or too many failed code lookups from its network; see Retry-After.",
     ("throttled", 1004, "Request was throttled. Expected available in 30 seconds."),
 )
 
@@ -65,7 +66,7 @@ UPLOAD_MAX_BODY_BYTES = 336 * 1024
 
 
 class OtpDeviceApiView(DeviceApiView):
-    """The endpoints a code authorizes: the bearer, and the national ceiling on guessing."""
+    """The endpoints a code authorizes: the bearer, and the guessing budget of the network."""
 
     def otp_sha256(self, request: Request) -> str:
         match = _BEARER.match(request.headers.get("Authorization", "").strip())
@@ -75,13 +76,14 @@ class OtpDeviceApiView(DeviceApiView):
             )
         return match.group(1).lower()
 
-    def refuse_when_guessing_is_rampant(self, *, dummy: bool) -> None:
-        """429 while this minute's failed checks are at the ceiling, for dummy requests too:
+    def admit_guess(self, request: Request, *, otp_sha256: str, dummy: bool) -> guessing.Guess:
+        """429 while this client's network may not look a code up, for dummy requests too:
         answering them 204 then would tell an observer which requests are cover (DESIGN 3.7)."""
-        wait = global_failure_wait()
-        if wait is not None:
+        guess = guessing.admit_guess(request=request, otp_sha256_hex=otp_sha256, dummy=dummy)
+        if guess.wait is not None:
             self.refused_dummy = dummy
-            raise exceptions.Throttled(wait=wait)
+            raise exceptions.Throttled(wait=guess.wait)
+        return guess
 
 
 class CheckOtpView(OtpDeviceApiView):
@@ -108,10 +110,12 @@ class CheckOtpView(OtpDeviceApiView):
         self.validated(CheckOtpRequestSerializer, request, dummy=dummy)
         otp_sha256 = self.otp_sha256(request)
         self.count(dummy=dummy)
-        self.refuse_when_guessing_is_rampant(dummy=dummy)
+        guess = self.admit_guess(request, otp_sha256=otp_sha256, dummy=dummy)
         if dummy:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        if not services.check(otp_sha256_hex=otp_sha256):
+        valid = services.check(otp_sha256_hex=otp_sha256)
+        guess.settle(valid=valid)
+        if not valid:
             raise UnauthorizedOtp()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -143,9 +147,11 @@ class UploadView(OtpDeviceApiView):
         body = self.validated(UploadRequestSerializer, request, dummy=dummy)
         otp_sha256 = self.otp_sha256(request)
         self.count(dummy=dummy)
-        self.refuse_when_guessing_is_rampant(dummy=dummy)
+        guess = self.admit_guess(request, otp_sha256=otp_sha256, dummy=dummy)
         if dummy:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        if not services.upload(otp_sha256_hex=otp_sha256, upload=body):
+        uploaded = services.upload(otp_sha256_hex=otp_sha256, upload=body)
+        guess.settle(valid=uploaded)
+        if not uploaded:
             raise UnauthorizedOtp()
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from authority.ingestion.guessing.metrics import guessing_metric_families
 from authority.statistics.models import DailyCounter
 from authority.statistics.services import local_day
 
@@ -81,3 +82,5 @@ class AuthorityCollector(Collector):
         ):
             today.add_metric([metric], total)
         yield today
+
+        yield from guessing_metric_families()

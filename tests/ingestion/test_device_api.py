@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import secrets
 from base64 import b64encode
 from datetime import UTC, datetime
 
@@ -325,24 +323,6 @@ def test_clients_are_throttled_with_retry_after(app_client, one_throttle_window)
     assert int(response["Retry-After"]) > 0
     # The cache key is a keyed hash: the client's address is not in it.
     assert not any("127.0.0.1" in str(key) for key in cache._cache)  # type: ignore[attr-defined]
-
-
-@override_settings(DEVICE_API_FAILED_OTP_PER_MINUTE=2)
-def test_guessing_is_stopped_nationally(app_client, authorized_otp, one_throttle_window):
-    from django.core.cache import cache
-
-    cache.clear()
-    for _ in range(2):
-        app_client.check_otp("KJ23IWY5UJ")
-    response = Client(REMOTE_ADDR="10.9.9.9").post(
-        "/v1/ingestion/check-otp",
-        data=json.dumps({}),
-        content_type="application/json",
-        HTTP_AUTHORIZATION="Bearer " + secrets.token_hex(32),
-        HTTP_IMMUNI_DUMMY_DATA="0",
-    )
-    assert_error(response, 429, 1004)
-    assert "Retry-After" in response
 
 
 def test_the_api_sends_no_cors_headers(app_client, authorized_otp):

@@ -1,162 +1,183 @@
-"""Guessing codes against the device API is throttled per client and for the whole internet.
-
-The figures these limits give (guesses per hour against 25^9 codes) are in
-benchmarks/README.md, "Brute force". Time is frozen and moved by whole minutes, so the tests
-run the attack for several simulated minutes in a fraction of a second.
+"""Guessing codes against the device API is bounded: per network, per day, and under the
+national guard, whatever the addresses, the headers and the concurrency (docs/guessing.md has
+the arithmetic these limits give). Time is frozen and moved, so hours of guessing run in
+seconds; the live test fires concurrent guesses at a real gunicorn on Redis.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
-import os
 import secrets
+import threading
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.test import Client
 
+from authority.accounts.models import Role, User
 from authority.formats.otp import otp_sha256_hex
-from authority.statistics.models import DailyCounter
+from tests.ingestion.conftest import AppClient
+from tests.ingestion.guessing.phones import (
+    MORNING,
+    guess_from,
+    lookups_that_failed,
+    on_network,
+    phone,
+)
+from tests.robustness.live import LiveGunicorn, authorized_codes, request
 
-pytestmark = pytest.mark.django_db
-
-CHECK_OTP = "/v1/ingestion/check-otp"
-UPLOAD = "/v1/ingestion/upload"
-
-
-def start_of_a_minute() -> datetime:
-    """A whole minute (plus 5 s) not after now, so that codes authorized now are still valid,
-    and an hour earlier near midnight UTC, so that the simulated minutes stay on one day (the
-    per-client throttle key rotates daily)."""
-    now = datetime.now(UTC).replace(second=5, microsecond=0) - timedelta(minutes=1)
-    return now - timedelta(hours=1) if now.hour == 23 else now
+BURST = 30
 
 
-# A well-formed upload without keys: the server looks the code up, as for a check.
-UPLOAD_BODY = {"province": "RM", "teks": [], "exposure_detection_summaries": []}
-
-
-def guess(path: str, address: str, bearer: str | None = None) -> int:
-    body = UPLOAD_BODY if path == UPLOAD else {"padding": "00"}
-    response = Client(REMOTE_ADDR=address).post(
-        path,
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {bearer or secrets.token_hex(32)}",
-        HTTP_IMMUNI_DUMMY_DATA="0",
-        HTTP_IMMUNI_CLIENT_CLOCK="1772442000",
-    )
-    if response.status_code == 429:
-        assert response.json()["error_code"] == 1004
-        assert int(response["Retry-After"]) > 0
-    return response.status_code
-
-
-def guesses_evaluated() -> int:
-    """Failed checks the server actually looked up (each one is a guess that was tried)."""
-    return sum(
-        DailyCounter.objects.filter(metric="failed_otp_checks").values_list("value", flat=True)
-    )
-
-
-def test_one_client_gets_at_most_its_rate_per_endpoint_per_minute(settings, regions):
-    assert settings.DEVICE_API_RATES["check-otp"] == "30/minute"  # the defaults are what is shown
-    assert settings.DEVICE_API_RATES["upload"] == "30/minute"
-    minutes = 3
-    with time_machine.travel(start_of_a_minute(), tick=False) as clock:
-        for _minute in range(minutes):
-            statuses = Counter(guess(CHECK_OTP, "203.0.113.7") for _ in range(80))
-            statuses += Counter(guess(UPLOAD, "203.0.113.7") for _ in range(80))
-            assert statuses == {401: 60, 429: 100}, statuses  # 30 per endpoint
-            # Another phone in the same minute is not slowed down by this client.
-            assert guess(CHECK_OTP, "198.51.100.20") == 401
-            clock.shift(timedelta(minutes=1))
-    assert guesses_evaluated() == minutes * (60 + 1)
-
-
-@pytest.mark.redis
-def test_on_redis_each_client_gets_its_rate_per_minute_too(regions, settings):
-    # Production's cache: the counters live in Redis, one round trip per request.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": os.environ["TEST_REDIS_URL"],
-            "KEY_PREFIX": f"test-throttle-{secrets.token_hex(4)}",
-        }
-    }
-    with time_machine.travel(start_of_a_minute(), tick=False) as clock:
-        for _minute in range(2):
-            statuses = Counter(guess(CHECK_OTP, "203.0.113.7") for _ in range(35))
-            assert statuses == {401: 30, 429: 5}, statuses
-            assert guess(CHECK_OTP, "198.51.100.20") == 401
-            clock.shift(timedelta(minutes=1))
-    assert guesses_evaluated() == 2 * 31
-
-
-def test_a_client_rotating_ipv6_addresses_within_its_network_is_still_one_client(regions):
-    # A subscriber's /64 holds 2^64 addresses: one per guess would otherwise be free.
-    with time_machine.travel(start_of_a_minute(), tick=False):
-        statuses = Counter(guess(CHECK_OTP, f"2001:db8:1:2:{n:x}:{n:x}:{n:x}:1") for n in range(40))
-        assert statuses == {401: 30, 429: 10}, statuses
-        # The neighbouring /64 is someone else; an IPv4-mapped address is its IPv4 client.
-        assert guess(CHECK_OTP, "2001:db8:1:3::1") == 401
-        assert Counter(guess(CHECK_OTP, "::ffff:203.0.113.9") for _ in range(30)) == {401: 30}
-        assert guess(CHECK_OTP, "203.0.113.9") == 429
-
-
-def forged(address: str, forwarded_for: str) -> int:
-    response = Client(REMOTE_ADDR=address).post(
-        CHECK_OTP,
-        data=json.dumps({"padding": "00"}),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {secrets.token_hex(32)}",
-        HTTP_IMMUNI_DUMMY_DATA="0",
-        HTTP_X_FORWARDED_FOR=forwarded_for,
-    )
-    return response.status_code
-
-
-def test_a_made_up_forwarded_for_header_does_not_make_a_new_client(regions):
-    with time_machine.travel(start_of_a_minute(), tick=False):
-        statuses = Counter(forged("203.0.113.7", f"10.0.0.{n}") for n in range(40))
-    assert statuses == {401: 30, 429: 10}, statuses
-
-
-def test_behind_a_proxy_the_client_is_the_address_the_proxy_appended(regions, settings):
+@pytest.fixture(autouse=True)
+def behind_the_proxy(settings) -> None:
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
-    with time_machine.travel(start_of_a_minute(), tick=False):
-        # The phone made up the first entry; the proxy (at 192.0.2.10) appended the real one.
-        statuses = Counter(forged("192.0.2.10", f"10.0.0.{n}, 198.51.100.4") for n in range(40))
-        assert statuses == {401: 30, 429: 10}, statuses
-        assert forged("192.0.2.10", "198.51.100.5") == 401  # another phone, same proxy
 
 
-def test_the_whole_internet_gets_at_most_the_national_ceiling_per_minute(
-    settings, regions, authorized_otp
-):
-    settings.DEVICE_API_FAILED_OTP_PER_MINUTE = 25
-    minutes = 3
-    with time_machine.travel(start_of_a_minute(), tick=False) as clock:
-        for minute in range(minutes):
-            # 200 addresses, one guess each: every client is far below its own rate.
-            statuses = Counter(
-                guess(CHECK_OTP, f"10.{minute}.{n // 250}.{n % 250}") for n in range(200)
-            )
-            assert statuses == {401: 25, 429: 175}, statuses
-            # Past the ceiling every check waits for the next minute, the genuine one too:
-            # guessing can delay patients by at most a minute, it cannot get further.
-            assert guess(CHECK_OTP, "192.0.2.1", otp_sha256_hex(authorized_otp)) == 429
+@pytest.mark.django_db
+def test_one_network_gets_its_burst_then_one_guess_per_refill_whatever_it_sends(regions):
+    with time_machine.travel(MORNING, tick=False) as clock:
+        lookups = 0
+        for minute in range(120):
+            # Three guesses a minute, from a fresh address of the /24 each, checks and
+            # uploads mixed: the network's budget is the only limit that binds.
+            for n in range(3 if minute else BURST + 3):
+                client = on_network(0, minute * 40 + n)
+                guess = client.check_otp if n % 2 else client.upload
+                lookups += guess(None).status_code == 401
             clock.shift(timedelta(minutes=1))
-        assert guess(CHECK_OTP, "192.0.2.1", otp_sha256_hex(authorized_otp)) == 204
-    assert guesses_evaluated() == minutes * 25
+    # The burst, then one every 5 minutes (at minutes 5, 10, ..., 115).
+    assert lookups == lookups_that_failed() == BURST + 23
 
 
-def test_uploads_share_the_national_ceiling_with_checks(settings, regions):
-    settings.DEVICE_API_FAILED_OTP_PER_MINUTE = 10
-    with time_machine.travel(start_of_a_minute(), tick=False):
-        for n in range(10):
-            assert guess(CHECK_OTP, f"10.1.1.{n}") == 401
-        assert guess(UPLOAD, "10.2.2.2") == 429
-    assert guesses_evaluated() == 10
+@pytest.mark.django_db
+def test_a_network_guesses_at_most_its_burst_and_a_day_of_refills_in_a_utc_day(regions, settings):
+    settings.GUESSING_NETWORK_REFILL_SECONDS = 3600  # one an hour, so that a day is 24 steps
+    midnight = datetime(2026, 3, 2, 0, 0, 30, tzinfo=UTC)
+    with time_machine.travel(midnight, tick=False) as clock:
+        for hour in range(24):
+            guess_from(0, BURST + 2 if hour == 0 else 3, first_host=hour * 40)
+            clock.shift(timedelta(hours=1))
+        # 00:00:30 the next day: the network's token changed, a new day's budget begins.
+        assert guess_from(0, BURST + 1, first_host=100) == {401: BURST, 429: 1}
+    # The bound of docs/guessing.md: the burst plus a day of refills (86400 / 3600), less the
+    # one due at midnight, which belongs to the next day.
+    assert lookups_that_failed() == (BURST + 23) + BURST
+
+
+@pytest.mark.django_db
+def test_rotating_ipv6_addresses_within_a_48_is_one_network(regions):
+    with time_machine.travel(MORNING, tick=False):
+        statuses = Counter(
+            phone(f"2001:db8:7:{n:x}::{n:x}").check_otp(None).status_code for n in range(40)
+        )
+    assert statuses == {401: BURST, 429: 10}
+
+
+@pytest.mark.django_db
+def test_a_made_up_forwarded_for_entry_does_not_make_a_new_network(regions):
+    with time_machine.travel(MORNING, tick=False):
+        # The phone writes a fresh address into X-Forwarded-For every time; the proxy at
+        # 192.0.2.10 appends the one it saw, always in 198.51.100.0/24.
+        statuses = Counter(
+            AppClient(
+                Client(
+                    REMOTE_ADDR="192.0.2.10",
+                    HTTP_X_FORWARDED_FOR=f"10.0.{n}.1, 198.51.100.{n % 200 + 1}",
+                )
+            )
+            .check_otp(None)
+            .status_code
+            for n in range(40)
+        )
+    assert statuses == {401: BURST, 429: 10}
+
+
+@pytest.mark.django_db
+def test_under_the_guard_many_networks_together_are_bounded_by_the_daily_cap(regions, settings):
+    settings.GUESSING_GUARD_THRESHOLD = 50
+    settings.GUESSING_GUARD_DAILY_CAP = 4
+    networks = 60
+    with time_machine.travel(MORNING, tick=False) as clock:
+        for attempt in range(2):
+            for network in range(networks):
+                guess_from(network, 6, first_host=attempt * 10)
+            clock.shift(timedelta(minutes=30))  # the guard holds an hour after the last surge
+    # Networks 0-7 guessed 6 each before 50 failures switched the guard on (network 8 made
+    # the 50th); from then on no network went past its 4 of the day, however often it tried.
+    assert lookups_that_failed() == 8 * 6 + 4 + (networks - 9) * 4
+    # The bound of docs/guessing.md for one guard episode: the threshold, plus every
+    # network's daily cap.
+    assert lookups_that_failed() <= 50 + networks * 4
+
+
+@pytest.mark.django_db
+def test_the_per_address_request_rate_still_bounds_requests(regions):
+    # Dummy requests are no guesses: what stops them is the rate per address and endpoint.
+    with time_machine.travel(MORNING, tick=False):
+        same = phone("203.0.113.7")
+        checks = Counter(same.check_otp(None, dummy=True).status_code for _ in range(40))
+        uploads = Counter(same.upload(None, dummy=True).status_code for _ in range(40))
+        assert checks == uploads == {204: 30, 429: 10}
+        assert phone("203.0.113.8").check_otp(None, dummy=True).status_code == 204
+
+
+# --- Concurrency, against a live gunicorn on Redis -----------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_guesses_from_one_network_get_exactly_its_burst(
+    live_gunicorn: Callable[..., LiveGunicorn], lazio, settings
+):
+    gunicorn = live_gunicorn(TRUSTED_PROXY_COUNT="1", GUESSING_NETWORK_BURST=str(BURST))
+    operator = User.objects.create(username="brute-operator", role=Role.OPERATOR, region=lazio)
+    [code] = authorized_codes(1, operator, settings)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def guesser(worker: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", gunicorn.port, timeout=60)
+        for n in range(12):
+            status, _ = request(
+                gunicorn.port,
+                "POST",
+                "/v1/ingestion/check-otp",
+                json.dumps({"padding": "00"}).encode(),
+                {
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {secrets.token_hex(32)}",
+                    "Immuni-Dummy-Data": "0",
+                    # All from 100.64.9.0/24, each worker from its own addresses.
+                    "X-Forwarded-For": f"100.64.9.{(worker * 12 + n) % 254 + 1}",
+                },
+                conn,
+            )
+            with lock:
+                statuses.append(status)
+        conn.close()
+
+    threads = [threading.Thread(target=guesser, args=(worker,)) for worker in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # 16 workers x 12 at once, served by 2 processes x 8 threads: still exactly the burst.
+    assert Counter(statuses) == {401: BURST, 429: 16 * 12 - BURST}, gunicorn.log_tail()
+    status, _ = request(
+        gunicorn.port,
+        "POST",
+        "/v1/ingestion/check-otp",
+        b"{}",
+        {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {otp_sha256_hex(code)}",
+            "Immuni-Dummy-Data": "0",
+            "X-Forwarded-For": "198.51.100.1",
+        },
+    )
+    assert status == 204  # a patient on another network

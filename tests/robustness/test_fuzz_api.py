@@ -51,7 +51,7 @@ OPERATIONS = device_api_operations()
 def api_key(supervisor, lazio, settings) -> str:
     """A valid HIS key, usable codes for the device endpoints, throttles out of the way."""
     settings.DEVICE_API_RATES = {name: "100000/minute" for name in settings.DEVICE_API_RATES}
-    settings.DEVICE_API_FAILED_OTP_PER_MINUTE = 1_000_000
+    settings.GUESSING_NETWORK_BURST = 1_000_000
     settings.OTP_QUOTA_PER_REGION_PER_DAY = 1_000_000
     settings.OTP_QUOTA_PER_OPERATOR_PER_DAY = 1_000_000
     cache.clear()
