@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from authority.accounts import permissions
 from authority.accounts.models import Region
 from authority.audit.models import Action
+from authority.audit.verification import latest_report
 
 
 class AuditFilterForm(forms.Form):
@@ -80,5 +81,14 @@ def audit_view(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     return render(
-        request, "audit/list.html", {"page": page, "form": form, "query_string": query.urlencode()}
+        request,
+        "audit/list.html",
+        {
+            "page": page,
+            "form": form,
+            "query_string": query.urlencode(),
+            # The whole trail's integrity is national: administrators see it.
+            "show_integrity": permissions.is_administrator(request.user),
+            "integrity": latest_report(),
+        },
     )
