@@ -12,6 +12,7 @@ work=$(mktemp -d)
 secret() { .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(48))'; }
 export AUTHORITY_MODE=production
 export SECRET_KEY=$(secret) OTP_HMAC_KEY=$(secret) SIGNING_KEY_ENCRYPTION_KEY=$(secret)
+export AUDIT_HMAC_KEY=$(secret)
 export ALLOWED_HOSTS=127.0.0.1,localhost AUTHORITY_VAR_DIR="$work/var" BATCH_STORAGE_DIR="$work/batches"
 export KEYS_EMBARGO_MINUTES=0 KEYS_MIN_PER_FILE=50 GUNICORN_BIND="127.0.0.1:$PORT" GUNICORN_WORKERS=2
 export METRICS_TOKEN=$(secret)
@@ -109,4 +110,5 @@ if grep -q '127\.0\.0\.1' <<<"$access_lines"; then
   echo "the access log holds client addresses" >&2; exit 1
 fi
 grep -q 'beat: Starting' "$work/beat.log" || { echo "beat did not start" >&2; cat "$work/beat.log"; exit 1; }
+python manage.py write_audit_checkpoint >/dev/null && python manage.py verify_audit_chain
 echo "production smoke: OK"

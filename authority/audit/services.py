@@ -74,17 +74,18 @@ def record_event(
 
 def _append(head: AuditChainHead, *, action: Action, **fields: Any) -> AuditEntry:
     key = current_keyring().current
+    position = _next_position(head)
     entry = AuditEntry(
         created_at=timezone.now(),
         action=action,
         previous_hash=head.last_hash,
-        position=_next_position(head),
+        position=position,
         key_id=key.key_id,
         **fields,
     )
     entry.entry_hash = key.link(entry.link_fields())
     entry.save()
-    head.last_hash, head.length, head.key_id = entry.entry_hash, entry.position, key.key_id
+    head.last_hash, head.length, head.key_id = entry.entry_hash, position, key.key_id
     return entry
 
 
@@ -105,11 +106,11 @@ def _next_position(head: AuditChainHead) -> int:
             .order_by("-id")
             .first()
         )
-        base = counted_from.position if counted_from is not None else 0
+        base = (counted_from.position or 0) if counted_from is not None else 0
         since = AuditEntry.objects.filter(id__lte=previous.id)
         if counted_from is not None:
             since = since.filter(id__gt=counted_from.id)
-        candidate = (base or 0) + since.count() + 1
+        candidate = base + since.count() + 1
     taken = AuditEntry.objects.aggregate(highest=Max("position"))["highest"] or 0
     return max(candidate, taken + 1)
 

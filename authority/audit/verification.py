@@ -406,7 +406,7 @@ class _Walk:
         elif key_id == self.newest_key:
             return
         else:
-            newer = self.newest_key
+            newer = key_id if self.newest_key is None else self.newest_key
             since, switched_at = self.key_order[newer]
         in_rollover = entry.created_at - switched_at <= self.rollover and (
             self.last_time is None or entry.created_at >= self.last_time - self.rollover
