@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from authority.audit.chain import GENESIS_LINK, Keyring, links_match
 from authority.audit.models import AuditEntry
-from authority.audit.services import current_keyring, trail_length
+from authority.audit.services import current_keyring, position_of
 
 FOLDER = "audit-checkpoints"
 FORMAT = "authority-audit-checkpoint/1"
@@ -74,8 +74,10 @@ def write_checkpoint(*, keyring: Keyring | None = None, now: datetime | None = N
     keyring = keyring or current_keyring()
     taken_at = (now or timezone.now()).astimezone(UTC)
     newest = AuditEntry.objects.order_by("-id").first()
-    position = trail_length()
-    link, entry_id = (newest.entry_hash, newest.id) if newest else (GENESIS_LINK, None)
+    if newest is None:
+        position, link, entry_id = 0, GENESIS_LINK, None
+    else:
+        position, link, entry_id = position_of(newest), newest.entry_hash, newest.id
     key = keyring.current
     body = _body(
         position=position, link=link, entry_id=entry_id, taken_at=taken_at, key_id=key.key_id

@@ -28,12 +28,9 @@ def _keyring(current: str, fallbacks: tuple[str, ...]) -> Keyring:
 
 
 def trail_length() -> int:
-    """How many entries the trail holds, by the newest entry's position (entries from before
-    the chain was keyed have none: then they are all of it)."""
+    """How many entries the trail holds: the newest entry's position."""
     newest = AuditEntry.objects.order_by("-id").first()
-    if newest is None:
-        return 0
-    return newest.position or AuditEntry.objects.count()
+    return 0 if newest is None else position_of(newest)
 
 
 def record_event(
@@ -90,29 +87,29 @@ def _append(head: AuditChainHead, *, action: Action, **fields: Any) -> AuditEntr
 
 
 def _next_position(head: AuditChainHead) -> int:
-    """One after the entry the head names. A process of the previous release, during an
-    upgrade, appends SHA-256 entries without a position and moves only the head's link, so the
-    position is counted from the newest entry that has one. When the head names an entry that
-    is gone (newest entries deleted), its length keeps the gap visible. Never a position
-    already taken: a reset head must not stop every audited action."""
+    """One after the entry the head names. When that entry is gone (newest entries deleted),
+    the head's length keeps the gap visible. Never a position already taken: a reset head must
+    not stop every audited action."""
     previous = AuditEntry.objects.filter(entry_hash=head.last_hash).first()
-    if previous is None:
-        candidate = head.length + 1
-    elif previous.position is not None:
-        candidate = previous.position + 1
-    else:
-        counted_from = (
-            AuditEntry.objects.filter(id__lt=previous.id, position__isnull=False)
-            .order_by("-id")
-            .first()
-        )
-        base = (counted_from.position or 0) if counted_from is not None else 0
-        since = AuditEntry.objects.filter(id__lte=previous.id)
-        if counted_from is not None:
-            since = since.filter(id__gt=counted_from.id)
-        candidate = base + since.count() + 1
+    candidate = head.length + 1 if previous is None else position_of(previous) + 1
     taken = AuditEntry.objects.aggregate(highest=Max("position"))["highest"] or 0
     return max(candidate, taken + 1)
+
+
+def position_of(entry: AuditEntry) -> int:
+    """Where an entry stands in the chain. Entries from before the chain was keyed have no
+    stored position, nor have those a process of the previous release still writes during an
+    upgrade (it moves only the head's link): they are counted from the newest entry before
+    them that has one."""
+    if entry.position is not None:
+        return entry.position
+    counted_from = (
+        AuditEntry.objects.filter(id__lt=entry.id, position__isnull=False).order_by("-id").first()
+    )
+    since = AuditEntry.objects.filter(id__lte=entry.id)
+    if counted_from is None:
+        return since.count()
+    return (counted_from.position or 0) + since.filter(id__gt=counted_from.id).count()
 
 
 def _locked_head() -> AuditChainHead:
@@ -123,7 +120,7 @@ def _locked_head() -> AuditChainHead:
         newest = AuditEntry.objects.order_by("-id").first()
         if newest is not None:
             head.last_hash = newest.entry_hash
-            head.length = newest.position or AuditEntry.objects.count()
+            head.length = position_of(newest)
             head.key_id = newest.key_id
         else:
             head.last_hash, head.length, head.key_id = GENESIS_LINK, 0, LEGACY_KEY_ID

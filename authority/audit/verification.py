@@ -69,8 +69,8 @@ class Finding:
         values = {"position": self.position, "id": self.entry_id, **self.params}
         if "reason" in values:
             values["reason"] = _REASONS[values["reason"]]()
-        if values.get("key") == "":
-            values["key"] = gettext("no key (SHA-256)")
+        if self.kind is Kind.RETIRED_KEY and values["key"] == "":
+            return _unkeyed_after_keyed() % values
         if self.kind is Kind.MISSING and values["first"] == values["last"]:
             return _one_missing() % values
         return _MESSAGES[self.kind]() % values
@@ -89,6 +89,14 @@ class Finding:
 
 
 # Functions, so each message is translated when it is shown, in the reader's language.
+def _unkeyed_after_keyed() -> str:
+    return gettext(
+        "Entry #%(position)s (id %(id)s) was written without a key (plain SHA-256) after the "
+        "chain moved to key %(newer)s at entry #%(since)s: it was added or rewritten by someone "
+        "without the audit key."
+    )
+
+
 def _one_missing() -> str:
     return gettext(
         "Entry #%(first)s was removed: entry #%(position)s (id %(id)s) follows entry #%(before)s."
@@ -115,7 +123,7 @@ _MESSAGES = {
     Kind.RETIRED_KEY: lambda: gettext(
         "Entry #%(position)s (id %(id)s) was written with %(key)s after the chain moved to key "
         "%(newer)s at entry #%(since)s: it was added or rewritten by someone holding a retired "
-        "key, or no key."
+        "key."
     ),
     Kind.MISSING: lambda: gettext(
         "Entries #%(first)s to #%(last)s were removed: entry #%(position)s (id %(id)s) follows "
@@ -221,10 +229,11 @@ def verify_trail(
     keyring = keyring or current_keyring()
     now = now or timezone.now()
     checkpoints, unreadable = read_checkpoints(keyring=keyring, storage=storage)
+    # Read before the entries: whatever is appended while the walk runs lies beyond it.
     head = AuditChainHead.objects.filter(pk=1).first()
     walk = _Walk(
         keyring=keyring,
-        head_link=head.last_hash if head is not None else GENESIS_LINK,
+        head=head,
         checkpoints=checkpoints,
         rollover=timedelta(minutes=settings.AUDIT_KEY_ROLLOVER_MINUTES),
     )
@@ -302,12 +311,12 @@ class _Walk:
         self,
         *,
         keyring: Keyring,
-        head_link: str,
+        head: AuditChainHead | None,
         checkpoints: list[Checkpoint],
         rollover: timedelta,
     ) -> None:
         self.keyring = keyring
-        self.head_link = head_link
+        self.head_link = head.last_hash if head is not None else GENESIS_LINK
         self.rollover = rollover
         self.length = 0
         self.last_link = GENESIS_LINK
@@ -322,8 +331,10 @@ class _Walk:
         self.newest_key: str | None = None
         # (time, restored length) of each authentic acknowledgement of a restore.
         self.restores: list[tuple[datetime, int]] = []
-        # The links at the positions the checkpoints recorded.
+        # The links at the positions the checkpoints and the head recorded.
         self.wanted = {checkpoint.position for checkpoint in checkpoints}
+        if head is not None:
+            self.wanted.add(head.length)
         self.checkpointed_links = {checkpoint.link for checkpoint in checkpoints}
         self.links_at: dict[int, str] = {0: GENESIS_LINK}
 
@@ -428,6 +439,8 @@ class _Walk:
             return
         if head.last_hash == self.last_link:
             return
+        if head.length < self.length and self.links_at.get(head.length) == head.last_hash:
+            return  # entries were appended while the walk ran
         if head.length > self.length and not self._head_link_present(head):
             self.findings.append(
                 Finding(Kind.TAIL_REMOVED, params={"last": self.length, "length": head.length})

@@ -154,8 +154,9 @@ def test_an_entry_re_hashed_as_if_from_before_the_keyed_chain_is_named(make_entr
     result = verify()
     assert not result.intact
     assert (
-        f"Entry #4 (id {entries[3].id}) was written with no key (SHA-256) after the chain moved "
-        f"to key {entries[0].key_id} at entry #1" in result.output
+        f"Entry #4 (id {entries[3].id}) was written without a key (plain SHA-256) after the "
+        f"chain moved to key {entries[0].key_id} at entry #1: it was added or rewritten by "
+        "someone without the audit key." in result.output
     )
 
 
