@@ -52,6 +52,7 @@ class Kind(StrEnum):
     BEHIND_CHECKPOINT = "behind_checkpoint"
     REWRITTEN = "rewritten"
     BAD_CHECKPOINT = "bad_checkpoint"
+    CHECKPOINTS_UNAVAILABLE = "checkpoints_unavailable"
     # Not a finding: checkpoints are not being written.
     STALE_CHECKPOINTS = "stale_checkpoints"
 
@@ -162,6 +163,10 @@ _MESSAGES = {
         "The checkpoint file %(name)s is not one this server signed (%(reason)s): someone "
         "wrote to the checkpoint storage."
     ),
+    Kind.CHECKPOINTS_UNAVAILABLE: lambda: gettext(
+        "The checkpoint storage could not be read (%(error)s): the trail could not be held "
+        "against its checkpoints."
+    ),
     Kind.STALE_CHECKPOINTS: lambda: gettext(
         "No checkpoint since %(time)s although the trail grew: check that the scheduler (Celery "
         "beat) runs and the checkpoint storage accepts writes."
@@ -228,7 +233,14 @@ def verify_trail(
     The result is also kept for the audit page."""
     keyring = keyring or current_keyring()
     now = now or timezone.now()
-    checkpoints, unreadable = read_checkpoints(keyring=keyring, storage=storage)
+    unavailable: list[Finding] = []
+    try:
+        checkpoints, unreadable = read_checkpoints(keyring=keyring, storage=storage)
+    except Exception as exc:  # any storage backend's error: the check must still report
+        checkpoints, unreadable = [], []
+        unavailable = [
+            Finding(Kind.CHECKPOINTS_UNAVAILABLE, params={"error": type(exc).__name__})
+        ]
     # Read before the entries: whatever is appended while the walk runs lies beyond it.
     head = AuditChainHead.objects.filter(pk=1).first()
     walk = _Walk(
@@ -242,6 +254,7 @@ def verify_trail(
         walk.step(entry, following)
     walk.check_head(head)
     walk.check_checkpoints(checkpoints, unreadable)
+    walk.findings.extend(unavailable)
     newest = max(checkpoints, key=lambda checkpoint: checkpoint.taken_at, default=None)
     report = TrailReport(
         checked_at=now,

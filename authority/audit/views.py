@@ -78,6 +78,8 @@ def audit_view(request: HttpRequest) -> HttpResponse:
                 created_at__lte=datetime.combine(data["until"], time.max, zone)
             )
     page = Paginator(entries, settings.AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    # The whole trail's integrity is national: administrators see it.
+    show_integrity = permissions.is_administrator(request.user)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -87,8 +89,7 @@ def audit_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "form": form,
             "query_string": query.urlencode(),
-            # The whole trail's integrity is national: administrators see it.
-            "show_integrity": permissions.is_administrator(request.user),
-            "integrity": latest_report(),
+            "show_integrity": show_integrity,
+            "integrity": latest_report() if show_integrity else None,
         },
     )

@@ -159,3 +159,26 @@ def test_checkpoints_keeping_up_give_no_warning(make_entries, verify):
 
     assert result.intact
     assert "Warning" not in result.output
+
+
+def test_an_unreadable_checkpoint_storage_fails_the_verification(
+    settings, tmp_path, make_entries, verify
+):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "audit_checkpoints": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(blocked)},
+        },
+    }
+    make_entries(2)
+
+    result = verify()
+
+    assert not result.intact
+    assert (
+        "The checkpoint storage could not be read (NotADirectoryError): the trail could not be "
+        "held against its checkpoints." in result.output
+    )
