@@ -238,9 +238,7 @@ def verify_trail(
         checkpoints, unreadable = read_checkpoints(keyring=keyring, storage=storage)
     except Exception as exc:  # any storage backend's error: the check must still report
         checkpoints, unreadable = [], []
-        unavailable = [
-            Finding(Kind.CHECKPOINTS_UNAVAILABLE, params={"error": type(exc).__name__})
-        ]
+        unavailable = [Finding(Kind.CHECKPOINTS_UNAVAILABLE, params={"error": type(exc).__name__})]
     # Read before the entries: whatever is appended while the walk runs lies beyond it.
     head = AuditChainHead.objects.filter(pk=1).first()
     walk = _Walk(
