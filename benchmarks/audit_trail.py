@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable")  # the latest result goes to the (database) cache
     from authority.audit.checkpoints import write_checkpoint
     from authority.audit.models import Action
     from authority.audit.services import record_event

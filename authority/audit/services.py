@@ -87,9 +87,15 @@ def _append(head: AuditChainHead, *, action: Action, **fields: Any) -> AuditEntr
 
 
 def _next_position(head: AuditChainHead) -> int:
-    """One after the entry the head names. When that entry is gone (newest entries deleted),
-    the head's length keeps the gap visible. Never a position already taken: a reset head must
-    not stop every audited action."""
+    """One after the entry the head names. Usually that is the newest entry (one query by
+    primary key). When the entry the head names is gone (newest entries deleted) the head's
+    length keeps the gap visible; a head reset to an older entry must not make the next
+    position one already taken, which would stop every audited action."""
+    newest = AuditEntry.objects.order_by("-id").first()
+    if newest is None:
+        return head.length + 1
+    if newest.entry_hash == head.last_hash:
+        return position_of(newest) + 1
     previous = AuditEntry.objects.filter(entry_hash=head.last_hash).first()
     candidate = head.length + 1 if previous is None else position_of(previous) + 1
     taken = AuditEntry.objects.aggregate(highest=Max("position"))["highest"] or 0
