@@ -56,8 +56,8 @@ SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS = env_list("SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS", [])
 # Previous OTP_HMAC_KEYs: codes stored under them are still found until they expire.
 OTP_HMAC_KEY_FALLBACKS = env_list("OTP_HMAC_KEY_FALLBACKS", [])
-# Keys the audit trail's links and signs its checkpoints (docs/audit-trail.md): kept out of the
-# database, so whoever can write the table cannot make an entry that verifies.
+# The key of the audit trail's links and of its checkpoints' signatures (docs/audit-trail.md):
+# kept out of the database, so whoever can write the table cannot make an entry that verifies.
 AUDIT_HMAC_KEY = _secret("AUDIT_HMAC_KEY", "audit-hmac")
 # Previous AUDIT_HMAC_KEYs: what they made still verifies. Unlike the other fallbacks, keep each
 # one for as long as the trail holds entries made under it (the audit trail is never deleted).
@@ -472,9 +472,9 @@ elif AUDIT_CHECKPOINT_DIR:
         "OPTIONS": {"location": AUDIT_CHECKPOINT_DIR},
     }
 AUDIT_CHECKPOINT_STORAGE = "audit_checkpoints" if "audit_checkpoints" in STORAGES else "batches"
-# During a rolling restart after a key rotation, processes still on the previous key may write
-# for a while after the first entry under the new one; later, an entry under a retired key is
-# reported as forged (its key may be the leaked one the rotation retired).
+# After a key rotation (or the upgrade that keyed the chain), processes not yet restarted still
+# write under the previous key (or none) for a while; after this long, such an entry is reported
+# as forged (its key may be the leaked one the rotation retired).
 AUDIT_KEY_ROLLOVER_MINUTES = env_int("AUDIT_KEY_ROLLOVER_MINUTES", 30, minimum=0, maximum=24 * 60)
 
 # --- Device API (authority/ingestion) ----------------------------------------------------------
