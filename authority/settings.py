@@ -56,6 +56,12 @@ SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS = env_list("SIGNING_KEY_ENCRYPTION_KEY_FALLBACKS", [])
 # Previous OTP_HMAC_KEYs: codes stored under them are still found until they expire.
 OTP_HMAC_KEY_FALLBACKS = env_list("OTP_HMAC_KEY_FALLBACKS", [])
+# The key of the audit trail's links and of its checkpoints' signatures (docs/audit-trail.md):
+# kept out of the database, so whoever can write the table cannot make an entry that verifies.
+AUDIT_HMAC_KEY = _secret("AUDIT_HMAC_KEY", "audit-hmac")
+# Previous AUDIT_HMAC_KEYs: what they made still verifies. Unlike the other fallbacks, keep each
+# one for as long as the trail holds entries made under it (the audit trail is never deleted).
+AUDIT_HMAC_KEY_FALLBACKS = env_list("AUDIT_HMAC_KEY_FALLBACKS", [])
 
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 if PRODUCTION and DEBUG:
@@ -515,7 +521,45 @@ LOGGING = {
 }
 
 SESSION_WARNING_SECONDS = 120
+
+# --- Audit trail (authority/audit, docs/audit-trail.md) ---------------------------------------
 AUDIT_PAGE_SIZE = 50
+# Every this many minutes a signed checkpoint of the chain's head is written outside the
+# database: entries written since the newest checkpoint are the most a rollback can lose unseen.
+AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 15, minimum=1, maximum=24 * 60)
+# Where checkpoints go: by default the folder "audit-checkpoints/" of the batch storage. A sink
+# the database's administrators cannot write is the point: a local folder of its own
+# (AUDIT_CHECKPOINT_DIR, e.g. a write-once mount) or a bucket of its own with its own account and
+# Object Lock (AUDIT_CHECKPOINT_S3_BUCKET) is better still.
+AUDIT_CHECKPOINT_DIR = env_str("AUDIT_CHECKPOINT_DIR", "")
+AUDIT_CHECKPOINT_S3_BUCKET = env_str("AUDIT_CHECKPOINT_S3_BUCKET", "")
+if AUDIT_CHECKPOINT_DIR and AUDIT_CHECKPOINT_S3_BUCKET:
+    raise ConfigurationError("Set AUDIT_CHECKPOINT_DIR or AUDIT_CHECKPOINT_S3_BUCKET, not both")
+if AUDIT_CHECKPOINT_S3_BUCKET:
+    STORAGES["audit_checkpoints"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AUDIT_CHECKPOINT_S3_BUCKET,
+            "location": env_str("AUDIT_CHECKPOINT_S3_PREFIX", ""),
+            "endpoint_url": env_str("AUDIT_CHECKPOINT_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("AUDIT_CHECKPOINT_S3_REGION", "") or None,
+            "access_key": env_str("AUDIT_CHECKPOINT_S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("AUDIT_CHECKPOINT_S3_SECRET_ACCESS_KEY", "") or None,
+            # A checkpoint is never rewritten; on a bucket with Object Lock it cannot be.
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+elif AUDIT_CHECKPOINT_DIR:
+    STORAGES["audit_checkpoints"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": AUDIT_CHECKPOINT_DIR},
+    }
+AUDIT_CHECKPOINT_STORAGE = "audit_checkpoints" if "audit_checkpoints" in STORAGES else "batches"
+# After a key rotation (or the upgrade that keyed the chain), processes not yet restarted still
+# write under the previous key (or none) for a while; after this long, such an entry is reported
+# as forged (its key may be the leaked one the rotation retired).
+AUDIT_KEY_ROLLOVER_MINUTES = env_int("AUDIT_KEY_ROLLOVER_MINUTES", 30, minimum=0, maximum=24 * 60)
 
 # --- Device API (authority/ingestion) ----------------------------------------------------------
 # Per-client rates (DRF syntax). Clients are told apart by a keyed hash of their address, kept

@@ -216,7 +216,13 @@ def run(port: int, browser: Client, phone: Client, secrets: dict[str, set[str]])
     from authority.otps.services import create_api_key
     from tasks.publishing import apply_retention, publish_keys
 
-    for name in ("SECRET_KEY", "OTP_HMAC_KEY", "SIGNING_KEY_ENCRYPTION_KEY", "METRICS_TOKEN"):
+    for name in (
+        "SECRET_KEY",
+        "OTP_HMAC_KEY",
+        "SIGNING_KEY_ENCRYPTION_KEY",
+        "AUDIT_HMAC_KEY",
+        "METRICS_TOKEN",
+    ):
         secrets[name] = {os.environ[name]}
     if os.environ.get("BATCH_S3_SECRET_ACCESS_KEY"):
         secrets["S3 secret key"] = {os.environ["BATCH_S3_SECRET_ACCESS_KEY"]}

@@ -22,6 +22,7 @@ mkdir -p "$logs"
 secret() { .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(48))'; }
 export AUTHORITY_MODE=production
 export SECRET_KEY=$(secret) OTP_HMAC_KEY=$(secret) SIGNING_KEY_ENCRYPTION_KEY=$(secret)
+export AUDIT_HMAC_KEY=$(secret)
 export ALLOWED_HOSTS=127.0.0.1,localhost AUTHORITY_VAR_DIR="$work/var"
 export KEYS_EMBARGO_MINUTES=0 KEYS_MIN_PER_FILE=50 GUNICORN_BIND="127.0.0.1:$PORT" GUNICORN_WORKERS=2
 # One proxy in front: the device API reads the phone's address from X-Forwarded-For (which
@@ -29,7 +30,7 @@ export KEYS_EMBARGO_MINUTES=0 KEYS_MIN_PER_FILE=50 GUNICORN_BIND="127.0.0.1:$POR
 export TRUSTED_PROXY_COUNT=1
 export METRICS_TOKEN=$(secret)
 # Real deployments plug in Play Integrity / DeviceCheck; the smoke test names the development one.
-export OPERATIONAL_INFO_VERIFIER=authority.dashboard.attestation.DevelopmentVerifier
+export OPERATIONAL_INFO_VERIFIER=authority.ingestion.analytics.attestation.DevelopmentVerifier
 export PATH="$PWD/.venv/bin:$PATH"
 pids=()
 cleanup() {
@@ -109,4 +110,6 @@ grep -q 'Invalid request from ip=\[address\]' "$logs/gunicorn-error.log" \
   || fail "gunicorn's error log does not show the malformed request (redacted)"
 grep -q 'beat: Starting' "$logs/beat.log" || fail "beat did not start"
 grep -q 'apply_retention.*succeeded' "$logs/worker.log" || fail "the worker logged no retention"
+python manage.py write_audit_checkpoint >/dev/null && python manage.py verify_audit_chain \
+  || fail "the audit trail does not verify against its checkpoint"
 echo "production smoke: OK"

@@ -93,6 +93,28 @@ app.conf.beat_schedule.update(
 )
 
 
+def _audit_checkpoint_seconds() -> float:
+    from django.conf import settings
+
+    return float(settings.AUDIT_CHECKPOINT_MINUTES * 60)
+
+
+# The audit trail (authority/audit): signed checkpoints of its head, a full check every night.
+app.conf.include.append("tasks.audit")
+app.conf.beat_schedule.update(
+    {
+        "audit-checkpoint": {
+            "task": "tasks.audit.write_checkpoint",
+            "schedule": _audit_checkpoint_seconds(),
+        },
+        "verify-audit-trail": {
+            "task": "tasks.audit.verify_trail",
+            "schedule": crontab(hour=4, minute=27),
+        },
+    }
+)
+
+
 def ensure_broker_folders() -> None:
     """The embedded filesystem broker needs its folders before a worker or client starts."""
     from django.conf import settings

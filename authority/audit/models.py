@@ -1,16 +1,18 @@
-"""The append-only, hash-chained record of security-relevant actions."""
+"""The append-only, keyed-hash-chained record of security-relevant actions."""
 
 from __future__ import annotations
 
-import hashlib
-import json
+from datetime import UTC
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-GENESIS_HASH = "0" * 64
+from authority.audit.chain import GENESIS_LINK, LEGACY_KEY_ID
+
+# The name older code and migrations use for the link before the first entry.
+GENESIS_HASH = GENESIS_LINK
 
 
 class Action(models.TextChoices):
@@ -42,6 +44,11 @@ class Action(models.TextChoices):
     SIGNING_KEY_RETIRED = "signing_key_retired", _("Signing key retired")
     SIGNING_KEYS_REENCRYPTED = "signing_keys_reencrypted", _("Signing keys re-encrypted")
     REGION_CHANGED = "region_changed", _("Region changed")
+    AUDIT_KEY_CHANGED = "audit_key_changed", _("Audit trail key changed")
+    AUDIT_RESTORE_ACKNOWLEDGED = (
+        "audit_restore_acknowledged",
+        _("Restore of the trail acknowledged"),
+    )
 
 
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
@@ -53,7 +60,10 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
 
 
 class AuditEntry(models.Model):
-    """One action. `entry_hash` covers this entry's fields and the previous entry's hash."""
+    """One action. `entry_hash` is its link: HMAC-SHA256 (under the AUDIT_HMAC_KEY that
+    `key_id` names) of its fields, its position and the previous entry's link; entries from
+    before the chain was keyed have a plain SHA-256 link, no key id and no stored position.
+    authority/audit/chain.py computes links, authority/audit/verification.py checks them."""
 
     created_at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(
@@ -79,6 +89,11 @@ class AuditEntry(models.Model):
     details = models.JSONField(_("details"), default=dict, blank=True)
     previous_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    # 1 for the first entry of the trail. Covered by the link, so a gap names what is missing.
+    position = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
+    # The database default lets a process of the previous release (which knows no key) still
+    # write during an upgrade; the verification then reports its entries as made without the key.
+    key_id = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -98,24 +113,45 @@ class AuditEntry(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit entries are append-only")
 
-    def compute_hash(self) -> str:
-        payload = {
+    @property
+    def is_keyed(self) -> bool:
+        return self.key_id != LEGACY_KEY_ID
+
+    def link_fields(self) -> dict[str, Any]:
+        """What the link covers. Keyed entries add their position, key and actor id, and
+        write their time in UTC so the link does not depend on the database's time zone."""
+        if not self.is_keyed:
+            return {
+                "previous": self.previous_hash,
+                "time": self.created_at.isoformat(),
+                "actor": self.actor_username,
+                "action": self.action,
+                "region": self.region_id,
+                "target": self.target,
+                "details": self.details,
+            }
+        return {
+            "position": self.position,
             "previous": self.previous_hash,
-            "time": self.created_at.isoformat(),
+            "time": self.created_at.astimezone(UTC).isoformat(),
             "actor": self.actor_username,
+            "actor_id": self.actor_id,
             "action": self.action,
             "region": self.region_id,
             "target": self.target,
             "details": self.details,
+            "key": self.key_id,
         }
-        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class AuditChainHead(models.Model):
-    """A single row locked while appending, so concurrent writers extend the chain in turn."""
+    """A single row locked while appending, so concurrent writers extend the chain in turn.
+    It remembers the newest entry's link, position and key, so that removed newest entries
+    leave a gap the next entry's position and link still show."""
 
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    length = models.PositiveBigIntegerField(default=0)
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         verbose_name = _("audit chain head")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from authority.accounts import permissions
 from authority.accounts.models import Region
 from authority.audit.models import Action
+from authority.audit.verification import latest_report
 
 
 class AuditFilterForm(forms.Form):
@@ -81,8 +82,18 @@ def audit_trail_view(request: HttpRequest) -> HttpResponse:
                 created_at__lte=datetime.combine(data["until"], time.max, zone)
             )
     page = Paginator(entries, settings.AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    # The whole trail's integrity is national: administrators see it.
+    show_integrity = permissions.is_administrator(request.user)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
-        request, "audit/list.html", {"page": page, "form": form, "query_string": query.urlencode()}
+        request,
+        "audit/list.html",
+        {
+            "page": page,
+            "form": form,
+            "query_string": query.urlencode(),
+            "show_integrity": show_integrity,
+            "integrity": latest_report() if show_integrity else None,
+        },
     )
