@@ -28,9 +28,10 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 # The area key of the country's figure in DailyFigures (regions and "abroad" are the others).
-COUNTRY: Hashable = None
+COUNTRY = None
 
 
 def is_small(value: int, k: int) -> bool:
@@ -38,20 +39,21 @@ def is_small(value: int, k: int) -> bool:
     return 0 < value < k
 
 
-def protects(withheld: Sequence[int], k: int) -> bool:
-    """Whether a reader who knows the sum of these withheld figures, and possibly one of them
-    exactly, still cannot tell that any other of them is below k.
+def protects(withheld: Sequence[int], k: int, *, insiders: bool = True) -> bool:
+    """Whether a reader who knows the sum of these withheld figures, and with `insiders` one
+    of them exactly besides, still cannot tell that any other of them is below k.
 
     Withheld figures are never zero (zeros are published), so each is at least 1. Knowing the
     sum S of the n figures they do not know, a reader can bound one of them by
-    S - (n - 1); that bound must reach k for every such reader. The worst reader knows the
+    S - (n - 1); that bound must reach k for every such reader. The worst insider knows the
     largest figure, so the rest, without their minimum of one apiece, must add up to k - 1 or
-    more. A single withheld figure never protects itself (its sum is itself).
+    more. And at least two must stay unknown: one alone is its sum.
     """
     if not withheld:
         return True
-    rest = sum(withheld) - max(withheld)
-    return rest - (len(withheld) - 1) >= k - 1
+    unknown = sum(withheld) - (max(withheld) if insiders else 0)
+    count = len(withheld) - (1 if insiders else 0)
+    return count >= 2 and unknown - count >= k - 1
 
 
 class Total(Enum):
@@ -68,8 +70,12 @@ class GroupDecision:
     total_withheld: bool = False
 
 
-def protect_group(values: Sequence[int], *, k: int, total: Total = Total.OPEN) -> GroupDecision:
-    """The rule above for one group of figures (positions in `values`)."""
+def protect_group(
+    values: Sequence[int], *, k: int, total: Total = Total.OPEN, insiders: bool = True
+) -> GroupDecision:
+    """The rule above for one group of figures (positions in `values`). `insiders`: some
+    readers know one of the figures exactly (a region's staff know their region's); false
+    for breakdowns no outsider can see a part of (the buckets of a histogram)."""
     withheld = [i for i, value in enumerate(values) if is_small(value, k)]
     # The smallest first; the position breaks ties, so that the same figures always give
     # the same decision, in every table and every release that shows them.
@@ -82,11 +88,11 @@ def protect_group(values: Sequence[int], *, k: int, total: Total = Total.OPEN) -
     if not withheld:
         return GroupDecision(frozenset())
     amounts = [values[i] for i in withheld]
-    while not protects(amounts, k) and others:
+    while not protects(amounts, k, insiders=insiders) and others:
         taken = others.pop(0)
         withheld.append(taken)
         amounts.append(values[taken])
-    if protects(amounts, k):
+    if protects(amounts, k, insiders=insiders):
         return GroupDecision(frozenset(withheld))
     if total is Total.OPEN:
         return GroupDecision(frozenset(withheld), total_withheld=True)
@@ -114,7 +120,7 @@ class DailyFigures:
     _values: dict[tuple[Hashable, Hashable], dict[Hashable, int]] = field(default_factory=dict)
     _withheld: dict[tuple[Hashable, Hashable], frozenset[Hashable]] = field(default_factory=dict)
 
-    def add_areas(self, day: Hashable, counter: Hashable, by_area: Mapping[Hashable, int]) -> None:
+    def add_areas(self, day: Hashable, counter: Hashable, by_area: Mapping[Any, int]) -> None:
         """One day of an area counter: its figure in every area (missing areas count zero)."""
         areas = list(by_area)
         values = [by_area[area] for area in areas]

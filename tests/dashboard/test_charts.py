@@ -140,7 +140,8 @@ def test_app_operational_info_per_day_and_by_region(scenario, administrator, sig
     by_region = rows_by(export(client, "app-info-regions", **one_day()), "region")
     assert by_region["Lazio"]["app_reports"] == 1
     assert by_region["Lombardia"]["app_reports"] == 0
-    assert len(by_region) == 21
+    assert len(by_region) == 21 + 1  # every region, and people living abroad
+    assert by_region["Abroad (EX)"]["region_code"] == "EX"
     bars = traces(chart(client, "app-info-regions", **one_day())["figure"])
     lazio_at = bars["Bluetooth on"]["y"].index("Lazio")
     assert bars["Bluetooth on"]["x"][lazio_at] == 100  # percent of the apps reporting

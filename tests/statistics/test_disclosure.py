@@ -65,7 +65,13 @@ def test_the_rule_on_examples(values, withheld, total_withheld):
 
 def test_one_figure_never_protects_itself():
     assert not protects([2], 5) and not protects([40], 5)
+    assert not protects([40], 5, insiders=False)
     assert protects([2, 6, 40], 5) and not protects([2, 6], 5)
+
+
+def test_without_insiders_two_figures_can_protect_each_other():
+    assert protects([1, 5], 5, insiders=False)  # 6 in two: the 1 could be a 5
+    assert not protects([1, 4], 5, insiders=False)  # 5 in two: both are below 5
 
 
 def test_national_only_figures_are_withheld_when_small():
@@ -117,7 +123,7 @@ def test_a_breakdown_of_a_published_total_gives_nothing_away(case):
     another table and cannot be withheld here."""
     k, values = case
     assume(not is_small(sum(values), k))  # a published total is never small
-    decision = protect_group(values, k=k, total=Total.KNOWN)
+    decision = protect_group(values, k=k, total=Total.KNOWN, insiders=False)
     assert not decision.total_withheld
     reader = reader_of_group(values, decision, total=sum(values))
     assert_safe(reader, {i: values[i] for i in decision.withheld}, k)
@@ -134,7 +140,7 @@ def test_a_breakdown_never_gives_its_withheld_total_away(data):
     areas = [sum(parts), *others]  # area 0 is the one broken down
     parent = protect_group(areas, k=k)
     hidden = 0 in parent.withheld
-    child = protect_group(parts, k=k, total=Total.HIDDEN if hidden else Total.KNOWN)
+    child = protect_group(parts, k=k, total=Total.HIDDEN if hidden else Total.KNOWN, insiders=False)
     withheld = {("area", i): areas[i] for i in parent.withheld}
     withheld |= {("part", i): parts[i] for i in child.withheld}
     whole = len(child.withheld) == len(parts)

@@ -1,0 +1,46 @@
+"""The stored counters as the statistics pages read them: by area (a region, or abroad) or
+for the country only, and the names of the areas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from authority.dashboard import metrics as app_metrics
+from authority.ingestion import metrics as device_metrics
+from authority.keys import metrics as key_metrics
+
+# Counters kept for the whole country only (region_id = NATIONAL means "the country" for
+# them). Every other counter is kept per region, and its NATIONAL rows are the uploads and
+# reports of people who live abroad (province EX): the line "Abroad (EX)".
+NATIONAL_ONLY = frozenset(
+    {
+        device_metrics.REAL_REQUESTS,
+        device_metrics.DUMMY_REQUESTS,
+        device_metrics.THROTTLED_REQUESTS,
+        device_metrics.FAILED_OTP_CHECKS,
+        key_metrics.BATCHES_PUBLISHED,
+        key_metrics.PADDING_KEYS_PUBLISHED,
+        app_metrics.APP_REPORTS_REFUSED,
+    }
+)
+
+ABROAD_CODE = "EX"
+ABROAD_NAME = _("Abroad (EX)")
+
+
+@dataclass(frozen=True, order=True)
+class Counter:
+    """One stored counter: all its buckets added up, or one bucket."""
+
+    metric: str
+    bucket: str | None = None
+
+    @property
+    def national_only(self) -> bool:
+        return self.metric in NATIONAL_ONLY
+
+
+def counters(*metrics: str) -> tuple[Counter, ...]:
+    return tuple(Counter(metric) for metric in metrics)
