@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from authority.dashboard import metrics as app_metrics
 from authority.ingestion import metrics as device_metrics
 from authority.keys import metrics as key_metrics
+from authority.otps import metrics as code_metrics
 
 # Counters kept for the whole country only (region_id = NATIONAL means "the country" for
 # them). Every other counter is kept per region, and its NATIONAL rows are the uploads and
@@ -44,3 +45,24 @@ class Counter:
 
 def counters(*metrics: str) -> tuple[Counter, ...]:
     return tuple(Counter(metric) for metric in metrics)
+
+
+def all_metrics() -> tuple[str, ...]:
+    """Every counter the system keeps (a day without one still shows its zero on /metrics)."""
+    return (
+        code_metrics.OTP_ISSUED,
+        code_metrics.OTP_AUTHORIZED,
+        code_metrics.OTP_REDEEMED,
+        code_metrics.OTP_EXPIRED,
+        code_metrics.OTP_REVOKED,
+        code_metrics.OTP_TIME_TO_REDEEM,
+        device_metrics.UPLOADS,
+        device_metrics.UPLOADS_WITH_KEYS,
+        device_metrics.KEYS_PER_UPLOAD,
+        device_metrics.UPLOADERS_NOTIFIED,
+        device_metrics.DAYS_SINCE_LAST_EXPOSURE,
+        key_metrics.KEYS_STORED,
+        key_metrics.KEYS_PUBLISHED,
+        *app_metrics.OPERATIONAL_INFO_METRICS,
+        *sorted(NATIONAL_ONLY),
+    )
