@@ -3,7 +3,7 @@ for the country only, and the names of the areas."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.utils.translation import gettext_lazy as _
 
@@ -31,9 +31,9 @@ ABROAD_CODE = "EX"
 ABROAD_NAME = _("Abroad (EX)")
 
 
-@dataclass(frozen=True, order=True)
-class Counter:
-    """One stored counter: all its buckets added up, or one bucket."""
+class Counter(NamedTuple):
+    """One stored counter: all its buckets added up, or one bucket. (A tuple: it is a
+    dictionary key in every figure looked up, and tuples hash fast.)"""
 
     metric: str
     bucket: str | None = None

@@ -147,12 +147,12 @@ def published_figures(
             _counters(by_area, since, until, None)
             .values("day", "region_id", "metric")
             .annotate(total=Sum("value"))
+            .values_list("day", "region_id", "metric", "total")
             .order_by()
         )
-        for row in rows:
-            region_id = row["region_id"]
+        for day, region_id, metric, total in rows:
             area = ABROAD_CODE if region_id == NATIONAL else codes.get(region_id, f"#{region_id}")
-            cells[(row["day"], row["metric"])][area] = row["total"]
+            cells[(day, metric)][area] = total
         for day in days:
             for metric in sorted(by_area):
                 values = cells.get((day, metric), {})

@@ -70,13 +70,18 @@ class GroupDecision:
     total_withheld: bool = False
 
 
+NOTHING_WITHHELD = GroupDecision(frozenset())
+
+
 def protect_group(
     values: Sequence[int], *, k: int, total: Total = Total.OPEN, insiders: bool = True
 ) -> GroupDecision:
     """The rule above for one group of figures (positions in `values`). `insiders`: some
     readers know one of the figures exactly (a region's staff know their region's); false
     for breakdowns no outsider can see a part of (the buckets of a histogram)."""
-    withheld = [i for i, value in enumerate(values) if is_small(value, k)]
+    withheld = [i for i, value in enumerate(values) if 0 < value < k]  # is_small, inlined
+    if not withheld and total is not Total.HIDDEN:
+        return NOTHING_WITHHELD  # most groups: decided without sorting anything
     # The smallest first; the position breaks ties, so that the same figures always give
     # the same decision, in every table and every release that shows them.
     others = sorted(
@@ -117,8 +122,10 @@ class DailyFigures:
     """
 
     k: int
-    _values: dict[tuple[Hashable, Hashable], dict[Hashable, int]] = field(default_factory=dict)
-    _withheld: dict[tuple[Hashable, Hashable], frozenset[Hashable]] = field(default_factory=dict)
+    # (day, counter) -> (figure by area, the country's included; the areas withheld)
+    _groups: dict[tuple[Hashable, Hashable], tuple[dict[Any, int], frozenset[Any]]] = field(
+        default_factory=dict
+    )
 
     def add_areas(self, day: Hashable, counter: Hashable, by_area: Mapping[Any, int]) -> None:
         """One day of an area counter: its figure in every area (missing areas count zero)."""
@@ -128,20 +135,21 @@ class DailyFigures:
         withheld = {areas[i] for i in decision.withheld}
         if decision.total_withheld:
             withheld.add(COUNTRY)
-        self._values[(day, counter)] = {**by_area, COUNTRY: sum(values)}
-        self._withheld[(day, counter)] = frozenset(withheld)
+        self._groups[(day, counter)] = ({**by_area, COUNTRY: sum(values)}, frozenset(withheld))
 
     def add_national(self, day: Hashable, counter: Hashable, value: int) -> None:
         """One day of a counter kept for the whole country only."""
-        self._values[(day, counter)] = {COUNTRY: value}
-        self._withheld[(day, counter)] = frozenset({COUNTRY} if is_small(value, self.k) else ())
+        withheld = frozenset({COUNTRY} if is_small(value, self.k) else ())
+        self._groups[(day, counter)] = ({COUNTRY: value}, withheld)
 
     def value(self, day: Hashable, counter: Hashable, area: Hashable = COUNTRY) -> int:
         """The exact figure (for the drawn charts and the tests; never for a publication)."""
-        return self._values.get((day, counter), {}).get(area, 0)
+        group = self._groups.get((day, counter))
+        return group[0].get(area, 0) if group else 0
 
     def published(self, day: Hashable, counter: Hashable, area: Hashable = COUNTRY) -> bool:
-        return area not in self._withheld.get((day, counter), frozenset())
+        group = self._groups.get((day, counter))
+        return group is None or area not in group[1]
 
     def figure(
         self, cells: Iterable[tuple[Hashable, Hashable]], area: Hashable = COUNTRY
@@ -149,8 +157,13 @@ class DailyFigures:
         """The sum of these (day, counter) figures of one area, or None when any of them is
         withheld: a sum that held a withheld figure would give it away by subtraction."""
         total = 0
-        for day, counter in cells:
-            if not self.published(day, counter, area):
+        groups = self._groups
+        for cell in cells:
+            group = groups.get(cell)
+            if group is None:
+                continue  # nothing counted: zero everywhere, published
+            values, withheld = group
+            if area in withheld:
                 return None
-            total += self.value(day, counter, area)
+            total += values.get(area, 0)
         return total
