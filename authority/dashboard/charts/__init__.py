@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-import plotly.graph_objects as go
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
@@ -43,7 +42,7 @@ class Chart:
     description: Promise
     audience: Audience
     table: Callable[[Scope], Table]
-    figure: Callable[[Table], go.Figure]
+    figure: Callable[[Table], figures.Figure]
     wide: bool = False  # takes the page's whole width (long axes, many bars)
 
     def build(self, scope: Scope) -> ChartData:
