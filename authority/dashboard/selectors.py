@@ -12,6 +12,7 @@ from django.db.models import QuerySet, Sum
 
 from authority.accounts.models import Region
 from authority.dashboard.counters import ABROAD_CODE, Counter
+from authority.keys.models import Batch, SigningKey
 from authority.statistics.disclosure import DailyFigures
 from authority.statistics.models import NATIONAL, NO_OPERATOR, DailyCounter
 
@@ -202,8 +203,6 @@ class ActiveSigningKey:
 
 
 def last_published_batch() -> LastBatch | None:
-    from authority.keys.models import Batch
-
     batch = (
         Batch.objects.filter(published_at__isnull=False, index__isnull=False)
         .order_by("-index")
@@ -218,8 +217,6 @@ def last_published_batch() -> LastBatch | None:
 
 
 def active_signing_key() -> ActiveSigningKey | None:
-    from authority.keys.models import SigningKey
-
     key = (
         SigningKey.objects.filter(retired_at__isnull=True)
         .order_by("-created_at", "-id")

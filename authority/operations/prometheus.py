@@ -24,7 +24,10 @@ from prometheus_client.registry import Collector
 from authority.dashboard import selectors
 from authority.dashboard.counters import Counter, all_metrics
 from authority.dashboard.opendata import last_settled_day
+from authority.keys import signing
+from authority.keys.models import Batch, PublicationRun
 from authority.statistics.models import DailyCounter
+from tasks.celery import app
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +35,6 @@ BROKER_TIMEOUT_SECONDS = 2
 
 
 def publication_running() -> GaugeMetricFamily:
-    from authority.keys.models import PublicationRun
-
     family = GaugeMetricFamily("authority_publication_running", "1 while a publication is running")
     family.add_metric([], int(PublicationRun.objects.filter(finished_at=None).exists()))
     return family
@@ -41,8 +42,6 @@ def publication_running() -> GaugeMetricFamily:
 
 def last_publication_age() -> GaugeMetricFamily:
     """Runs happen on schedule whether or not keys are due: this ages only when they stop."""
-    from authority.keys.models import PublicationRun
-
     finished = (
         PublicationRun.objects.filter(
             status__in=[PublicationRun.Status.SUCCEEDED, PublicationRun.Status.SKIPPED]
@@ -61,8 +60,6 @@ def last_publication_age() -> GaugeMetricFamily:
 
 
 def publication_failures() -> GaugeMetricFamily:
-    from authority.keys.models import PublicationRun
-
     since = timezone.now() - timedelta(hours=24)
     failed = PublicationRun.objects.filter(
         status=PublicationRun.Status.FAILED, finished_at__gte=since
@@ -76,8 +73,6 @@ def publication_failures() -> GaugeMetricFamily:
 
 def last_batch_age() -> GaugeMetricFamily:
     """Batches are public (the key index): their times tell nothing the phones do not see."""
-    from authority.keys.models import Batch
-
     last = (
         Batch.objects.exclude(published_at=None)
         .order_by("-published_at")
@@ -92,18 +87,14 @@ def last_batch_age() -> GaugeMetricFamily:
 
 
 def active_signing_keys() -> GaugeMetricFamily:
-    from authority.keys.signing import active_signing_keys
-
     family = GaugeMetricFamily("authority_active_signing_keys", "Signing keys that sign new files")
-    family.add_metric([], len(active_signing_keys()))
+    family.add_metric([], len(signing.active_signing_keys()))
     return family
 
 
 def broker_messages() -> GaugeMetricFamily:
     """Tasks waiting in the broker. Uploads and app reports enqueue no task: only scheduled
     and requested work (publication, flushes, clean-ups) is counted. NaN when unreachable."""
-    from tasks.celery import app
-
     queue = app.conf.task_default_queue
     family = GaugeMetricFamily(
         "authority_broker_messages", "Tasks waiting in the broker's queue", labels=["queue"]
