@@ -36,6 +36,7 @@ KEYS_SHARES = {14: 0.6, 13: 0.1, 12: 0.06, 11: 0.05, 10: 0.04, 7: 0.05, 5: 0.04,
 EXPOSURE_DAYS_SHARES = [0.02, 0.08, 0.12, 0.14, 0.13, 0.11, 0.09, 0.08, 0.06, 0.05, 0.04, 0.03,
                         0.02, 0.02, 0.01]  # fmt: skip
 ANDROID_SHARE = 0.78
+ABROAD_SHARE = 0.01  # uploads and app reports from people living abroad, of the country's
 BATCHES_PER_DAY = 24
 MIN_KEYS_PER_BATCH = 1000
 
@@ -98,6 +99,7 @@ def history(
         national = {"uploads": 0, "redeemed": 0, "keys": 0, "reports": 0}
         for region in regions:
             yield from _region_day(rng, region, day, national)
+        yield from _abroad_day(rng, day, national)
         yield from _national_day(rng, day, national)
         day += timedelta(days=1)
 
@@ -198,6 +200,40 @@ def _region_day(
             yield _counter(day, metric, value, pk)
     national["uploads"] += uploads
     national["redeemed"] += redeemed
+    national["keys"] += keys
+    national["reports"] += reports
+
+
+def _abroad_day(rng: random.Random, day: date, national: dict[str, int]) -> Iterator[DailyCounter]:
+    """People living abroad (province EX) upload and report too, counted in no region
+    (region_id NATIONAL): a few, shown as the line "Abroad (EX)"."""
+    uploads = _poisson(rng, ABROAD_SHARE * national["uploads"])
+    with_keys = _binomial(rng, uploads, 0.97)
+    keys = 14 * with_keys
+    for metric, value in (
+        (device_metrics.UPLOADS, uploads),
+        (device_metrics.UPLOADS_WITH_KEYS, with_keys),
+        (key_metrics.KEYS_STORED, keys),
+        (key_metrics.KEYS_PUBLISHED, keys),
+    ):
+        if value:
+            yield _counter(day, metric, value)
+    for size, count in ((14, with_keys), (0, uploads - with_keys)):
+        if count:
+            yield _counter(day, device_metrics.KEYS_PER_UPLOAD, count, bucket=str(size))
+    reports = _poisson(rng, ABROAD_SHARE * national["reports"])
+    android = _binomial(rng, reports, ANDROID_SHARE)
+    for platform, count in ((app_metrics.ANDROID, android), (app_metrics.IOS, reports - android)):
+        if count:
+            yield _counter(day, app_metrics.APP_REPORTS, count, bucket=platform)
+    for metric, value in (
+        (app_metrics.EXPOSURE_PERMISSION_ON, _binomial(rng, reports, 0.93)),
+        (app_metrics.BLUETOOTH_ON, _binomial(rng, reports, 0.86)),
+        (app_metrics.NOTIFICATION_PERMISSION_ON, _binomial(rng, reports, 0.9)),
+    ):
+        if value:
+            yield _counter(day, metric, value)
+    national["uploads"] += uploads
     national["keys"] += keys
     national["reports"] += reports
 

@@ -1,14 +1,11 @@
-"""Open data: national and regional daily figures, with small counts withheld (DESIGN.md 3.6).
+"""Open data: the country's, each region's and abroad's daily figures, small counts withheld.
 
-A count from 1 to k-1 (k = STATISTICS_SUPPRESS_BELOW, default 5) is withheld: `null` in JSON,
-`withheld` in CSV, and named in the row's `suppressed` list. A zero singles nobody out and is
-published. The national figure is the sum of the regions', so withheld figures are chosen
-such that subtraction gives none of them away (complementary suppression), not even to
-someone who knows one of them exactly (a region's own staff see their region's figures on
-the dashboard): the withheld regional figures of a day must add up to k or more, and still
-do without any single one of them. The smallest other figures are withheld until that
-holds; if it cannot, the national figure is withheld too. Withheld figures all look alike,
-so which of them were small is not told either.
+What is withheld is decided by the one rule (authority/statistics/disclosure.py, explained in
+docs/statistics.md): `null` in JSON, `withheld` in CSV, and named in the row's `suppressed`
+list; a zero is published. The country's figure adds up the regions and abroad (uploads and
+reports of people living abroad, province EX, belong to no region). `codes_issued` adds up
+codes issued and codes authorized, each a figure of its own in the dashboard's downloads: it
+is published only when both are.
 
 A day is published once it is over and its counters have settled (the buffered counters
 reach the database within a minute; an hour is left): a figure published once never
@@ -28,10 +25,12 @@ from django.utils.translation import gettext as _
 
 from authority.accounts.models import Region
 from authority.dashboard import selectors
+from authority.dashboard.counters import ABROAD_CODE, Counter, counters
 from authority.ingestion import metrics as device_metrics
 from authority.ingestion.analytics import metrics as app_metrics
 from authority.keys import metrics as key_metrics
 from authority.otps import metrics as code_metrics
+from authority.statistics.disclosure import COUNTRY
 
 # How long after midnight yesterday's figures are final (the counter buffer flushes every
 # STATISTICS_FLUSH_SECONDS).
@@ -42,15 +41,17 @@ WITHHELD_IN_CSV = "withheld"
 
 NATIONAL_CODE = "IT"
 NATIONAL_NAME = "Italia"
+# Names in the open data are Italian, like the regions' and the country's.
+ABROAD_OPEN_NAME = "Estero"
 
 # Published column -> the counters it adds up.
-OPEN_METRICS: dict[str, tuple[str, ...]] = {
-    "codes_issued": tuple(code_metrics.GRANTED),
-    "codes_used": (code_metrics.OTP_REDEEMED,),
-    "uploads": (device_metrics.UPLOADS,),
-    "keys_published": (key_metrics.KEYS_PUBLISHED,),
-    "exposure_notifications": (app_metrics.EXPOSURE_NOTIFICATIONS,),
-    "apps_reporting": (app_metrics.APP_REPORTS,),
+OPEN_METRICS: dict[str, tuple[Counter, ...]] = {
+    "codes_issued": counters(*code_metrics.GRANTED),
+    "codes_used": counters(code_metrics.OTP_REDEEMED),
+    "uploads": counters(device_metrics.UPLOADS),
+    "keys_published": counters(key_metrics.KEYS_PUBLISHED),
+    "exposure_notifications": counters(app_metrics.EXPOSURE_NOTIFICATIONS),
+    "apps_reporting": counters(app_metrics.APP_REPORTS),
 }
 
 
@@ -61,10 +62,6 @@ class Row:
     area_name: str
     values: dict[str, int | None]
     suppressed: list[str] = field(default_factory=list)
-
-    def withhold(self, column: str) -> None:
-        self.values[column] = None
-        self.suppressed.append(column)
 
 
 @dataclass
@@ -104,61 +101,29 @@ def requested_range(params: QueryDict) -> tuple[date, date]:
 
 
 def daily_table(*, since: date, until: date) -> DailyTable:
-    counters = sorted({metric for group in OPEN_METRICS.values() for metric in group})
-    cells = selectors.day_region_totals(since, until, counters)
-    regions = list(Region.objects.order_by("code").values_list("pk", "code", "name"))
     k = settings.STATISTICS_SUPPRESS_BELOW
+    wanted = {counter for group in OPEN_METRICS.values() for counter in group}
+    figures = selectors.published_figures(since, until, wanted, k=k)
+    areas = [
+        (COUNTRY, NATIONAL_CODE, NATIONAL_NAME),
+        *(
+            (code, code, name)
+            for code, name in Region.objects.order_by("code").values_list("code", "name")
+        ),
+        (ABROAD_CODE, ABROAD_CODE, ABROAD_OPEN_NAME),
+    ]
     rows: list[Row] = []
     day = since
     while day <= until:
-        regional = [
-            Row(day, code, name, _sums(cells.get((day, pk), {}))) for pk, code, name in regions
-        ]
-        national = Row(day, NATIONAL_CODE, NATIONAL_NAME, _national_sums(regional))
-        _suppress_small_counts(national, regional, k)
-        rows.append(national)
-        rows.extend(regional)
+        for area, code, name in areas:
+            values = {
+                column: figures.figure([(day, counter) for counter in group], area)
+                for column, group in OPEN_METRICS.items()
+            }
+            withheld = [column for column, value in values.items() if value is None]
+            rows.append(Row(day, code, name, values, withheld))
         day += timedelta(days=1)
     return DailyTable(since=since, until=until, k=k, rows=rows)
-
-
-def _sums(values: dict[str, int]) -> dict[str, int | None]:
-    return {column: sum(values.get(m, 0) for m in group) for column, group in OPEN_METRICS.items()}
-
-
-def _national_sums(regional: list[Row]) -> dict[str, int | None]:
-    return {column: sum(row.values[column] or 0 for row in regional) for column in OPEN_METRICS}
-
-
-def _is_small(value: int | None, k: int) -> bool:
-    return value is not None and 0 < value < k
-
-
-def _suppress_small_counts(national: Row, regional: list[Row], k: int) -> None:
-    for column in OPEN_METRICS:
-        withheld = [row for row in regional if _is_small(row.values[column], k)]
-        if withheld:
-            others = sorted(
-                (row for row in regional if row not in withheld and (row.values[column] or 0) > 0),
-                key=lambda row: row.values[column] or 0,
-            )
-            values = [row.values[column] or 0 for row in withheld]
-            while not _safe(values, k) and others:
-                withheld.append(others.pop(0))
-                values.append(withheld[-1].values[column] or 0)
-            if not _safe(values, k):
-                national.withhold(column)
-        elif _is_small(national.values[column], k):
-            national.withhold(column)
-        for row in withheld:
-            row.withhold(column)
-
-
-def _safe(withheld: list[int], k: int) -> bool:
-    """Whether the national total minus the published figures reveals none of these: their
-    sum is k or more, with or without any single one of them."""
-    total = sum(withheld)
-    return total >= k and all(total - value >= k for value in withheld)
 
 
 def json_document(table: DailyTable) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Reads of the daily counters for the dashboard and the open data, aggregated in the database."""
+"""Reads of the daily counters for the dashboard, the open data and /metrics, aggregated in the
+database."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from datetime import date, datetime, timedelta
 from django.db.models import QuerySet, Sum
 
 from authority.accounts.models import Region
+from authority.dashboard.counters import ABROAD_CODE, Counter
+from authority.keys.models import Batch, SigningKey
+from authority.statistics.disclosure import DailyFigures
 from authority.statistics.models import NATIONAL, NO_OPERATOR, DailyCounter
 
 
@@ -61,6 +65,32 @@ def daily_totals(
     return result
 
 
+def daily_counter_totals(
+    scope: Scope, wanted: Iterable[Counter], *, national: bool = False
+) -> dict[Counter, dict[date, int]]:
+    """counter -> day -> total, for counters of all buckets or of one."""
+    wanted = set(wanted)
+    region = None if national else scope.region
+    whole = {c.metric for c in wanted if c.bucket is None}
+    result: dict[Counter, dict[date, int]] = {counter: {} for counter in wanted}
+    if whole:
+        for metric, values in daily_totals(scope, whole, national=national).items():
+            result[Counter(metric)] = values
+    split = {c.metric for c in wanted if c.bucket is not None}
+    if split:
+        rows = (
+            _counters(split, scope.since, scope.until, region)
+            .values("metric", "bucket", "day")
+            .annotate(total=Sum("value"))
+            .order_by()
+        )
+        for row in rows:
+            counter = Counter(row["metric"], row["bucket"])
+            if counter in wanted:
+                result[counter][row["day"]] = row["total"]
+    return result
+
+
 def totals(
     scope: Scope, metrics: Iterable[str], *, since: date | None = None, national: bool = False
 ) -> dict[str, int]:
@@ -85,28 +115,11 @@ def bucket_totals(scope: Scope, metric: str) -> dict[str, int]:
     return {row["bucket"]: row["total"] for row in rows}
 
 
-def daily_bucket_totals(
-    scope: Scope, metrics: Iterable[str], *, national: bool = False
-) -> dict[tuple[str, str], dict[date, int]]:
-    """(metric, bucket) -> day -> total."""
-    region = None if national else scope.region
-    rows = (
-        _counters(metrics, scope.since, scope.until, region)
-        .values("metric", "bucket", "day")
-        .annotate(total=Sum("value"))
-        .order_by()
-    )
-    result: dict[tuple[str, str], dict[date, int]] = defaultdict(dict)
-    for row in rows:
-        result[(row["metric"], row["bucket"])][row["day"]] = row["total"]
-    return result
-
-
 def region_totals(scope: Scope, metrics: Iterable[str]) -> dict[int, dict[str, int]]:
-    """region id -> metric -> total over the scope's days, every region."""
+    """region id -> metric -> total over the scope's days, every region; NATIONAL holds the
+    figures of people living abroad (counters kept per region only)."""
     rows = (
         _counters(metrics, scope.since, scope.until, None)
-        .exclude(region_id=NATIONAL)
         .values("region_id", "metric")
         .annotate(total=Sum("value"))
         .order_by()
@@ -117,21 +130,43 @@ def region_totals(scope: Scope, metrics: Iterable[str]) -> dict[int, dict[str, i
     return result
 
 
-def day_region_totals(
-    since: date, until: date, metrics: Iterable[str]
-) -> dict[tuple[date, int], dict[str, int]]:
-    """(day, region id) -> metric -> total: the open data's cells."""
-    rows = (
-        _counters(metrics, since, until, None)
-        .exclude(region_id=NATIONAL)
-        .values("day", "region_id", "metric")
-        .annotate(total=Sum("value"))
-        .order_by()
-    )
-    result: dict[tuple[date, int], dict[str, int]] = defaultdict(dict)
-    for row in rows:
-        result[(row["day"], row["region_id"])][row["metric"]] = row["total"]
-    return result
+def published_figures(
+    since: date, until: date, wanted: Iterable[Counter], *, k: int
+) -> DailyFigures:
+    """Every figure of these counters on these days, by area (region code, or EX for abroad)
+    and for the country, with what the one suppression rule withholds (DailyFigures)."""
+    wanted = set(wanted)
+    figures = DailyFigures(k=k)
+    days = Scope(since=since, until=until).days
+    by_area = {c.metric for c in wanted if not c.national_only}
+    if by_area:
+        codes = dict(Region.objects.values_list("pk", "code"))
+        # Every area in one order, so that ties are broken alike in every release.
+        areas = sorted(codes.values())
+        cells: dict[tuple[date, str], dict[str, int]] = defaultdict(dict)
+        rows = (
+            _counters(by_area, since, until, None)
+            .values("day", "region_id", "metric")
+            .annotate(total=Sum("value"))
+            .values_list("day", "region_id", "metric", "total")
+            .order_by()
+        )
+        for day, region_id, metric, total in rows:
+            area = ABROAD_CODE if region_id == NATIONAL else codes.get(region_id, f"#{region_id}")
+            cells[(day, metric)][area] = total
+        for day in days:
+            for metric in sorted(by_area):
+                values = cells.get((day, metric), {})
+                ordered = {area: 0 for area in areas} | {ABROAD_CODE: 0} | values
+                figures.add_areas(day, Counter(metric), ordered)
+    national = {c for c in wanted if c.national_only}
+    if national:
+        scope = Scope(since=since, until=until)
+        series = daily_counter_totals(scope, national, national=True)
+        for counter in sorted(national):
+            for day in days:
+                figures.add_national(day, counter, series[counter].get(day, 0))
+    return figures
 
 
 def operator_daily_totals(scope: Scope, metrics: Iterable[str]) -> dict[tuple[date, int], int]:
@@ -168,8 +203,6 @@ class ActiveSigningKey:
 
 
 def last_published_batch() -> LastBatch | None:
-    from authority.keys.models import Batch
-
     batch = (
         Batch.objects.filter(published_at__isnull=False, index__isnull=False)
         .order_by("-index")
@@ -184,8 +217,6 @@ def last_published_batch() -> LastBatch | None:
 
 
 def active_signing_key() -> ActiveSigningKey | None:
-    from authority.keys.models import SigningKey
-
     key = (
         SigningKey.objects.filter(retired_at__isnull=True)
         .order_by("-created_at", "-id")

@@ -21,8 +21,8 @@ from django.views.decorators.http import require_GET
 from authority.accounts import permissions
 from authority.accounts.access import public
 from authority.api.errors import ErrorCode, error_body
-from authority.dashboard import charts, opendata, overview
-from authority.dashboard.charts import Audience, Chart, ChartData
+from authority.dashboard import charts, exports, opendata, overview
+from authority.dashboard.charts import Audience, Chart, ChartData, figures
 from authority.dashboard.forms import scope_from_request
 from authority.dashboard.selectors import Scope
 
@@ -109,26 +109,28 @@ def chart_view(request: HttpRequest, slug: str) -> HttpResponse:
     chart, _scope, data = _chart_for(request, slug)
     if isinstance(data, HttpResponse):
         return data
-    response = JsonResponse(
-        {"slug": chart.slug, "title": str(chart.title), "empty": data.empty, "figure": data.figure}
-    )
+    body = {
+        "slug": chart.slug,
+        "title": str(chart.title),
+        "empty": data.empty,
+        "figure": data.figure,
+    }
+    response = HttpResponse(figures.encode(body), content_type="application/json")
     patch_cache_control(response, private=True, max_age=settings.DASHBOARD_CACHE_SECONDS)
     return response
 
 
 @require_GET
 def chart_export_view(request: HttpRequest, slug: str, extension: str) -> HttpResponse:
-    """A chart's table to download, small counts withheld (DESIGN.md 3.6): an export, unlike
-    the charts drawn for staff on the page, which stay exact."""
+    """A chart's table to download, small counts withheld (DESIGN.md 3.6) as in the open data:
+    an export, unlike the charts drawn for staff on the page, which stay exact."""
     chart, scope, data = _chart_for(request, slug, extension=extension)
     if isinstance(data, HttpResponse):
         return data
-    table = charts.exported_table(data, k=settings.STATISTICS_SUPPRESS_BELOW)
+    table = _export_table(chart, scope, data)
     name = f"{chart.slug}_{scope.region_code or 'IT'}_{scope.since}_{scope.until}"
     if extension == "csv":
-        withheld = f"<{table.k}"
-        rows = [[withheld if value is None else value for value in row] for row in table.rows]
-        response = _csv_response([[c.key for c in table.columns], *rows], f"{name}.csv")
+        response = _csv_response(table.csv_rows(), f"{name}.csv")
     else:
         response = JsonResponse(
             {
@@ -146,6 +148,18 @@ def chart_export_view(request: HttpRequest, slug: str, extension: str) -> HttpRe
         response["Content-Disposition"] = f'attachment; filename="{name}.json"'
     patch_cache_control(response, private=True, max_age=settings.DASHBOARD_CACHE_SECONDS)
     return response
+
+
+def _export_table(chart: Chart, scope: Scope, data: ChartData) -> exports.ExportTable:
+    """Withholding reads every area's counters over the period: cached like the chart."""
+    k = settings.STATISTICS_SUPPRESS_BELOW
+    key = f"dashboard-export:{chart.slug}:{get_language()}:{k}:{scope.cache_key}"
+    table = cache.get(key)
+    if table is None:
+        table = exports.export_table(data.table, scope, k=k)
+        if settings.DASHBOARD_CACHE_SECONDS:
+            cache.set(key, table, settings.DASHBOARD_CACHE_SECONDS)
+    return table
 
 
 def _csv_response(rows: list[list[Any]], filename: str) -> HttpResponse:

@@ -140,7 +140,8 @@ def test_app_operational_info_per_day_and_by_region(scenario, administrator, sig
     by_region = rows_by(export(client, "app-info-regions", **one_day()), "region")
     assert by_region["Lazio"]["app_reports"] == 1
     assert by_region["Lombardia"]["app_reports"] == 0
-    assert len(by_region) == 21
+    assert len(by_region) == 21 + 1  # every region, and people living abroad
+    assert by_region["Abroad (EX)"]["region_code"] == "EX"
     bars = traces(chart(client, "app-info-regions", **one_day())["figure"])
     lazio_at = bars["Bluetooth on"]["y"].index("Lazio")
     assert bars["Bluetooth on"]["x"][lazio_at] == 100  # percent of the apps reporting
@@ -209,3 +210,19 @@ def test_a_range_includes_every_day_with_zeros(scenario, supervisor, signed_in):
     assert [row["day"] for row in rows][-1] == DAY
     assert len(rows) == 7
     assert [row["issued"] for row in rows] == [0, 0, 0, 0, 0, 0, 3]
+
+
+def test_every_figure_served_is_valid_for_plotly(scenario, administrator, signed_in):
+    """What dashboard.js gets is a figure plotly itself accepts (the vendored plotly.js is
+    the one of the Python package): an invalid property would raise here."""
+    import plotly.graph_objects as go
+
+    from authority.dashboard.charts import CHARTS
+
+    client = signed_in(administrator)
+    for item in CHARTS:
+        params = one_day(region="12") if item.slug == "operators" else one_day()
+        figure = chart(client, item.slug, **params)["figure"]
+        drawn = go.Figure(figure)
+        assert len(drawn.data) == len(figure["data"]), item.slug
+        assert drawn.layout.template.layout.font.family.startswith("Titillium Web"), item.slug

@@ -243,7 +243,8 @@ def test_small_counts_are_withheld_in_csv_and_zeros_published(supervisor, signed
     response = signed_in(supervisor).get(
         "/statistics/charts/app-info/data.csv", {"since": today, "until": today}
     )
-    assert read_csv(response)[1] == [today, "<5", "0", "<5", "7", "0"]
+    # Marked like the open data's: a figure withheld to protect a small one is not small.
+    assert read_csv(response)[1] == [today, "withheld", "0", "withheld", "7", "0"]
 
 
 def test_small_counts_are_null_in_json_and_named(administrator, signed_in, count, lazio):
@@ -252,7 +253,9 @@ def test_small_counts_are_null_in_json_and_named(administrator, signed_in, count
     rows = export(signed_in(administrator), "keys-per-upload")["rows"]
     by_keys = {row["keys"]: row for row in rows}
     assert by_keys[7] == {"keys": 7, "uploads": None, "suppressed": ["uploads"]}
-    assert by_keys[14] == {"keys": 14, "uploads": 5, "suppressed": []}
+    # The buckets add up to the period's uploads (the uploads download): with the 5 shown,
+    # the 1 would follow by subtraction, so the smallest other bucket is withheld with it.
+    assert by_keys[14] == {"keys": 14, "uploads": None, "suppressed": ["uploads"]}
     assert by_keys[0] == {"keys": 0, "uploads": 0, "suppressed": []}
 
 
@@ -277,11 +280,12 @@ def test_a_lone_small_region_takes_another_with_it(administrator, signed_in, cou
     count("uploads", 6, region=Region.objects.get(code="03"))  # Lombardia
     count("uploads", 40, region=Region.objects.get(code="05"))  # Veneto
     rows = rows_by(export(signed_in(administrator), "regions"), "region")
-    # The country's 48 uploads (in the codes of other downloads) minus the regions shown
-    # would give Lazio's 2 away: Lombardia's 6, the smallest other, is withheld too.
+    # The country's 48 uploads (in other downloads) minus the regions shown would give
+    # Lazio's 2 away; with Lombardia's 6 alone beside it, Lombardia's staff (who know their
+    # 6) would get the 2: Veneto's 40 is withheld too, as the open data withholds it.
     assert (rows["Lazio"]["uploads"], rows["Lazio"]["suppressed"]) == (None, ["uploads"])
     assert (rows["Lombardia"]["uploads"], rows["Lombardia"]["suppressed"]) == (None, ["uploads"])
-    assert rows["Veneto"]["uploads"] == 40
+    assert rows["Veneto"]["uploads"] is None
     assert rows["Sicilia"]["uploads"] == 0
 
 
@@ -308,4 +312,4 @@ def test_the_operators_download_has_no_total_to_subtract_from(
         signed_in(supervisor).get("/statistics/charts/operators/data.csv", {"region": lazio.code})
     )
     assert csv_rows[0] == ["day", "operator", "username", "issued", "authorized"]
-    assert csv_rows[1][3:] == ["<5", "9"]
+    assert csv_rows[1][3:] == ["withheld", "9"]
