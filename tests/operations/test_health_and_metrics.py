@@ -138,6 +138,8 @@ def test_no_patient_event_shows_between_two_scrapes(db, operator, supervisor, la
                     "bluetooth_active": 1,
                     "notification_permission": 1,
                     "exposure_notification": 0,
+                    "last_risky_exposure_on": timezone.localdate().isoformat(),
+                    "build": 123,
                     "salt": b64encode(b"0123456789abcdef").decode(),
                     "signed_attestation": "aGVhZGVy.cGF5bG9hZA.c2lnbmF0dXJl",
                 }
