@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from authority.federation.models import FederationRun, InboundChunk, OutboundBatch, ReceivedKey
 
@@ -25,15 +25,18 @@ def received_keys_for_national_export(*, now: datetime) -> QuerySet[ReceivedKey]
     )
 
 
+def received_keys_for_other_countries(*, now: datetime) -> QuerySet[ReceivedKey]:
+    """Foreign keys due for the per-country exports (any country): those that do not list ours."""
+    return ReceivedKey.objects.filter(
+        for_national_export=False, rolling_end_interval_number__lte=_due_interval(now)
+    )
+
+
 def received_keys_for_country(*, country: str, now: datetime) -> QuerySet[ReceivedKey]:
     """Foreign keys for our users who visited `country` (Immuni's /v1/keys/eu/{country}): keys
     from that country, or that visited it, and that did not already go to the national exports."""
-    from django.db.models import Q
-
-    return ReceivedKey.objects.filter(
-        Q(origin=country) | Q(visited_countries__contains=f",{country},"),
-        for_national_export=False,
-        rolling_end_interval_number__lte=_due_interval(now),
+    return received_keys_for_other_countries(now=now).filter(
+        Q(origin=country) | Q(visited_countries__contains=f",{country},")
     )
 
 
