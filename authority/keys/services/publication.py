@@ -422,16 +422,18 @@ def commit_publication(
         padding = sum(Batch.objects.filter(pk__in=national).values_list("padding_count", flat=True))
         for region_id, count in sorted(keys_by_region.items()):
             increment(metrics.KEYS_PUBLISHED, region_id=region_id, amount=count)
-        received = {series: count for series, count in (received_by_series or {}).items() if count}
-        for series, count in sorted(received.items()):
-            increment(metrics.RECEIVED_KEYS_PUBLISHED, bucket=series, amount=count)
+        received = {name: count for name, count in (received_by_series or {}).items() if count}
+        for name, count in sorted(received.items()):
+            increment(metrics.RECEIVED_KEYS_PUBLISHED, bucket=name, amount=count)
         if national:
             increment(metrics.BATCHES_PUBLISHED, amount=len(national))
             if padding:
                 increment(metrics.PADDING_KEYS_PUBLISHED, amount=padding)
-        for country, series in sorted(numbers.items()):
+        for country, indexes in sorted(numbers.items()):
             if country:
-                increment(metrics.COUNTRY_BATCHES_PUBLISHED, bucket=country, amount=len(series) - 1)
+                increment(
+                    metrics.COUNTRY_BATCHES_PUBLISHED, bucket=country, amount=len(indexes) - 1
+                )
         PublicationRun.objects.filter(pk=run.pk).update(
             status=PublicationRun.Status.SUCCEEDED,
             step=PublicationRun.Step.DONE,
@@ -443,14 +445,16 @@ def commit_publication(
         lock.expires_at = None
         lock.save()
         if batches or run.requested_by_id is not None:
-            indexes = numbers.get("", [0])[1:]
+            national_indexes = numbers.get("", [0])[1:]
             details: dict[str, Any] = {
-                "batches": [indexes[0], indexes[-1]] if indexes else [],
+                "batches": [national_indexes[0], national_indexes[-1]] if national_indexes else [],
                 "keys": sum(batch.key_count for batch in batches),
                 "padding_keys": padding,
             }
             countries = {
-                country: [series[1], series[-1]] for country, series in numbers.items() if country
+                country: [indexes[1], indexes[-1]]
+                for country, indexes in numbers.items()
+                if country
             }
             if countries or received:
                 details["country_batches"] = countries

@@ -16,6 +16,7 @@ batches, not a country's uploads), so they are claimed through Python, in key or
 from __future__ import annotations
 
 import re
+from uuid import UUID
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -35,7 +36,7 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")  # what /v1/keys/eu/{country} can name
 _INSERT_BATCH_SIZE = 5000
 
 # (id, rolling start, rolling end) of a key to claim.
-_Due = tuple[object, int, int]
+_Due = tuple[UUID, int, int]
 
 
 def claim_received_for_national(
