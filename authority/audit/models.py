@@ -42,6 +42,9 @@ class Action(models.TextChoices):
     SIGNING_KEY_RETIRED = "signing_key_retired", _("Signing key retired")
     SIGNING_KEYS_REENCRYPTED = "signing_keys_reencrypted", _("Signing keys re-encrypted")
     REGION_CHANGED = "region_changed", _("Region changed")
+    # The European gateway (authority/federation): "Sync now", and every upload or download run.
+    FEDERATION_SYNC_REQUESTED = "federation_sync_requested", _("Federation sync requested")
+    FEDERATION_RUN_FINISHED = "federation_run_finished", _("Federation run finished")
 
 
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):

@@ -49,6 +49,7 @@ class CertificateInfo:
     subject: str
     not_after: datetime
     expires_soon: bool
+    expired: bool = False
 
 
 def enabled() -> bool:
@@ -138,6 +139,7 @@ def certificates(federation: Federation) -> list[CertificateInfo]:
             subject=certificate.subject.rfc4514_string(),
             not_after=certificate.not_valid_after_utc,
             expires_soon=certificate.not_valid_after_utc - now < EXPIRY_WARNING,
+            expired=certificate.not_valid_after_utc <= now,
         )
         for purpose, certificate in (
             ("tls", tls),

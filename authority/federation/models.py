@@ -23,6 +23,7 @@ class FederationRun(models.Model):
         COMMAND = "command", _("Command")
 
     class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
