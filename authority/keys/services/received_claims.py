@@ -16,9 +16,9 @@ batches, not a country's uploads), so they are claimed through Python, in key or
 from __future__ import annotations
 
 import re
-from uuid import UUID
 from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 from django.db.models import Count, Exists, Max, Min, OuterRef, QuerySet
 
