@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -134,6 +135,28 @@ def request_sync(
         for run in runs:
             transaction.on_commit(lambda run=run: enqueue(run))  # type: ignore[misc]
     return runs
+
+
+def download_on_notification(*, enqueue: Callable[[FederationRun], object]) -> FederationRun | None:
+    """The gateway announced a new batch: queue a download run, unless one is queued already
+    or one was queued or started within FEDERATION_CALLBACK_MIN_INTERVAL_SECONDS (a
+    notification triggers no more than a scheduled download could). The queued run, or None."""
+    now = timezone.now()
+    quiet = now - timedelta(seconds=settings.FEDERATION_CALLBACK_MIN_INTERVAL_SECONDS)
+    with transaction.atomic():
+        downloads = FederationRun.objects.filter(kind=FederationRun.Kind.DOWNLOAD)
+        if downloads.filter(
+            Q(status=FederationRun.Status.QUEUED, started_at__gte=now - QUEUE_TIMEOUT)
+            | Q(started_at__gte=quiet)
+        ).exists():
+            return None
+        run = FederationRun.objects.create(
+            kind=FederationRun.Kind.DOWNLOAD,
+            trigger=FederationRun.Trigger.CALLBACK,
+            status=FederationRun.Status.QUEUED,
+        )
+        transaction.on_commit(lambda: enqueue(run))
+    return run
 
 
 def start_run(
