@@ -79,8 +79,8 @@ def federation_view(request: HttpRequest) -> HttpResponse:
                     selectors.last_successful_run(kind),
                 )
                 for title, kind in (
-                    (_("Upload"), FederationRun.Kind.UPLOAD),
-                    (_("Download"), FederationRun.Kind.DOWNLOAD),
+                    (FederationRun.Kind.UPLOAD.label, FederationRun.Kind.UPLOAD),
+                    (FederationRun.Kind.DOWNLOAD.label, FederationRun.Kind.DOWNLOAD),
                 )
             ],
             "running": bool(active),

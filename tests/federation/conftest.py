@@ -305,16 +305,18 @@ def foreign_key(
 
 @pytest.fixture
 def italian(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """This branch's Italian strings wait in pending-fed2.po until they are merged into
-    django.po (BRIEF): compiled here, ahead of django.mo, so that pages can be read in Italian
-    now. Once merged (the file gone), django.mo alone has them."""
-    pending = ROOT / "locale" / "it" / "LC_MESSAGES" / "pending-fed2.po"
-    if not pending.exists():
+    """Italian strings wait in locale/it/LC_MESSAGES/pending-*.po until the lead merges them
+    into django.po (BRIEF): compiled here, ahead of django.mo, so that pages can be read in
+    Italian now. Once merged (the files gone), django.mo alone has them."""
+    pending = sorted((ROOT / "locale" / "it" / "LC_MESSAGES").glob("pending-*.po"))
+    if not pending:
         return
     folder = tmp_path_factory.mktemp("locale")
     target = folder / "it" / "LC_MESSAGES"
     target.mkdir(parents=True)
+    merged = folder / "pending.po"
+    subprocess.run(["msgcat", "--use-first", "-o", str(merged), *map(str, pending)], check=True)
     subprocess.run(
-        ["msgfmt", "--check-format", "-o", str(target / "django.mo"), str(pending)], check=True
+        ["msgfmt", "--check-format", "-o", str(target / "django.mo"), str(merged)], check=True
     )
     settings.LOCALE_PATHS = [folder, *settings.LOCALE_PATHS]

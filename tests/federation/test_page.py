@@ -262,8 +262,20 @@ def test_the_page_in_italian(signed_in, administrator, federation: GatewayHandle
     client = signed_in(administrator)
     client.cookies["django_language"] = "it"
     page = _page(client)
-    assert "Federazione europea" in page
-    assert "Sincronizza ora" in page
+    for italian_text in (
+        "Federazione europea",
+        ">Sincronizza ora</button>",
+        "Configurazione",
+        "Certificato client (TLS reciproco)",
+        ">Valido<",
+        "Ultimo invio e ultima ricezione",
+        "Chiavi scambiate",
+        "Ultimi 14 giorni",
+        "Esecuzioni recenti",
+    ):
+        assert italian_text in page, italian_text
+    for english in ("Keys exchanged", "Recent runs", "Configuration<", "Sync now"):
+        assert english not in page, english
 
 
 def test_a_scheduled_run_is_audited_as_the_scheduler(federation: GatewayHandle):
