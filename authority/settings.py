@@ -471,6 +471,15 @@ FEDERATION_COUNTRIES = env_list("FEDERATION_COUNTRIES", _EU_EEA_COUNTRIES.split(
 # gateway dropped it, by every download run.
 FEDERATION_CALLBACK_URL = env_str("FEDERATION_CALLBACK_URL", "")
 FEDERATION_CALLBACK_ID = env_str("FEDERATION_CALLBACK_ID", "authority")
+# The request header in which the TLS terminator in front of the callback endpoint
+# (/v1/federation/callback) says it verified the gateway's client certificate: the value must
+# be SUCCESS (nginx: `proxy_set_header X-SSL-Client-Verify $ssl_client_verify;`). Empty: not
+# checked (development); production refuses to start with a callback URL and no header.
+FEDERATION_CALLBACK_VERIFY_HEADER = env_str("FEDERATION_CALLBACK_VERIFY_HEADER", "")
+# A notification queues a download at most this often (the gateway batches every 5 minutes).
+FEDERATION_CALLBACK_MIN_INTERVAL_SECONDS = env_int(
+    "FEDERATION_CALLBACK_MIN_INTERVAL_SECONDS", 60, minimum=0, maximum=3600
+)
 FEDERATION_UPLOAD_SCHEDULE = env_str("FEDERATION_UPLOAD_SCHEDULE", "20 */2 * * *")
 FEDERATION_DOWNLOAD_SCHEDULE = env_str("FEDERATION_DOWNLOAD_SCHEDULE", "40 * * * *")
 for _name in ("FEDERATION_UPLOAD_SCHEDULE", "FEDERATION_DOWNLOAD_SCHEDULE"):

@@ -49,6 +49,9 @@ class Action(models.TextChoices):
         "audit_restore_acknowledged",
         _("Restore of the trail acknowledged"),
     )
+    # The European gateway (authority/federation): "Sync now", and every upload or download run.
+    FEDERATION_SYNC_REQUESTED = "federation_sync_requested", _("Federation sync requested")
+    FEDERATION_RUN_FINISHED = "federation_run_finished", _("Federation run finished")
 
 
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
