@@ -113,7 +113,7 @@ def test_an_administrator_watches_a_run_progress_live(
 
 
 def test_sync_now_brings_the_keys_of_other_countries_in_italian(
-    page, live_server, administrator, federation: GatewayHandle, italian
+    page, live_server, administrator, federation: GatewayHandle
 ):
     keys = [foreign_key(origin="DE", visited=("IT",)) for _ in range(6)]
     assert federation.upload_as(keys).status_code == 201
