@@ -71,7 +71,9 @@ def ensure_environment(*, development: bool) -> None:
         print("Creating the virtual environment in .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     lock = DEV_LOCK if development else RUNTIME_LOCK
-    print(f"Installing {lock.relative_to(ROOT)} (first run, or the lock changed) ...", flush=True)
+    print(
+        f"Installing {os.path.relpath(lock, ROOT)} (first run, or the lock changed) ...", flush=True
+    )
     STAMP.unlink(missing_ok=True)
     install = [str(PYTHON), "-m", "pip", "install", "--quiet", "--require-hashes", "-r", str(lock)]
     subprocess.run(install, check=True)
