@@ -301,11 +301,20 @@ def busy_region(morning, operator, other_operator, make_user, lazio, signed_in):
     [("operator", 10), ("supervisor", 11), ("administrator", 17)],
 )
 def test_a_home_page_costs_a_bounded_number_of_queries(
-    request, busy_region, signed_in, settings, django_assert_max_num_queries, who, bound
+    request,
+    busy_region,
+    signed_in,
+    settings,
+    django_assert_max_num_queries,
+    is_postgres,
+    who,
+    bound,
 ):
     settings.FEDERATION_GATEWAY_URL = "https://gateway.example"
     rotate_signing_key(actor=None)
     published_batch(index=1, published_at=MORNING - timedelta(minutes=30))
+    if who == "administrator" and is_postgres:
+        bound += 3  # the keys-waiting count sets and restores the planner's nested loops
     client = signed_in(request.getfixturevalue(who))
     with django_assert_max_num_queries(bound):
         assert client.get("/").status_code == 200
