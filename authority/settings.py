@@ -252,6 +252,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_HTTPONLY = True
+# A refused form gets a page in the site's layout that says what to do (authority/errors.py).
+CSRF_FAILURE_VIEW = "authority.errors.csrf_failure"
 LANGUAGE_COOKIE_SECURE = PRODUCTION
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
@@ -277,6 +279,10 @@ SILENCED_SYSTEM_CHECKS = [
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Exposure Notification Authority")
 OTP_TOTP_THROTTLE_FACTOR = 1
 BACKUP_CODE_COUNT = 10
+
+# How staff reach the authority's help desk (an e-mail address, a phone number), named on the
+# error pages; empty: the pages name the person's supervisors or the administrators only.
+SUPPORT_CONTACT = env_str("SUPPORT_CONTACT", "")
 
 # --- Language and time -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -413,6 +419,9 @@ if len(PUBLICATION_SCHEDULE.split()) != 5:
 PUBLICATION_LEASE_SECONDS = env_int("PUBLICATION_LEASE_SECONDS", 300, minimum=1)
 PUBLICATION_QUEUE_TIMEOUT_MINUTES = env_int("PUBLICATION_QUEUE_TIMEOUT_MINUTES", 15, minimum=1)
 PUBLICATION_TIME_LIMIT_SECONDS = env_int("PUBLICATION_TIME_LIMIT_SECONDS", 1800, minimum=60)
+# Administrators' home page warns when the newest signing key is older than this (a new one must
+# be registered with Apple and Google before it signs: start early).
+SIGNING_KEY_WARNING_DAYS = env_int("SIGNING_KEY_WARNING_DAYS", 365, minimum=1)
 KEYS_INDEX_MAX_AGE = env_int("KEYS_INDEX_MAX_AGE", 300, minimum=0)
 BATCH_STORAGE = env_choice("BATCH_STORAGE", "filesystem", {"filesystem", "s3"})
 if BATCH_STORAGE == "s3":

@@ -28,8 +28,9 @@ urlpatterns = [
     path("v1/analytics/", include("authority.ingestion.analytics.urls")),
 ]
 
-# Under /v1/ even the errors Django raises itself are JSON error bodies (DESIGN.md 7).
-handler400 = "authority.api.handlers.bad_request"
-handler403 = "authority.api.handlers.permission_denied"
-handler404 = "authority.api.handlers.page_not_found"
-handler500 = "authority.api.handlers.server_error"
+# Pages that explain themselves; under /v1/ even the errors Django raises itself are JSON error
+# bodies (DESIGN.md 7). The refused-form page is settings.CSRF_FAILURE_VIEW.
+handler400 = "authority.errors.bad_request"
+handler403 = "authority.errors.permission_denied"
+handler404 = "authority.errors.page_not_found"
+handler500 = "authority.errors.server_error"
