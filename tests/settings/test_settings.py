@@ -21,6 +21,9 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "DATABASE_URL": "postgresql://authority@127.0.0.1/authority",
     "OPERATIONAL_INFO_VERIFIER": "authority.ingestion.analytics.attestation.DevelopmentVerifier",
+    "SITE_URL": "https://authority.example.org",
+    "EMAIL_HOST": "smtp.example.org",
+    "DEFAULT_FROM_EMAIL": "Authority <noreply@authority.example.org>",
 }
 
 

@@ -1,0 +1,49 @@
+"""E-mail to staff: thin tasks around authority.accounts.services.mail, enqueued once the
+transaction that called for them has committed. They take ids (Celery logs arguments and
+results: never an address or a link); an SMTP server that fails or does not answer within
+EMAIL_TIMEOUT is tried again, waiting 30 s, 1 min, 2 min... up to 30 min between attempts."""
+
+from __future__ import annotations
+
+import smtplib
+
+from authority.accounts.services import mail
+from tasks.celery import app
+
+_RETRIED = {
+    # OSError covers refused connections and timeouts; SMTPException the server's refusals.
+    "autoretry_for": (smtplib.SMTPException, OSError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "retry_jitter": True,
+    "max_retries": 10,  # about 3 hours of trying
+    "soft_time_limit": 120,
+    "time_limit": 180,
+    "ignore_result": True,
+}
+
+
+@app.task(**_RETRIED)
+def send_invitation(user_id: int, inviter_id: int | None = None) -> str:
+    return mail.send_invitation(user_id=user_id, inviter_id=inviter_id)
+
+
+@app.task(**_RETRIED)
+def send_password_reset(user_id: int, language: str) -> str:
+    return mail.send_password_reset(user_id=user_id, language=language)
+
+
+@app.task(**_RETRIED)
+def send_lockout_notices(user_id: int, locked_until: float) -> int:
+    """One task per recipient, so that a failure for one repeats no message to another."""
+    recipients = mail.lockout_notice_recipient_ids(user_id=user_id)
+    for recipient_id in recipients:
+        send_lockout_notice.delay(user_id, recipient_id, locked_until)
+    return len(recipients)
+
+
+@app.task(**_RETRIED)
+def send_lockout_notice(user_id: int, recipient_id: int, locked_until: float) -> str:
+    return mail.send_lockout_notice(
+        user_id=user_id, recipient_id=recipient_id, locked_until=locked_until
+    )
