@@ -90,7 +90,10 @@ EMAIL_SECURITY = env_choice("EMAIL_SECURITY", "starttls", {"starttls", "tls", "n
 EMAIL_USE_TLS = EMAIL_SECURITY == "starttls"
 EMAIL_USE_SSL = EMAIL_SECURITY == "tls"
 EMAIL_PORT = env_int(
-    "EMAIL_PORT", {"starttls": 587, "tls": 465, "none": 25}[EMAIL_SECURITY], minimum=1, maximum=65535
+    "EMAIL_PORT",
+    {"starttls": 587, "tls": 465, "none": 25}[EMAIL_SECURITY],
+    minimum=1,
+    maximum=65535,
 )
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
@@ -101,7 +104,8 @@ if PRODUCTION and EMAIL_HOST_PASSWORD and EMAIL_SECURITY == "none":
 # Seconds an SMTP connection or answer may take before the attempt fails (and is retried).
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=300)
 DEFAULT_FROM_EMAIL = env_str(
-    "DEFAULT_FROM_EMAIL", None if PRODUCTION else "Exposure Notification Authority <noreply@localhost>"
+    "DEFAULT_FROM_EMAIL",
+    None if PRODUCTION else "Exposure Notification Authority <noreply@localhost>",
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_FILE_PATH = VAR_DIR / "mail"

@@ -71,9 +71,7 @@ class InviteForm(forms.Form):
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     email = forms.EmailField(
         label=_("Work e-mail"),
-        help_text=_(
-            "The invitation link is sent here. Password resets and notices go here later."
-        ),
+        help_text=_("The invitation link is sent here. Password resets and notices go here later."),
     )
     language = forms.ChoiceField(
         label=_("Language of the e-mails"), choices=settings.LANGUAGES, initial="it"

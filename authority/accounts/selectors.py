@@ -41,9 +41,7 @@ class Standing:
 def with_second_factor(people: QuerySet[User]) -> QuerySet[User]:
     """`has_second_factor` on each person: a confirmed authenticator app."""
     return people.annotate(
-        has_second_factor=Exists(
-            TOTPDevice.objects.filter(user_id=OuterRef("pk"), confirmed=True)
-        )
+        has_second_factor=Exists(TOTPDevice.objects.filter(user_id=OuterRef("pk"), confirmed=True))
     )
 
 

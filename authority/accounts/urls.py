@@ -22,9 +22,7 @@ urlpatterns = [
         invitations.open_invitation_view,
         name="accept_invitation",
     ),
-    path(
-        "password-reset/", password_reset.ForgottenPasswordView.as_view(), name="password_reset"
-    ),
+    path("password-reset/", password_reset.ForgottenPasswordView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",
         password_reset.ResetLinkSentView.as_view(),

@@ -72,8 +72,10 @@ def lockout_notice_recipients(user: User) -> QuerySet[User]:
     supervisor with an address), the administrators. Never the person locked out; only
     active people with an address."""
     reachable = User.objects.filter(is_active=True).exclude(email="").exclude(pk=user.pk)
+    if user.region_id is None:
+        return reachable.filter(role=Role.ADMINISTRATOR)
     supervisors = reachable.filter(role=Role.SUPERVISOR, region_id=user.region_id)
-    if user.region_id is not None and user.role == Role.OPERATOR and supervisors.exists():
+    if user.role == Role.OPERATOR and supervisors.exists():
         return supervisors
     return reachable.filter(role=Role.ADMINISTRATOR) | supervisors
 
@@ -98,7 +100,9 @@ def send_lockout_notice(*, user_id: int, recipient_id: int, locked_until: float)
             "person": user,
             "recipient": recipient,
             "failure_limit": settings.AXES_FAILURE_LIMIT,
-            "locked_until": datetime.fromtimestamp(locked_until, tz=timezone.get_current_timezone()),
+            "locked_until": datetime.fromtimestamp(
+                locked_until, tz=timezone.get_current_timezone()
+            ),
             "person_link": _absolute(reverse("accounts:person", args=[user.pk])),
         },
     )

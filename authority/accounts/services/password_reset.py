@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from axes.utils import reset as reset_lockout
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.cache import cache
 from django.db import transaction
@@ -41,7 +43,7 @@ class PasswordResetLinks(PasswordResetTokenGenerator):
 
     key_salt = "authority.accounts.password-reset"
 
-    def check_token(self, user: object, token: str | None) -> bool:  # type: ignore[override]
+    def check_token(self, user: AbstractBaseUser | None, token: str | None) -> bool:
         # Django checks the signature and its own, longer, PASSWORD_RESET_TIMEOUT (invitations).
         if not super().check_token(user, token):
             return False
@@ -70,8 +72,7 @@ def request_password_reset(
     interval = settings.PASSWORD_RESET_EMAIL_INTERVAL_MINUTES * 60
     for user in resettable_users(email):
         if cache.add(f"accounts.password-reset-sent:{user.pk}", True, timeout=interval):
-            user_id = user.pk
-            transaction.on_commit(lambda user_id=user_id: send(user_id, language), robust=True)
+            transaction.on_commit(partial(send, user.pk, language), robust=True)
 
 
 def reset_link_path(user: User) -> str:

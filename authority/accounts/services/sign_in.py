@@ -14,7 +14,6 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticToken
 
 from authority.accounts import lockout
-
 from authority.accounts.models import (
     BackupCode,
     BackupCodeDevice,

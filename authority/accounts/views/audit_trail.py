@@ -77,9 +77,7 @@ def audit_trail_view(request: HttpRequest) -> HttpResponse:
         if data.get("actor"):
             entries = entries.filter(actor_username__icontains=data["actor"])
         if data.get("person"):
-            entries = entries.filter(
-                Q(actor_username=data["person"]) | Q(target=data["person"])
-            )
+            entries = entries.filter(Q(actor_username=data["person"]) | Q(target=data["person"]))
         if data.get("region"):
             entries = entries.filter(region=data["region"])
         zone = timezone.get_current_timezone()
