@@ -16,7 +16,6 @@ from functools import partial
 
 from axes.utils import reset as reset_lockout
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.cache import cache
 from django.db import transaction
@@ -43,7 +42,7 @@ class PasswordResetLinks(PasswordResetTokenGenerator):
 
     key_salt = "authority.accounts.password-reset"
 
-    def check_token(self, user: AbstractBaseUser | None, token: str | None) -> bool:
+    def check_token(self, user: User | None, token: str | None) -> bool:
         # Django checks the signature and its own, longer, PASSWORD_RESET_TIMEOUT (invitations).
         if not super().check_token(user, token):
             return False
