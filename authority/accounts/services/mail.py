@@ -127,6 +127,7 @@ def _send(*, to: User, template: str, context: dict[str, Any], language: str = "
         subject=" ".join(subject.split()),  # one line, whatever the template's layout
         body=text,
         to=[to.email],
+        headers={"Content-Language": language},
     )
     message.attach_alternative(html, "text/html")
     message.send()

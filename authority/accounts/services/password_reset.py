@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 
 from axes.utils import reset as reset_lockout
 from django.conf import settings
@@ -71,7 +70,15 @@ def request_password_reset(
     interval = settings.PASSWORD_RESET_EMAIL_INTERVAL_MINUTES * 60
     for user in resettable_users(email):
         if cache.add(f"accounts.password-reset-sent:{user.pk}", True, timeout=interval):
-            transaction.on_commit(partial(send, user.pk, language), robust=True)
+            transaction.on_commit(_sender(send, user.pk, language), robust=True)
+
+
+def _sender(send: Callable[[int, str], object], user_id: int, language: str) -> Callable[[], None]:
+    # A named function: on_commit names it when it logs a failure (a partial has no name).
+    def send_reset_link() -> None:
+        send(user_id, language)
+
+    return send_reset_link
 
 
 def reset_link_path(user: User) -> str:
