@@ -10,6 +10,7 @@ import re
 import socket
 import ssl
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -44,7 +45,7 @@ class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
     starttls_used: list[bool] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         message["X-Test-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(message)  # type: ignore[arg-type]
@@ -93,14 +94,17 @@ def use_server(settings: Any, mailbox: Mailbox, *, security: str = "none") -> No
     settings.EMAIL_TIMEOUT = 5
 
 
-@pytest.fixture
-def smtp(settings: Any) -> Iterator[Mailbox]:
-    """Django sends through a real SMTP server; the test reads what it received."""
+@contextmanager
+def serving(settings: Any) -> Iterator[Mailbox]:
+    """Django sends through a real SMTP server while this lasts; the test reads what it
+    received. (Each test folder's conftest makes it the `smtp` fixture.)"""
     mailbox = Mailbox(host="127.0.0.1", port=free_port())
     controller = start(mailbox)
     use_server(settings, mailbox)
-    yield mailbox
-    controller.stop()
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
 
 
 def tls_context_for_localhost(tmp_path: Any) -> tuple[ssl.SSLContext, str]:

@@ -22,7 +22,6 @@ from tests.smtp_server import (
     Mailbox,
     html_of,
     link_in,
-    smtp,  # noqa: F401  (the fixture)
     start,
     text_of,
     tls_context_for_localhost,
@@ -32,9 +31,10 @@ from tests.smtp_server import (
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "a long and quiet river at dawn"
-ITALIAN_MONTHS = (
-    "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre"
-).split()
+ITALIAN_MONTHS = [
+    *("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno"),
+    *("luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"),
+]
 
 
 @pytest.fixture
