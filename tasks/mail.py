@@ -1,18 +1,16 @@
 """E-mail to staff: thin tasks around authority.accounts.services.mail, enqueued once the
 transaction that called for them has committed. They take ids (Celery logs arguments and
 results: never an address or a link); an SMTP server that fails or does not answer within
-EMAIL_TIMEOUT is tried again, waiting 30 s, 1 min, 2 min... up to 30 min between attempts."""
+EMAIL_TIMEOUT is tried again, waiting 30 s, 1 min, 2 min... up to 30 min between attempts.
+A message the server refuses for good (5xx) is not tried again."""
 
 from __future__ import annotations
-
-import smtplib
 
 from authority.accounts.services import mail
 from tasks.celery import app
 
 _RETRIED = {
-    # OSError covers refused connections and timeouts; SMTPException the server's refusals.
-    "autoretry_for": (smtplib.SMTPException, OSError),
+    "autoretry_for": (mail.DeliveryFailed,),
     "retry_backoff": 30,
     "retry_backoff_max": 1800,
     "retry_jitter": True,

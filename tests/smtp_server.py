@@ -44,6 +44,15 @@ class Mailbox:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
     starttls_used: list[bool] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # addresses answered with a 550
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refused:
+            return f"550 5.1.1 <{address}>: Recipient address rejected"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)

@@ -158,6 +158,24 @@ def test_an_smtp_server_that_is_down_does_not_break_the_invitation_page(
     assert User.objects.filter(username="nina").exists()
 
 
+def test_a_refused_recipient_is_not_tried_again_and_no_log_names_the_address(
+    smtp, supervisor, signed_in, committed, caplog
+):
+    smtp.refused.add("nina.nuova@asl.example.org")
+    caplog.set_level(logging.DEBUG)
+    with committed():
+        page = invite(signed_in(supervisor))
+    assert page.status_code == 200
+    assert smtp.messages == []
+    nina = User.objects.get(username="nina")
+    ours = [r for r in caplog.records if not r.name.startswith("mail.log")]  # not the server's
+    failures = [r for r in ours if r.exc_info and "DeliveryRefused" in repr(r.exc_info[1])]
+    assert len(failures) == 1  # refused for good: no retry
+    assert f"invitation e-mail to user {nina.pk}: SMTP reply 550" in str(failures[0].exc_info[1])
+    logged = "\n".join(logging.Formatter().format(r) for r in ours)
+    assert "nina.nuova" not in logged
+
+
 def test_no_link_reaches_a_log_line(smtp, supervisor, signed_in, committed, caplog):
     caplog.set_level(logging.DEBUG)
     with committed():

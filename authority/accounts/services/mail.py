@@ -9,6 +9,7 @@ and no code: only the link the person needs, the site's address and the people i
 
 from __future__ import annotations
 
+import smtplib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,17 @@ from authority.accounts.services.password_reset import reset_link_path
 
 SENT = "sent"
 SKIPPED = "skipped"
+
+
+class DeliveryFailed(Exception):
+    """The SMTP server could not take the message now (no answer, a 4xx): try again later.
+
+    Its message names the user's id and the server's reply code, never an address: SMTP errors
+    quote the recipient, and Celery logs every retry and failure with the exception's text."""
+
+
+class DeliveryRefused(Exception):
+    """The SMTP server refused the message for good (a 5xx): trying again would not help."""
 
 
 def send_invitation(*, user_id: int, inviter_id: int | None) -> str:
@@ -130,4 +142,19 @@ def _send(*, to: User, template: str, context: dict[str, Any], language: str = "
         headers={"Content-Language": language},
     )
     message.attach_alternative(html, "text/html")
-    message.send()
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused as error:
+        codes = sorted({code for code, _reply in error.recipients.values()})
+        raise _failure(template, to, codes[-1] if codes else None) from None
+    except smtplib.SMTPResponseException as error:
+        raise _failure(template, to, error.smtp_code) from None
+    except (smtplib.SMTPException, OSError) as error:
+        raise DeliveryFailed(
+            f"{template} e-mail to user {to.pk}: {type(error).__name__}, no SMTP reply"
+        ) from None
+
+
+def _failure(template: str, to: User, code: int | None) -> Exception:
+    what = f"{template} e-mail to user {to.pk}: SMTP reply {code}"
+    return DeliveryRefused(what) if code is not None and code >= 500 else DeliveryFailed(what)
