@@ -364,6 +364,15 @@ def test_the_reset_e_mail_is_in_the_language_of_the_page(smtp, owner, committed)
     assert "60 minutes" in text_of(message)
 
 
+def test_a_login_remembers_the_language_of_the_pages_for_the_e_mails(operator):
+    assert operator.language == "it"
+    browser = Client()
+    browser.cookies["django_language"] = "en"
+    browser.post(reverse("accounts:login"), {"username": operator.username, "password": PASSWORD})
+    operator.refresh_from_db()
+    assert operator.language == "en"
+
+
 # ---------------------------------------------------------------------- lockout notices
 
 
