@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
+from django.utils.crypto import salted_hmac
 from django.utils.http import base36_to_int, urlsafe_base64_encode
 
 from authority.accounts import lockout
@@ -27,6 +28,8 @@ from authority.accounts.models import User
 from authority.audit.models import Action
 from authority.audit.services import record_event
 
+# The addresses asked for are counted under a keyed hash: what people type there is theirs.
+_THROTTLE_SALT = "authority.accounts.password-reset-asked"
 # Django's tokens start with their time: seconds since this moment, local time, in base 36.
 _TOKEN_EPOCH = datetime(2001, 1, 1)
 
@@ -62,23 +65,29 @@ def resettable_users(email: str) -> list[User]:
 
 
 def request_password_reset(
-    *, email: str, language: str, send: Callable[[int, str], object]
+    *, email: str, language: str, send: Callable[[list[int], str], object]
 ) -> None:
-    """Once the caller's transaction commits, `send(user id, language)` e-mails a link to each
-    account with this address; at most one per account per PASSWORD_RESET_EMAIL_INTERVAL_MINUTES,
-    so that nobody can fill a mailbox by asking again and again. Says nothing either way."""
+    """Once the caller's transaction commits, `send(user ids, language)` has a link e-mailed to
+    each account with this address. Says nothing either way, and takes the same steps either
+    way: one lookup, one cache write, and (at most once per address every
+    PASSWORD_RESET_EMAIL_INTERVAL_MINUTES, so that nobody can fill a mailbox by asking again
+    and again) one task handed to the broker, with no ids when the address is no one's."""
+    normalized = email.strip().lower()
+    user_ids = [user.pk for user in resettable_users(normalized)]
+    digest = salted_hmac(_THROTTLE_SALT, normalized, algorithm="sha256").hexdigest()
     interval = settings.PASSWORD_RESET_EMAIL_INTERVAL_MINUTES * 60
-    for user in resettable_users(email):
-        if cache.add(f"accounts.password-reset-sent:{user.pk}", True, timeout=interval):
-            transaction.on_commit(_sender(send, user.pk, language), robust=True)
+    if cache.add(f"accounts.password-reset-asked:{digest}", True, timeout=interval):
+        transaction.on_commit(_sender(send, user_ids, language), robust=True)
 
 
-def _sender(send: Callable[[int, str], object], user_id: int, language: str) -> Callable[[], None]:
+def _sender(
+    send: Callable[[list[int], str], object], user_ids: list[int], language: str
+) -> Callable[[], None]:
     # A named function: on_commit names it when it logs a failure (a partial has no name).
-    def send_reset_link() -> None:
-        send(user_id, language)
+    def send_reset_links() -> None:
+        send(user_ids, language)
 
-    return send_reset_link
+    return send_reset_links
 
 
 def reset_link_path(user: User) -> str:

@@ -23,7 +23,7 @@ from authority.accounts.access import PUBLIC
 from authority.accounts.forms import ForgottenPasswordForm, NewPasswordForm
 from authority.accounts.models import User
 from authority.accounts.services import password_reset
-from tasks.mail import send_password_reset
+from tasks.mail import send_password_resets
 
 
 class ForgottenPasswordView(auth_views.PasswordResetView):
@@ -36,7 +36,7 @@ class ForgottenPasswordView(auth_views.PasswordResetView):
         password_reset.request_password_reset(
             email=form.cleaned_data["email"],
             language=get_language(),
-            send=send_password_reset.delay,
+            send=send_password_resets.delay,
         )
         return HttpResponseRedirect(self.get_success_url())
 
