@@ -19,8 +19,8 @@ from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
-from django.utils.encoding import force_bytes
 from django.utils.crypto import salted_hmac
+from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
 
 from authority.accounts import lockout
