@@ -96,6 +96,16 @@ def test_after_a_session_ended_the_login_returns_to_the_page_the_person_was_on(o
     assert done["Location"] == wanted
 
 
+def test_a_form_sent_after_the_session_ended_returns_to_the_page_it_was_sent_from(operator):
+    client = Client()
+    response = client.post(
+        "/accounts/people/7/deactivate/", HTTP_REFERER="http://testserver/codes/?page=2"
+    )
+    assert response["Location"] == "/accounts/login/?next=%2Fcodes%2F%3Fpage%3D2"
+    foreign = client.post("/codes/issue/", HTTP_REFERER="https://evil.example/codes/")
+    assert foreign["Location"] == "/accounts/login/?next=%2Fcodes%2Fissue%2F"
+
+
 @pytest.mark.parametrize(
     "foreign",
     ["https://evil.example/", "//evil.example/codes/", "/\\evil.example", "javascript:alert(1)"],
