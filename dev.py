@@ -144,6 +144,7 @@ def run(port: int) -> int:
         f"""
   The authority dashboard is running at  http://127.0.0.1:{port}/
   Celery worker and beat are running on the embedded broker (var/broker/).
+  E-mails (invitations, password resets, lockout notices) are written to var/mail/.
 
   Demo accounts (password for all: see below), each enrols an authenticator app at first login:
     admin              national administrator (also the Django admin at /admin/)

@@ -73,7 +73,52 @@ ALLOWED_HOSTS = env_list(
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ConfigurationError("ALLOWED_HOSTS must list the site's host names in production")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The site's own address, for the links in e-mails (a page knows its address, a worker does not).
+SITE_URL = env_str("SITE_URL", None if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION and not SITE_URL.startswith("https://"):
+    raise ConfigurationError(
+        "SITE_URL must be the site's https:// address in production (e-mailed links use it)"
+    )
+
+# --- E-mail (docs/email.md) ------------------------------------------------------------------
+# Invitations, password resets and lockout notices, sent by the Celery worker through SMTP.
+# Production needs a server: without one a forgotten password and a lockout would be dealt
+# with by nobody, silently. In development, without EMAIL_HOST, messages are files in var/mail/.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+if PRODUCTION and not EMAIL_HOST:
+    raise ConfigurationError(
+        "EMAIL_HOST must name the SMTP server in production (invitations, password resets and"
+        " lockout notices are e-mailed); see docs/email.md"
+    )
+# starttls: plain connection upgraded with STARTTLS (port 587); tls: TLS from the start
+# (port 465); none: no encryption (only for a relay on the same host or network).
+EMAIL_SECURITY = env_choice("EMAIL_SECURITY", "starttls", {"starttls", "tls", "none"})
+EMAIL_USE_TLS = EMAIL_SECURITY == "starttls"
+EMAIL_USE_SSL = EMAIL_SECURITY == "tls"
+EMAIL_PORT = env_int(
+    "EMAIL_PORT",
+    {"starttls": 587, "tls": 465, "none": 25}[EMAIL_SECURITY],
+    minimum=1,
+    maximum=65535,
+)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+if PRODUCTION and EMAIL_HOST_PASSWORD and EMAIL_SECURITY == "none":
+    raise ConfigurationError(
+        "EMAIL_HOST_PASSWORD would cross the network in clear: set EMAIL_SECURITY to starttls or tls"
+    )
+# Seconds an SMTP connection or answer may take before the attempt fails (and is retried).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=300)
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL",
+    None if PRODUCTION else "Exposure Notification Authority <noreply@localhost>",
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 
 INSTALLED_APPS = [
     "authority.apps.AuthorityAdminConfig",
@@ -275,6 +320,17 @@ SILENCED_SYSTEM_CHECKS = [
     # Tests run in one process, where the local-memory cache counts failures correctly.
     *(["axes.W001"] if TESTING else []),
 ]
+
+# Invitation links work this long (Django's password-reset tokens, until a password is chosen).
+PASSWORD_RESET_TIMEOUT = env_int("INVITATION_LINK_DAYS", 3, minimum=1, maximum=30) * 24 * 3600
+# A forgotten password's reset link works this long, once (authority/accounts/services/
+# password_reset.py); one e-mail per account per interval, whatever the number of requests.
+PASSWORD_RESET_LINK_MINUTES = env_int(
+    "PASSWORD_RESET_LINK_MINUTES", 60, minimum=5, maximum=3 * 24 * 60
+)
+PASSWORD_RESET_EMAIL_INTERVAL_MINUTES = env_int(
+    "PASSWORD_RESET_EMAIL_INTERVAL_MINUTES", 5, minimum=1, maximum=24 * 60
+)
 
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Exposure Notification Authority")
 OTP_TOTP_THROTTLE_FACTOR = 1

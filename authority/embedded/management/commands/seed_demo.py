@@ -37,7 +37,13 @@ class Command(BaseCommand):
         for username, first, last, role, region_name in DEMO_ACCOUNTS:
             region = Region.objects.get(name=region_name) if region_name else None
             user = User(
-                username=username, first_name=first, last_name=last, role=role, region=region
+                username=username,
+                first_name=first,
+                last_name=last,
+                role=role,
+                region=region,
+                # "Forgotten password?" and lockout notices work in the demo (files in var/mail/).
+                email=f"{username}@example.org",
             )
             user.set_password(DEMO_PASSWORD)
             user.save()
