@@ -16,6 +16,8 @@ urlpatterns = [
     path("v1/", include("authority.api.urls")),
     path("publishing/", include("authority.keys.urls")),
     path("v1/keys/", include("authority.keys.api_urls")),
+    path("v1/", include("authority.appconfig.api_urls")),
+    path("app-settings/", include("authority.appconfig.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     # Pages without our <link rel="icon"> (the admin's) make browsers ask for this.
     path("favicon.ico", public(favicon_view)),

@@ -42,6 +42,9 @@ class Action(models.TextChoices):
     SIGNING_KEY_RETIRED = "signing_key_retired", _("Signing key retired")
     SIGNING_KEYS_REENCRYPTED = "signing_keys_reencrypted", _("Signing keys re-encrypted")
     REGION_CHANGED = "region_changed", _("Region changed")
+    APP_SETTINGS_PUBLISHED = "app_settings_published", _("App settings published")
+    APP_SETTINGS_ROLLED_BACK = "app_settings_rolled_back", _("App settings rolled back")
+    APP_SETTINGS_CANCELLED = "app_settings_cancelled", _("Scheduled app settings cancelled")
 
 
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
