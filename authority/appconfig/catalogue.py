@@ -257,8 +257,9 @@ SETTINGS: tuple[Setting, ...] = (
         Section.EXPOSURE,
         _("Scores for the transmission risk"),
         _(
-            "How much the transmission risk level of the positive person's key counts. "
-            "The batches published here carry no level, so phones use the first score."
+            "How much the transmission risk level of the positive person's key counts. The "
+            "batches published here carry no level, so every key gets the same score from "
+            "this list: keep the eight values equal."
         ),
         unit=_("eight scores"),
         minimum=_both(0),

@@ -50,12 +50,12 @@ class LabelledMultiWidget(forms.MultiWidget):
         labels: list[Any],
         *,
         keys: tuple[str, ...] = (),
-        stacked: bool = False,
+        layout: str = "row",
     ) -> None:
         super().__init__(widgets)
         self.labels = labels
         self.keys = keys  # dict values are decompressed in this order
-        self.stacked = stacked
+        self.layout = layout  # "row" (side by side), "lines" (label beside), "stacked"
 
     def decompress(self, value: Any) -> list[Any]:
         if isinstance(value, dict):
@@ -70,7 +70,7 @@ class LabelledMultiWidget(forms.MultiWidget):
         context = super().get_context(name, value, attrs)
         for subwidget, label in zip(context["widget"]["subwidgets"], self.labels, strict=False):
             subwidget["label"] = label
-        context["widget"]["stacked"] = self.stacked
+        context["widget"]["layout"] = self.layout
         return context
 
 
@@ -119,6 +119,7 @@ class ListField(forms.MultiValueField):
                 for _ in labels
             ],
             labels,
+            layout="scores" if len(labels) == 8 else "row",
         )
         fields = [forms.IntegerField(required=False) for _ in labels]
         super().__init__(fields, widget=widget, require_all_fields=False, required=False, **kwargs)
@@ -140,7 +141,7 @@ class LanguageMapField(forms.MultiValueField):
             [make() for _ in LANGUAGES],
             [LANGUAGE_NAMES[language] for language in LANGUAGES],
             keys=LANGUAGES,
-            stacked=kind is not Kind.URL_MAP,
+            layout="lines" if kind is Kind.URL_MAP else "stacked",
         )
         fields = [
             forms.CharField(required=False, strip=kind is not Kind.TEXT_MAP) for _ in LANGUAGES

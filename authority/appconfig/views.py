@@ -40,7 +40,7 @@ def _actor(request: HttpRequest) -> User:
 
 
 def _when(moment: Any) -> str:
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return formats.date_format(timezone.localtime(moment), "j F Y, H:i")
 
 
 @allowed
