@@ -133,7 +133,6 @@ def edit_view(request: HttpRequest, platform: str) -> HttpResponse:
             "overrides": _describe_overrides(content.overrides),
             "conflict": conflict,
         },
-        status=409 if conflict else 200,
     )
 
 
@@ -207,7 +206,6 @@ def override_view(request: HttpRequest, platform: str, index: int | None = None)
             "index": index,
             "conflict": conflict,
         },
-        status=409 if conflict else 200,
     )
 
 
@@ -265,7 +263,6 @@ def review_view(request: HttpRequest, platform: str) -> HttpResponse:
     in_force, changes = services.review(platform, content)
     problems = services.content_problems(platform, content)
     initial = {"revision": draft.revision, "in_force": in_force.number if in_force else None}
-    status = 200
     if request.method == "POST":
         form = PublishForm(request.POST, initial=initial)
         if form.is_valid():
@@ -293,12 +290,11 @@ def review_view(request: HttpRequest, platform: str) -> HttpResponse:
                 return redirect("appconfig:review", platform=platform)
             except services.BadSchedule as error:
                 form.add_error("activates_on", str(error))
-                status = 400
             except services.NothingToPublish:
                 messages.info(request, _("The draft changes nothing: there is nothing to publish."))
                 return redirect("appconfig:platform", platform=platform)
             except services.InvalidSettings:
-                status = 400  # the problems are listed on the page
+                pass  # the problems are listed on the page
             else:
                 if version.activates_at > version.published_at:
                     messages.success(
@@ -316,8 +312,6 @@ def review_view(request: HttpRequest, platform: str) -> HttpResponse:
                         % {"n": version.number, "age": _max_age_words()},
                     )
                 return redirect("appconfig:platform", platform=platform)
-        else:
-            status = 400
     else:
         form = PublishForm(initial={**initial, "when": "now"})
     return render(
@@ -335,7 +329,6 @@ def review_view(request: HttpRequest, platform: str) -> HttpResponse:
             "preview_rows": _preview_rows(platform, in_force, draft.document, _("Draft")),
             "preview_url": reverse("appconfig:preview", kwargs={"platform": platform}),
         },
-        status=status,
     )
 
 
