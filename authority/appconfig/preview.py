@@ -95,6 +95,7 @@ class Side:
 class Cell:
     score: int
     warns: bool
+    label: str  # the side's
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def rows(platform: str, sides: list[Side]) -> list[Row]:
         for side in sides:
             scored = risk.score(side.configuration, example.exposure, platform)  # type: ignore[arg-type]
             warns = risk.phone_warns(scored, int(side.document["exposure_info_minimum_risk_score"]))
-            cells.append(Cell(scored.reported, warns))
+            cells.append(Cell(scored.reported, warns, side.label))
         result.append(Row(example, cells))
     return result
 
@@ -119,13 +120,12 @@ COLOURS = ("#5c6f82", "#0066cc")  # in force (grey-blue), the other (Bootstrap I
 
 
 def figure(platform: str, sides: list[Side]) -> dict[str, Any]:
-    """Grouped bars of the risk score per example and side, each bar saying whether the phone
-    warns, and each side's warning threshold as a dashed line. SVG traces only (the CSP)."""
+    """Grouped bars of the risk score per example and side (solid when the phone warns,
+    hatched when it does not: not colour alone), and each side's warning threshold as a dashed
+    line named in the legend. SVG traces only (the CSP forbids WebGL's eval)."""
     table = rows(platform, sides)
     names = [str(row.example.name) for row in table]
-    data = []
-    shapes = []
-    annotations = []
+    data: list[dict[str, Any]] = []
     for index, side in enumerate(sides):
         colour = COLOURS[index % len(COLOURS)]
         cells = [row.cells[index] for row in table]
@@ -133,44 +133,39 @@ def figure(platform: str, sides: list[Side]) -> dict[str, Any]:
             {
                 "type": "bar",
                 "name": side.label,
+                "legendgroup": side.label,
                 "x": names,
                 "y": [cell.score for cell in cells],
-                "text": [
-                    f"{cell.score} · {_('warns') if cell.warns else _('no warning')}"
-                    for cell in cells
-                ],
+                "text": [str(cell.score) for cell in cells],
                 "textposition": "outside",
+                "textfont": {"size": 12},
                 "cliponaxis": False,
+                "customdata": [_("warns") if cell.warns else _("no warning") for cell in cells],
                 "marker": {
                     "color": colour,
-                    # Bars that warn are solid, the others hatched: not colour alone.
-                    "pattern": {"shape": ["" if cell.warns else "/" for cell in cells]},
+                    "line": {"color": colour, "width": 1},
+                    "pattern": {
+                        "shape": ["" if cell.warns else "/" for cell in cells],
+                        "fgcolor": colour,
+                        "bgcolor": "#ffffff",
+                    },
                 },
-                "hovertemplate": "%{x}<br>%{text}<extra>" + side.label + "</extra>",
+                "hovertemplate": "%{x}: %{y} · %{customdata}<extra>" + side.label + "</extra>",
             }
         )
-        shapes.append(
+    for index, side in enumerate(sides):
+        colour = COLOURS[index % len(COLOURS)]
+        data.append(
             {
-                "type": "line",
-                "xref": "paper",
-                "x0": 0,
-                "x1": 1,
-                "y0": side.threshold,
-                "y1": side.threshold,
-                "line": {"color": colour, "width": 2, "dash": "dash"},
-            }
-        )
-        annotations.append(
-            {
-                "xref": "paper",
-                "x": 1,
-                "xanchor": "right",
-                "y": side.threshold,
-                "yanchor": "bottom",
-                "showarrow": False,
-                "text": _("%(side)s: warns from %(score)s")
+                "type": "scatter",
+                "mode": "lines",
+                "name": _("%(side)s: warns from %(score)s")
                 % {"side": side.label, "score": side.threshold},
-                "font": {"color": colour, "size": 12},
+                "legendgroup": side.label,
+                "x": [names[0], names[-1]],
+                "y": [side.threshold, side.threshold],
+                "line": {"color": colour, "width": 2, "dash": "dash"},
+                "hoverinfo": "skip",
             }
         )
     highest = max(
@@ -180,18 +175,16 @@ def figure(platform: str, sides: list[Side]) -> dict[str, Any]:
         "data": data,
         "layout": {
             "barmode": "group",
-            "height": 420,
-            "margin": {"t": 30, "r": 10, "b": 110, "l": 50},
-            "legend": {"orientation": "h", "y": 1.12, "x": 0},
+            "height": 460,
+            "margin": {"t": 10, "r": 10, "b": 10, "l": 50},
+            "legend": {"orientation": "h", "y": -0.35, "x": 0, "yanchor": "top"},
             "yaxis": {
                 "title": {"text": _("Risk score")},
-                "range": [0, highest * 1.25 + 1],
+                "range": [0, highest * 1.2 + 1],
                 "gridcolor": "#e6e9f2",
                 "rangemode": "tozero",
             },
             "xaxis": {"tickangle": -30, "automargin": True},
-            "shapes": shapes,
-            "annotations": annotations,
             "font": {"family": "Titillium Web, Geneva, Tahoma, sans-serif", "color": "#17324d"},
             "paper_bgcolor": "#ffffff",
             "plot_bgcolor": "#ffffff",

@@ -29,7 +29,13 @@
         }
         container.classList.remove("chart-loading");
         container.replaceChildren();
-        return window.Plotly.newPlot(container, chart.figure.data, chart.figure.layout, {
+        var layout = chart.figure.layout;
+        if (container.clientWidth < 600) {
+          // A phone's width: upright names take less room than slanted ones.
+          layout.xaxis.tickangle = -90;
+          layout.height = 600;
+        }
+        return window.Plotly.newPlot(container, chart.figure.data, layout, {
           displayModeBar: false,
           responsive: true,
         }).then(function () {

@@ -117,7 +117,7 @@ def test_an_administrator_edits_reviews_publishes_and_rolls_back(
     expect(changes).to_contain_text("110000")
     expect(changes).to_contain_text("100000")
     traces = drawn_preview(page)
-    assert len(traces) == 2
+    assert len(traces) == 4  # two sides, each with its threshold line
     assert traces[0]["y"][0] == traces[1]["y"][0] == 25  # the close, long example
     close_long = page.locator("[data-example='close-long'] td")
     expect(close_long.nth(0)).to_contain_text(words["warns"])
