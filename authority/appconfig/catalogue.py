@@ -412,7 +412,7 @@ SETTINGS: tuple[Setting, ...] = (
             "After the first, second, ... request of a dummy sequence, the chance that the "
             "phone sends one more (the last value is used for the rest)."
         ),
-        unit=_("probabilities from 0 to 1, separated by commas"),
+        unit=_("one probability per line, from 0 to 1"),
         minimum=_both(0),
         maximum=_both(1),
         max_items=10,

@@ -102,7 +102,9 @@ def test_a_value_that_is_not_a_number_is_refused_beside_its_field(admin_client):
     data = form_data(admin_client, "/app-settings/ios/draft/")
     data["operational_info_without_exposure_sampling_rate"] = "sixty percent"
     page = admin_client.post("/app-settings/ios/draft/", data).content.decode()
-    assert "Enter a number." in setting_block(page, "operational_info_without_exposure_sampling_rate")
+    assert "Enter a number." in setting_block(
+        page, "operational_info_without_exposure_sampling_rate"
+    )
 
 
 def test_decimals_may_be_written_with_a_comma_in_italian(admin_client):
@@ -111,7 +113,10 @@ def test_decimals_may_be_written_with_a_comma_in_italian(admin_client):
     assert data["operational_info_without_exposure_sampling_rate"] == "0,6"
     data["operational_info_without_exposure_sampling_rate"] = "0,5"
     assert admin_client.post("/app-settings/ios/draft/", data).status_code == 302
-    assert SettingsDraft.objects.get().document["operational_info_without_exposure_sampling_rate"] == 0.5
+    assert (
+        SettingsDraft.objects.get().document["operational_info_without_exposure_sampling_rate"]
+        == 0.5
+    )
 
 
 def test_a_concurrent_save_is_shown_and_nothing_of_either_is_lost(
@@ -154,8 +159,14 @@ def draft_with(administrator, platform="android", **values):
 def test_the_review_shows_the_diff_and_the_risk_preview(admin_client, administrator):
     draft_with(administrator, teks_packet_size=100_000, exposure_info_minimum_risk_score=30)
     page = admin_client.get("/app-settings/android/draft/review/").content.decode()
-    changes = page[page.index('data-testid="changes"') : page.index("</table>", page.index('data-testid="changes"'))]
-    assert "Size every request is padded to" in changes and "110000" in changes and "100000" in changes
+    changes = page[
+        page.index('data-testid="changes"') : page.index(
+            "</table>", page.index('data-testid="changes"')
+        )
+    ]
+    assert (
+        "Size every request is padded to" in changes and "110000" in changes and "100000" in changes
+    )
     assert "Risk score that warns the user" in changes
     row = page[page.index('data-example="close-long"') :]
     row = row[: row.index("</tr>")]
@@ -164,7 +175,9 @@ def test_the_review_shows_the_diff_and_the_risk_preview(admin_client, administra
     assert 'data-chart-url="/app-settings/android/preview.json"' in page
 
 
-def test_the_preview_figure_compares_the_draft_with_the_version_in_force(admin_client, administrator):
+def test_the_preview_figure_compares_the_draft_with_the_version_in_force(
+    admin_client, administrator
+):
     draft_with(administrator, "ios", exposure_info_minimum_risk_score=16)
     figure = admin_client.get("/app-settings/ios/preview.json").json()["figure"]
     bars = [trace for trace in figure["data"] if trace["type"] == "bar"]
@@ -183,9 +196,17 @@ def test_publishing_needs_the_confirmation(admin_client, administrator):
     assert SettingsVersion.objects.filter(platform="android").count() == 1
 
 
-def test_publishing_from_the_review_page(admin_client, administrator, client, django_capture_on_commit_callbacks):
+def test_publishing_from_the_review_page(
+    admin_client, administrator, client, django_capture_on_commit_callbacks
+):
     draft = draft_with(administrator, teks_packet_size=100_000)
-    data = {"revision": draft.revision, "in_force": 1, "when": "now", "note": "lighter", "confirm": "on"}
+    data = {
+        "revision": draft.revision,
+        "in_force": 1,
+        "when": "now",
+        "note": "lighter",
+        "confirm": "on",
+    }
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post("/app-settings/android/draft/review/", data, follow=True)
     assert "Version 2 published and in force." in response.content.decode()
@@ -204,7 +225,9 @@ def test_scheduling_from_the_review_page(admin_client, administrator):
         "activates_time": "06:00",
         "confirm": "on",
     }
-    page = admin_client.post("/app-settings/android/draft/review/", data, follow=True).content.decode()
+    page = admin_client.post(
+        "/app-settings/android/draft/review/", data, follow=True
+    ).content.decode()
     assert "Version 2 published: it comes into force on" in page
     version = SettingsVersion.objects.get(platform="android", number=2)
     assert timezone.localtime(version.activates_at).date() == tomorrow
@@ -215,7 +238,9 @@ def test_scheduling_from_the_review_page(admin_client, administrator):
 def test_a_stale_review_is_refused(admin_client, administrator):
     draft = draft_with(administrator, teks_packet_size=100_000)
     data = {"revision": draft.revision - 1 or 99, "in_force": 1, "when": "now", "confirm": "on"}
-    page = admin_client.post("/app-settings/android/draft/review/", data, follow=True).content.decode()
+    page = admin_client.post(
+        "/app-settings/android/draft/review/", data, follow=True
+    ).content.decode()
     assert "The draft changed since you reviewed it" in page
     assert SettingsVersion.objects.filter(platform="android").count() == 1
 

@@ -17,7 +17,9 @@ from tests.browser.test_dashboard import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots" / "app-settings"
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots" / "app-settings"
+)
 
 # What the administrator reads and clicks, in each language.
 WORDS = {
@@ -151,7 +153,9 @@ def test_an_administrator_edits_reviews_publishes_and_rolls_back(
     assert page.console_errors == []
 
 
-def test_a_scheduled_publication_and_the_overview(page, live_server, initial_versions, administrator, axe):
+def test_a_scheduled_publication_and_the_overview(
+    page, live_server, initial_versions, administrator, axe
+):
     sign_in(page, live_server, administrator)
     page.goto("/app-settings/ios/draft/")
     page.locator("#id_teks_packet_size").fill("100000")
@@ -169,7 +173,9 @@ def test_a_scheduled_publication_and_the_overview(page, live_server, initial_ver
     assert page.console_errors == []
 
 
-def test_an_override_page_and_the_edit_page_at_a_phones_width(page, live_server, initial_versions, administrator, axe):
+def test_an_override_page_and_the_edit_page_at_a_phones_width(
+    page, live_server, initial_versions, administrator, axe
+):
     sign_in(page, live_server, administrator)
     page.goto("/app-settings/android/draft/overrides/new/")
     page.get_by_label("From build").fill("100")

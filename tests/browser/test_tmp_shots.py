@@ -1,9 +1,12 @@
 import os
-import pytest
 from pathlib import Path
-from authority.appconfig import serving, services
+
+import pytest
+
+from authority.appconfig import services, serving
 from tests.appconfig.conftest import initial_versions  # noqa
 from tests.browser.test_dashboard import sign_in
+
 pytestmark = pytest.mark.django_db(transaction=True)
 OUT = Path("/tmp/shots")
 
