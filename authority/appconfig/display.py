@@ -25,7 +25,7 @@ def humanize_seconds(seconds: int) -> str:
     """14400 -> "4 hours"; 5400 -> "1 hour 30 minutes" (two units at most)."""
     if seconds <= 0:
         return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
-    parts = []
+    parts: list[str] = []
     rest = seconds
     for size, words in _UNITS:
         if rest >= size and len(parts) < 2:

@@ -133,12 +133,14 @@ class LanguageMapField(forms.MultiValueField):
 
     def __init__(self, kind: Kind, **kwargs: Any) -> None:
         self.kind = kind
-        if kind is Kind.URL_MAP:
-            make = lambda: forms.URLInput(attrs={"class": "form-control"})  # noqa: E731
-        else:
-            make = lambda: forms.Textarea(attrs={"class": "form-control", "rows": 4})  # noqa: E731
+        inputs: list[forms.Widget] = [
+            forms.URLInput(attrs={"class": "form-control"})
+            if kind is Kind.URL_MAP
+            else forms.Textarea(attrs={"class": "form-control", "rows": 4})
+            for _ in LANGUAGES
+        ]
         widget = LabelledMultiWidget(
-            [make() for _ in LANGUAGES],
+            inputs,
             [LANGUAGE_NAMES[language] for language in LANGUAGES],
             keys=LANGUAGES,
             layout="lines" if kind is Kind.URL_MAP else "stacked",
@@ -275,7 +277,7 @@ class SettingsForm(forms.Form):
         self.fields["revision"].initial = revision
         for setting in self.settings_shown:
             field = field_for(setting, platform)
-            field.label = setting.label
+            field.label = setting.label  # type: ignore[assignment]  # a lazy string
             try:
                 field.initial = catalogue.read(self.initial_document(), setting)
             except KeyError:

@@ -150,7 +150,7 @@ def _conflict_info(
     )
     differences = diff_contents(platform, saved.as_dict() if saved else None, mine.as_dict())
     # Save again: over the current revision, with everything this administrator typed.
-    data = form.data.copy()
+    data = form.data.copy()  # type: ignore[attr-defined]  # a QueryDict
     data["revision"] = str(current.revision if current else 0)
     form.data = data
     return {"message": _conflict_message(current), "differences": differences}
@@ -186,7 +186,7 @@ def override_view(request: HttpRequest, platform: str, index: int | None = None)
                 )
             except services.DraftConflict as error:
                 conflict = {"message": _conflict_message(error.current), "differences": []}
-                data = form.data.copy()
+                data = form.data.copy()  # type: ignore[attr-defined]  # a QueryDict
                 data["revision"] = str(error.current.revision if error.current else 0)
                 form.data = data
             except services.InvalidSettings as error:

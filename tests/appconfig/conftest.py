@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,25 +26,28 @@ def _fresh_settings_copy() -> Iterator[None]:
     serving.cache.forget()
 
 
-@pytest.fixture
-def initial_versions(db: None) -> dict[str, SettingsVersion]:
-    """Version 1 of each platform, Immuni's defaults, as the data migration leaves them."""
+def ensure_initial_versions() -> dict[str, SettingsVersion]:
+    """Version 1 of each platform, Immuni's defaults, as the data migration leaves them (a
+    transactional test flushes what the migration wrote)."""
     versions = {}
     for platform in ("android", "ios"):
         versions[platform] = SettingsVersion.objects.filter(
             platform=platform, number=1
-        ).first() or (
-            SettingsVersion.objects.create(
-                platform=platform,
-                number=1,
-                document=immuni_defaults(platform),
-                note="Immuni's published defaults",
-                published_at=timezone.now(),
-                activates_at=timezone.now() - timezone.timedelta(days=30),
-            )
+        ).first() or SettingsVersion.objects.create(
+            platform=platform,
+            number=1,
+            document=immuni_defaults(platform),
+            note="Immuni's published defaults",
+            published_at=timezone.now(),
+            activates_at=timezone.now() - timedelta(days=30),
         )
     SettingsGeneration.objects.get_or_create(pk=1)
     return versions
+
+
+@pytest.fixture
+def initial_versions(db: None) -> dict[str, SettingsVersion]:
+    return ensure_initial_versions()
 
 
 def get_settings(client: Client, platform: str, build: int | str, **headers: str) -> Any:

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from authority.appconfig import serving
-from tests.appconfig.conftest import initial_versions  # noqa: F401  (a fixture)
+from tests.appconfig.conftest import ensure_initial_versions
 from tests.browser.test_dashboard import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,6 +61,11 @@ def _fresh_settings_copy():
     serving.cache.forget()
     yield
     serving.cache.forget()
+
+
+@pytest.fixture
+def initial_versions(db):
+    return ensure_initial_versions()
 
 
 def shoot(page, name: str) -> None:
