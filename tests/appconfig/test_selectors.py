@@ -50,7 +50,15 @@ def test_the_settings_of_each_day_and_the_days_a_rate_changed(db):
     version(3, at(day + timedelta(days=2), 0), 0.5, overrides=[])  # same rates: no mark
     version(4, at(day + timedelta(days=3), 9), 0.4, cancelled_at=at(day, 1))  # never in force
     days = selectors.settings_by_day("android", day - timedelta(days=1), day + timedelta(days=3))
-    rates = [(d.day.day, d.version, d.values["operational_info_without_exposure_sampling_rate"], d.changed) for d in days]
+    rates = [
+        (
+            d.day.day,
+            d.version,
+            d.values["operational_info_without_exposure_sampling_rate"],
+            d.changed,
+        )
+        for d in days
+    ]
     assert rates == [
         (9, 1, 0.6, False),
         (10, 2, 0.5, True),
