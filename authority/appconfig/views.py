@@ -407,9 +407,10 @@ def version_view(request: HttpRequest, platform: str, number: int) -> HttpRespon
             "in_force": in_force,
             "is_in_force": in_force is not None and in_force.pk == version.pk,
             "is_scheduled": version.is_scheduled(now),
-            "changes_from_previous": diff_contents(
-                platform, previous.content if previous else None, version.content
-            ),
+            # The first version has nothing before it: its values are all listed below.
+            "changes_from_previous": diff_contents(platform, previous.content, version.content)
+            if previous
+            else None,
             "rollback_changes": diff_contents(
                 platform, in_force.content if in_force else None, version.content
             ),
