@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "authority.dashboard",
     "authority.federation",
     "authority.embedded",
+    "authority.appconfig",
 ]
 
 MIDDLEWARE = [
@@ -705,5 +706,13 @@ elif OPERATIONAL_INFO_VERIFIER.startswith("authority.dashboard.attestation."):
         " authority.ingestion.analytics.attestation (with verify_android and"
         " verify_apple_device); update the dotted path"
     )
+# --- The apps' settings (authority/appconfig, docs/app-settings.md) ----------------------------
+# How long phones and caches (the CDN) may keep GET /v1/settings: Immuni's hour. Shorter when a
+# scheduled version comes into force sooner.
+APP_SETTINGS_MAX_AGE = env_int("APP_SETTINGS_MAX_AGE", 3600, minimum=0, maximum=86400)
+# How often each web process asks the database whether a new version was published (one tiny
+# query per process per interval, never one per request).
+APP_SETTINGS_RECHECK_SECONDS = env_int("APP_SETTINGS_RECHECK_SECONDS", 2, minimum=0, maximum=300)
+
 # Days of made-up history the embedded run's first start loads (seed_demo_history).
 DEMO_HISTORY_DAYS = env_int("DEMO_HISTORY_DAYS", 365, minimum=1)

@@ -18,6 +18,8 @@ urlpatterns = [
     path("federation/", include("authority.federation.urls")),
     path("v1/keys/", include("authority.keys.api_urls")),
     path("v1/federation/", include("authority.federation.api_urls")),
+    path("v1/", include("authority.appconfig.api_urls")),
+    path("app-settings/", include("authority.appconfig.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     # Pages without our <link rel="icon"> (the admin's) make browsers ask for this.
     path("favicon.ico", public(favicon_view)),

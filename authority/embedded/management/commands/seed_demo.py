@@ -55,6 +55,7 @@ class Command(BaseCommand):
             )
         # Statistics to look at on the first run (authority/dashboard).
         call_command("seed_demo_history", stdout=self.stdout)
+        call_command("seed_demo_app_settings", stdout=self.stdout)
         stored = self.seed_keys_to_publish()
         self.stdout.write(f'Stored {stored} demo keys of past days, ready for "Publish now".')
 
