@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import IN_CI, PASSWORD
 
@@ -49,7 +50,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if page is not None:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             name = re.sub(r"[^\w.-]+", "_", item.nodeid)
-            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            except PlaywrightError as error:
+                # A page that cannot be drawn any more must not hide the test's own failure
+                # (an exception here aborts the whole session as an INTERNALERROR).
+                report.sections.append(("screenshot", f"no screenshot: {error}"))
 
 
 @pytest.fixture(scope="session")
