@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from authority.ingestion import metrics
+from authority.ingestion.key_rules import KeySelection
 from authority.keys.services.storing import UploadedKey, store_uploaded_keys
 from authority.otps.services import RedeemedOtp, check_otp, redeem_otp
 from authority.statistics.models import NATIONAL
@@ -21,9 +22,13 @@ def check(*, otp_sha256_hex: str) -> bool:
 
 
 def upload(*, otp_sha256_hex: str, upload: dict[str, Any]) -> bool:
-    """Consume the OTP and store the keys, all or nothing; False when the OTP is not usable."""
+    """Consume the OTP and store the keys, all or nothing; False when the OTP is not usable.
+
+    `upload["teks"]` is the serializer's KeySelection: the keys to store, and those left out
+    (counted, never stored)."""
     province = upload["province"]
-    teks = upload["teks"]
+    selection: KeySelection = upload["teks"]
+    teks = selection.kept
     with transaction.atomic():
         redeemed = redeem_otp(otp_sha256_hex=otp_sha256_hex)
         if redeemed is None:
@@ -50,6 +55,8 @@ def upload(*, otp_sha256_hex: str, upload: dict[str, Any]) -> bool:
             key_count=len(teks),
             summaries=upload["exposure_detection_summaries"],
         )
+        for reason, count in selection.left_out.items():
+            increment(metrics.KEYS_LEFT_OUT, bucket=reason, amount=count)
     return True
 
 
