@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import transaction
@@ -14,8 +15,17 @@ from authority.statistics.models import NATIONAL
 from authority.statistics.services import increment, local_day
 
 
+# The apps send the code's SHA-256 in lowercase hex, and Immuni looked the bearer up as sent:
+# any other spelling (uppercase hex included) is no code's, as it was for Immuni.
+_AS_THE_APPS_SEND_IT = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _may_be_a_code(otp_sha256_hex: str) -> bool:
+    return _AS_THE_APPS_SEND_IT.fullmatch(otp_sha256_hex) is not None
+
+
 def check(*, otp_sha256_hex: str) -> bool:
-    if check_otp(otp_sha256_hex=otp_sha256_hex):
+    if _may_be_a_code(otp_sha256_hex) and check_otp(otp_sha256_hex=otp_sha256_hex):
         return True
     _count_failure(metrics.CHECK_OTP)
     return False
@@ -30,7 +40,9 @@ def upload(*, otp_sha256_hex: str, upload: dict[str, Any]) -> bool:
     selection: KeySelection = upload["teks"]
     teks = selection.kept
     with transaction.atomic():
-        redeemed = redeem_otp(otp_sha256_hex=otp_sha256_hex)
+        redeemed = (
+            redeem_otp(otp_sha256_hex=otp_sha256_hex) if _may_be_a_code(otp_sha256_hex) else None
+        )
         if redeemed is None:
             _count_failure(metrics.UPLOAD)
             return False
