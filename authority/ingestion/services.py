@@ -14,7 +14,6 @@ from authority.otps.services import RedeemedOtp, check_otp, redeem_otp
 from authority.statistics.models import NATIONAL
 from authority.statistics.services import increment, local_day
 
-
 # The apps send the code's SHA-256 in lowercase hex, and Immuni looked the bearer up as sent:
 # any other spelling (uppercase hex included) is no code's, as it was for Immuni.
 _AS_THE_APPS_SEND_IT = re.compile(r"^[0-9a-f]{64}$")
