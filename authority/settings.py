@@ -665,6 +665,12 @@ DEVICE_API_MIN_RESPONSE_MS = env_int("DEVICE_API_MIN_RESPONSE_MS", 0 if TESTING 
 DEVICE_API_RESPONSE_SPREAD_MS = env_int(
     "DEVICE_API_RESPONSE_SPREAD_MS", 0 if TESTING else 100, minimum=0
 )
+# The share of dummy check-otp requests answered 401, as a mistyped code is (Immuni's
+# DUMMY_DATA_TOKEN_ERROR_CHANCE_PERCENT, 1): were dummies always 204, every 401 an observer saw
+# would be a real person entering a code (DESIGN.md 3.7). 0 in tests, which expect a 204.
+DEVICE_API_DUMMY_UNAUTHORIZED_PERCENT = env_int(
+    "DEVICE_API_DUMMY_UNAUTHORIZED_PERCENT", 0 if TESTING else 1, minimum=0, maximum=100
+)
 
 # --- Operations (authority/operations) ----------------------------------------------------------
 # Bearer token for /metrics; without one the endpoint is open in development, absent in production.

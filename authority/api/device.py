@@ -42,8 +42,7 @@ class DeviceApiView(MachineApiView):
     endpoint = ""  # the bucket of this endpoint's request counters
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
-    # A dummy refused like a real request (at a throttle) counts as a dummy, not as a refusal.
-    refused_dummy = False
+    counted = False  # whether this request is in the real or dummy request counter yet
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         started = time.monotonic()
@@ -57,8 +56,15 @@ class DeviceApiView(MachineApiView):
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
-        if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and not self.refused_dummy:
-            increment(metrics.THROTTLED_REQUESTS, bucket=self.endpoint)
+        if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+            # A dummy refused at a throttle, like a real request (DESIGN.md 3.7), is still a
+            # dummy: the per-client throttle refuses before post() has read the flag, so the
+            # header decides here. Only real requests are throttled requests.
+            if _says_dummy(request):
+                if not self.counted:
+                    self.count(dummy=True)
+            else:
+                increment(metrics.THROTTLED_REQUESTS, bucket=self.endpoint)
         return super().finalize_response(request, response, *args, **kwargs)
 
     def is_dummy(self, request: Request) -> bool:
@@ -67,7 +73,7 @@ class DeviceApiView(MachineApiView):
         value = request.headers.get("Immuni-Dummy-Data")
         if value is None or value.strip() not in ("0", "1"):
             raise SchemaError(_("The Immuni-Dummy-Data header must be 0 or 1."))
-        return value.strip() == "1"
+        return _says_dummy(request)
 
     def validated(
         self, serializer_class: type[serializers.Serializer], request: Request, *, dummy: bool
@@ -84,3 +90,8 @@ class DeviceApiView(MachineApiView):
 
     def count(self, *, dummy: bool) -> None:
         increment(metrics.DUMMY_REQUESTS if dummy else metrics.REAL_REQUESTS, bucket=self.endpoint)
+        self.counted = True
+
+
+def _says_dummy(request: Request) -> bool:
+    return request.headers.get("Immuni-Dummy-Data", "").strip() == "1"

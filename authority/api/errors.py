@@ -26,7 +26,9 @@ class ErrorCode(IntEnum):
     THROTTLED = 1004
     UNAUTHENTICATED = 1100
     UNAUTHORIZED_OTP = 1101
-    FORBIDDEN = 1102
+    # Not 1102: the iOS app reads 1102 as Immuni's DgcNotFound (NetworkManager.swift,
+    # .noDgcFound), a 404 of the certificate service. 1103 is used by no Immuni server or app.
+    FORBIDDEN = 1103
     BATCH_NOT_FOUND = 1300
     NO_BATCHES = 1301
     OTP_ALREADY_AUTHORIZED = 1400

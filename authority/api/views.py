@@ -1,7 +1,8 @@
 """The base of every machine endpoint (phones, health information systems): what they share.
 
 - Only the methods a view defines: no DRF metadata answer to OPTIONS (it would describe the
-  endpoint to anyone asking); other methods get 405 with the error body and an `Allow`.
+  endpoint to anyone asking); other methods get 405 with the error body and an `Allow`,
+  before anything else is looked at (a HIS endpoint's key, a throttle).
 - JSON whatever the `Accept` header asks for: phones and CDNs send what their HTTP stack
   sends, and the answer never depends on it.
 - `Cache-Control: no-store` on every answer that did not set its own (DESIGN.md 7): a code's
@@ -55,6 +56,15 @@ class MachineApiView(APIView):
     # The largest body this endpoint takes, in bytes (authority.api.parsers); None: the
     # site's DATA_UPLOAD_MAX_MEMORY_SIZE.
     max_body_bytes: int | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # DRF authenticates, checks permissions and throttles before it looks at the method:
+        # without this, OPTIONS on a HIS endpoint without a key would be 401, and a GET on a
+        # device endpoint would spend the client's allowance.
+        method = (request.method or "").lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            self.http_method_not_allowed(request, *args, **kwargs)
+        super().initial(request, *args, **kwargs)
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any

@@ -12,6 +12,10 @@ DUMMY_REQUESTS = "dummy_requests"  # national, bucket = endpoint
 REAL_REQUESTS = "real_requests"  # national, bucket = endpoint
 FAILED_OTP_CHECKS = "failed_otp_checks"  # national, bucket = endpoint
 THROTTLED_REQUESTS = "throttled_requests"  # national, bucket = endpoint
+# Well-formed keys of accepted uploads that were not stored, national, bucket = why
+# (serializers.TOO_OLD, IN_THE_FUTURE, INTERVAL_REPEATED): many "future" or "too-old" say
+# phones' clocks are off, or a client is not a phone.
+KEYS_LEFT_OUT = "keys_left_out"
 
 CHECK_OTP = "check-otp"
 UPLOAD = "upload"

@@ -1,5 +1,14 @@
 """Request bodies of check-otp and upload, validated as Immuni's servers did, with the GAEN rules
-for keys that DESIGN.md 7 adds (docs/compatibility.md lists every difference)."""
+for keys that DESIGN.md 7 adds (docs/compatibility.md lists every difference).
+
+Keys follow two kinds of rules. What no genuine phone sends (a key that is not 16 bytes, a
+period outside 1..144, more than 30 keys, one key twice) refuses the upload: 400, nothing
+stored, the code still usable. What a genuine phone may send but must not be published (a key
+older than 14 days, one that starts in the future by more than a clock's skew, a second key
+for an interval already covered) is left out, and the rest of the upload goes ahead: a
+patient cannot change what their phone holds, and refusing the upload would refuse it on
+every retry.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +17,8 @@ import re
 from base64 import b64decode, b64encode
 from collections.abc import Callable
 from datetime import date
-from itertools import pairwise
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -23,12 +30,15 @@ from authority.ingestion.fields import (
     RecentDateField,
     StrictCharField,
 )
+from authority.ingestion.key_rules import (
+    INTERVALS_PER_DAY,
+    KeySelection,
+    current_interval,
+    select_keys,
+)
 
 MAX_KEYS = 30
 KEY_BYTES = 16
-INTERVAL_SECONDS = 600
-INTERVALS_PER_DAY = 144
-MAX_KEY_AGE_DAYS = 14
 # The apps' own caps on what an upload carries (teks_max_summary_count, teks_max_info_count
 # in their configuration, 84 and 600 by default): a settings endpoint must not publish more.
 MAX_SUMMARIES = 84
@@ -38,10 +48,6 @@ LARGEST_FIGURE = 2**63 - 1
 TRANSMISSION_RISK_LEVELS = 8  # 0..8, GAEN v1's levels as Immuni listed them
 MAX_COUNTRIES = 27  # Immuni's limit on countries_of_interest
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
-
-
-def current_interval() -> int:
-    return int(timezone.now().timestamp()) // INTERVAL_SECONDS
 
 
 class Base64KeyField(serializers.CharField):
@@ -126,14 +132,8 @@ def _key_data(value: Any) -> bytes:
     return raw
 
 
-def _rolling_start_number(value: Any, now: int) -> int:
-    value = _integer(value, 0, 2**31 - 1)
-    if value > now:
-        raise serializers.ValidationError(_("This key starts in the future."))
-    oldest = (now // INTERVALS_PER_DAY - MAX_KEY_AGE_DAYS) * INTERVALS_PER_DAY
-    if value < oldest:
-        raise serializers.ValidationError(_("This key is older than 14 days."))
-    return value
+def _rolling_start_number(value: Any) -> int:
+    return _integer(value, 0, 2**31 - 1)
 
 
 Check = Callable[[Any], Any]
@@ -169,13 +169,14 @@ def _field_errors(detail: Any) -> Any:
     return detail if isinstance(detail, list | dict) else [detail]
 
 
-def validate_key(tek: Any, now: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One key of an upload: (its validated values, its errors by field, as DRF words them)."""
+def validate_key(tek: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One key of an upload, as GAEN makes them: (its validated values, its errors by field,
+    as DRF words them). When it starts is `select_keys`'s business."""
     return _validate_object(
         tek,
         {
             "key_data": _key_data,
-            "rolling_start_number": lambda value: _rolling_start_number(value, now),
+            "rolling_start_number": _rolling_start_number,
             "rolling_period": lambda value: _integer(value, 1, INTERVALS_PER_DAY),
         },
     )
@@ -209,8 +210,7 @@ class TeksField(Field):
     each copying its fields) they cost more CPU than the rest of an upload together."""
 
     def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
-        now = current_interval()
-        return _validate_list(data, MAX_KEYS, lambda tek: validate_key(tek, now))
+        return _validate_list(data, MAX_KEYS, validate_key)
 
 
 def _exposure_info(item: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -311,18 +311,8 @@ class UploadRequestSerializer(PaddedRequestSerializer):
         child=CountryField(), required=False, allow_null=True, max_length=MAX_COUNTRIES
     )
 
-    def validate_teks(self, teks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def validate_teks(self, teks: list[dict[str, Any]]) -> KeySelection:
+        # GAEN never hands out one key twice: a client that sends it has a bug to fix.
         if len({tek["key_data"] for tek in teks}) != len(teks):
             raise serializers.ValidationError(_("The same key appears twice."))
-        if len({tek["rolling_start_number"] for tek in teks}) != len(teks):
-            raise serializers.ValidationError(_("Two keys cover the same interval."))
-        if _intervals_overlap(teks):
-            raise serializers.ValidationError(_("The intervals of two keys overlap."))
-        return teks
-
-
-def _intervals_overlap(teks: list[dict[str, Any]]) -> bool:
-    """Whether two keys' [start, start + period) intervals share an interval (GAEN: a phone has
-    one key at a time). Sorted by start, an overlap always shows between neighbours."""
-    spans = sorted((tek["rolling_start_number"], tek["rolling_period"]) for tek in teks)
-    return any(start + period > later for (start, period), (later, _period) in pairwise(spans))
+        return select_keys(teks, now=current_interval())

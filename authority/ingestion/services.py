@@ -2,31 +2,47 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import transaction
 
 from authority.federation.sharing import offer_for_sharing
 from authority.ingestion import metrics
+from authority.ingestion.key_rules import KeySelection
 from authority.keys.services.storing import UploadedKey, store_uploaded_keys
 from authority.otps.services import RedeemedOtp, check_otp, redeem_otp
 from authority.statistics.models import NATIONAL
 from authority.statistics.services import increment, local_day
 
+# The apps send the code's SHA-256 in lowercase hex, and Immuni looked the bearer up as sent:
+# any other spelling (uppercase hex included) is no code's, as it was for Immuni.
+_AS_THE_APPS_SEND_IT = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _may_be_a_code(otp_sha256_hex: str) -> bool:
+    return _AS_THE_APPS_SEND_IT.fullmatch(otp_sha256_hex) is not None
+
 
 def check(*, otp_sha256_hex: str) -> bool:
-    if check_otp(otp_sha256_hex=otp_sha256_hex):
+    if _may_be_a_code(otp_sha256_hex) and check_otp(otp_sha256_hex=otp_sha256_hex):
         return True
     _count_failure(metrics.CHECK_OTP)
     return False
 
 
 def upload(*, otp_sha256_hex: str, upload: dict[str, Any]) -> bool:
-    """Consume the OTP and store the keys, all or nothing; False when the OTP is not usable."""
+    """Consume the OTP and store the keys, all or nothing; False when the OTP is not usable.
+
+    `upload["teks"]` is the serializer's KeySelection: the keys to store, and those left out
+    (counted, never stored)."""
     province = upload["province"]
-    teks = upload["teks"]
+    selection: KeySelection = upload["teks"]
+    teks = selection.kept
     with transaction.atomic():
-        redeemed = redeem_otp(otp_sha256_hex=otp_sha256_hex)
+        redeemed = (
+            redeem_otp(otp_sha256_hex=otp_sha256_hex) if _may_be_a_code(otp_sha256_hex) else None
+        )
         if redeemed is None:
             _count_failure(metrics.UPLOAD)
             return False
@@ -62,6 +78,8 @@ def upload(*, otp_sha256_hex: str, upload: dict[str, Any]) -> bool:
             key_count=len(teks),
             summaries=upload["exposure_detection_summaries"],
         )
+        for reason, count in selection.left_out.items():
+            increment(metrics.KEYS_LEFT_OUT, bucket=reason, amount=count)
     return True
 
 

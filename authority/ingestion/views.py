@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import re
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -19,11 +21,15 @@ from authority.ingestion.guessing import services as guessing
 from authority.ingestion.serializers import CheckOtpRequestSerializer, UploadRequestSerializer
 from authority.ingestion.throttling import CheckOtpThrottle, UploadThrottle
 
-# What Immuni took for the SHA-256 of a code: 64 letters or digits (a non-hex one matches no
-# code, and is answered 401 like any unknown code). Anything else is a schema error.
-_BEARER = re.compile(r"^bearer ([0-9a-z]{64})$", re.IGNORECASE)
+# What Immuni took for the SHA-256 of a code: 64 letters or digits, as sent. The apps send
+# lowercase hex; anything else of that form (uppercase hex included) matches no code and is
+# answered 401 like any unknown code, as Immuni answered it. Anything else is a schema error.
+# The scheme is case-insensitive, as HTTP's authentication schemes are.
+_BEARER = re.compile(r"^(?i:bearer) ([0-9A-Za-z]{64})$")
 # ASCII digits only: str.isdigit() also takes "²" (a Latin-1 byte any client can send).
 _UNIX_SECONDS = re.compile(r"^[0-9]{1,12}$")
+
+_random = random.SystemRandom()
 
 CLOCK_HEADER = OpenApiParameter(
     "Immuni-Client-Clock",
@@ -74,14 +80,13 @@ class OtpDeviceApiView(DeviceApiView):
             raise SchemaError(
                 _("The Authorization header must be Bearer and the SHA-256 of the code.")
             )
-        return match.group(1).lower()
+        return match.group(1)
 
     def admit_guess(self, request: Request, *, otp_sha256: str, dummy: bool) -> guessing.Guess:
         """429 while this client's network may not look a code up, for dummy requests too:
         answering them 204 then would tell an observer which requests are cover (DESIGN 3.7)."""
         guess = guessing.admit_guess(request=request, otp_sha256_hex=otp_sha256, dummy=dummy)
         if guess.wait is not None:
-            self.refused_dummy = dummy
             raise exceptions.Throttled(wait=guess.wait)
         return guess
 
@@ -112,6 +117,8 @@ class CheckOtpView(OtpDeviceApiView):
         self.count(dummy=dummy)
         guess = self.admit_guess(request, otp_sha256=otp_sha256, dummy=dummy)
         if dummy:
+            if _dummy_answered_unauthorized():
+                raise UnauthorizedOtp()
             return Response(status=status.HTTP_204_NO_CONTENT)
         valid = services.check(otp_sha256_hex=otp_sha256)
         guess.settle(valid=valid)
@@ -155,3 +162,10 @@ class UploadView(OtpDeviceApiView):
         if not uploaded:
             raise UnauthorizedOtp()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _dummy_answered_unauthorized() -> bool:
+    """Whether this dummy check gets the 401 of a mistyped code rather than a 204: were
+    dummies never refused, every 401 a network observer saw would be a real person entering a
+    code (DESIGN.md 3.7). Immuni answered the same share of its dummy checks 401."""
+    return _random.random() * 100 < settings.DEVICE_API_DUMMY_UNAUTHORIZED_PERCENT

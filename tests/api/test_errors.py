@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.http import Http404
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied, Throttled
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
@@ -109,3 +109,26 @@ def test_it_rejects_other_content_types_as_schema_errors(content_type):
     # A body that is not JSON is a schema error like any other (DESIGN.md 7), not a 415.
     assert response.status_code == 400
     assert response.data["error_code"] == ErrorCode.SCHEMA
+
+
+# The codes the Immuni apps read (immuni-common core/exceptions.py; immuni-app-ios
+# Modules/Networking/Core/NetworkManager.swift): ours must not mean anything else to them.
+IMMUNI_CODES = {1000, 1001, 1101, 1102, 1300, 1301, 1400}
+
+
+def test_immuni_codes_mean_here_what_they_mean_to_the_apps():
+    assert ErrorCode.UNEXPECTED == 1000
+    assert ErrorCode.SCHEMA == 1001
+    assert ErrorCode.UNAUTHORIZED_OTP == 1101
+    assert ErrorCode.BATCH_NOT_FOUND == 1300
+    assert ErrorCode.NO_BATCHES == 1301
+    assert ErrorCode.OTP_ALREADY_AUTHORIZED == 1400
+    # 1102 is DgcNotFound to the iOS app (.noDgcFound), a service this product has not.
+    assert 1102 not in {int(code) for code in ErrorCode}
+
+
+def test_a_permission_denied_is_a_403_with_the_forbidden_code():
+    response = post(view_raising(PermissionDenied()))
+    assert response.status_code == 403
+    assert response.data["error_code"] == ErrorCode.FORBIDDEN == 1103
+    assert ErrorCode.FORBIDDEN not in IMMUNI_CODES

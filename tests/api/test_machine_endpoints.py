@@ -58,26 +58,100 @@ def test_no_endpoint_describes_itself_to_options(path, regions, his):
     assert response["Cache-Control"] == "no-store"
 
 
+def client_for(path: str, his: APIClient) -> tuple[Client, dict[str, str]]:
+    """A HIS's client (its key) for a HIS endpoint, a phone's (a well-formed bearer and the
+    Immuni headers) for a device endpoint: each request gets past everything but its body."""
+    if path in HIS_POSTS:
+        return his, {}
+    return Client(), device_headers()
+
+
+NOT_AN_OBJECT = "The body must be a JSON object."
+TOO_DEEP = "JSON parse error - the body is nested too deeply."
+
+
 @pytest.mark.parametrize("path", DEVICE_POSTS + HIS_POSTS)
 @pytest.mark.parametrize(
-    ("content_type", "body"),
+    ("content_type", "body", "message"),
     [
-        ("text/plain", '{"padding": ""}'),
-        ("application/x-www-form-urlencoded", "padding="),
-        ("multipart/form-data; boundary=x", "--x--"),
-        ("application/json", ""),
-        ("application/json", "[]"),
-        ("application/json", "null"),
-        ("application/json", "{"),
-        ("application/json", '{"padding": NaN}'),
+        ("text/plain", '{"padding": ""}', 'Unsupported media type "text/plain" in request.'),
+        (
+            "application/x-www-form-urlencoded",
+            "padding=",
+            'Unsupported media type "application/x-www-form-urlencoded" in request.',
+        ),
+        (
+            "multipart/form-data; boundary=x",
+            "--x--",
+            'Unsupported media type "multipart/form-data; boundary=x" in request.',
+        ),
+        ("application/json", "", NOT_AN_OBJECT),
+        ("application/json", "[]", NOT_AN_OBJECT),
+        ("application/json", "null", NOT_AN_OBJECT),
+        ("application/json", '"padding"', NOT_AN_OBJECT),
+        ("application/json", "{", "JSON parse error - Expecting property name enclosed in"),
+        ("application/json", '{"padding": NaN}', "JSON parse error - Out of range float values"),
+        # Deeper than Python's stack: json raises RecursionError, which DRF does not map. Small
+        # enough for the HIS endpoints' 8 KiB.
+        ("application/json", "[" * 4000 + "]" * 4000, TOO_DEEP),
+        ("application/json", '{"padding": ' + "[" * 3000 + "]" * 3000 + "}", TOO_DEEP),
     ],
-    ids=["text", "form", "multipart", "empty", "list", "null", "truncated", "nan"],
+    ids=[
+        "text",
+        "form",
+        "multipart",
+        "empty",
+        "list",
+        "null",
+        "string",
+        "truncated",
+        "nan",
+        "nested",
+        "nested-field",
+    ],
 )
-def test_a_body_that_is_not_a_json_object_is_a_schema_error(path, regions, his, content_type, body):
-    response = his.generic("POST", path, body, content_type=content_type, **device_headers())
+def test_a_body_that_is_not_a_json_object_is_a_schema_error(
+    path, regions, his, content_type, body, message, caplog
+):
+    client, headers = client_for(path, his)
+    response = client.generic("POST", path, body, content_type=content_type, **headers)
     assert response.status_code == 400, response.content
     assert response.json()["error_code"] == 1001
+    assert response.json()["message"].startswith(message)
     assert response["Cache-Control"] == "no-store"
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+@pytest.mark.parametrize("path", DEVICE_POSTS)
+def test_deeply_nested_json_of_any_size_a_device_may_send_is_a_schema_error(path, regions):
+    response = Client().generic(
+        "POST", path, "[" * 100_000, content_type="application/json", **device_headers()
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error_code": 1001, "message": TOO_DEEP}
+
+
+@pytest.mark.parametrize("path", HIS_POSTS)
+def test_his_endpoints_answer_405_to_options_before_asking_for_a_key(path, regions):
+    # DRF authenticates before it dispatches on the method: without the base view's check a
+    # client without a key would get 401, and learn that the endpoint wants one.
+    response = Client().options(path)
+    assert response.status_code == 405
+    assert response.json()["error_code"] == 1003
+    assert response["Allow"] == "POST"
+
+
+def test_a_get_on_a_device_endpoint_spends_no_allowance(regions, settings):
+    settings.DEVICE_API_RATES = {**settings.DEVICE_API_RATES, "check-otp": "1/minute"}
+    for _ in range(3):
+        assert Client().get("/v1/ingestion/check-otp", **device_headers()).status_code == 405
+    response = Client().post(
+        "/v1/ingestion/check-otp",
+        data=json.dumps({"padding": ""}),
+        content_type="application/json",
+        **device_headers(),
+    )
+    assert response.status_code == 401  # the first request that counts, not 429
 
 
 def test_a_body_without_a_content_type_is_a_schema_error(regions):

@@ -56,12 +56,115 @@ def test_dummy_requests_are_validated_like_real_ones(app_client, authorized_otp)
     assert real.json() == dummy.json()
 
 
-@override_settings(DEVICE_API_MIN_RESPONSE_MS=120, DEVICE_API_RESPONSE_SPREAD_MS=0)
-def test_real_and_dummy_responses_wait_for_the_same_floor(app_client, authorized_otp):
-    for dummy in (True, False):
-        started = time.monotonic()
-        app_client.check_otp(authorized_otp if not dummy else None, dummy=dummy)
-        assert time.monotonic() - started >= 0.12
+class HeldResponses:
+    """Stands in for the clock's sleep only (a test never sleeps): what each response was held
+    for, with the monotonic clock the view reads."""
+
+    def __init__(self) -> None:
+        self.held: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.held.append(seconds)
+
+    @staticmethod
+    def monotonic() -> float:
+        return time.monotonic()
+
+
+@pytest.fixture
+def held(monkeypatch) -> HeldResponses:
+    from authority.api import timing
+
+    clock = HeldResponses()
+    monkeypatch.setattr(timing, "time", clock)
+    return clock
+
+
+def every_device_request(app_client, authorized_otp, lazio) -> list[object]:
+    from tests.ingestion.test_operational_info import APPLE, GOOGLE, google, post
+    from tests.ingestion.test_operational_info import report as app_report
+
+    token = secrets.token_hex(64)
+    return [
+        app_client.check_otp(authorized_otp),
+        app_client.check_otp(None, dummy=True),
+        app_client.check_otp(generate_otp()),  # a 401
+        app_client.upload(None, dummy=True),
+        app_client.upload(authorized_otp),
+        app_client.upload(authorized_otp, upload_body(province="XX")),  # a 400
+        post(GOOGLE, google()),
+        post(GOOGLE, google(), dummy=True),
+        post(APPLE, app_report(), HTTP_AUTHORIZATION=f"Bearer {token}"),
+        post(APPLE, app_report(), dummy=True, HTTP_AUTHORIZATION=f"Bearer {token}"),
+    ]
+
+
+@override_settings(DEVICE_API_MIN_RESPONSE_MS=120, DEVICE_API_RESPONSE_SPREAD_MS=100)
+def test_every_device_answer_is_held_to_a_delay_drawn_from_one_distribution(
+    app_client, authorized_otp, lazio, held
+):
+    # Real or dummy, success or error, ingestion or analytics: each answer is held until a
+    # target drawn from [floor, floor + spread) has passed since the request came in.
+    started = time.monotonic()
+    responses = every_device_request(app_client, authorized_otp, lazio)
+    elapsed = time.monotonic() - started
+    assert [response.status_code for response in responses] == [  # type: ignore[attr-defined]
+        *(204, 204, 401, 204, 204, 400, 204, 204, 204, 204)
+    ]
+    assert len(held.held) == len(responses)
+    # Each hold is at most the target, and the requests' own work plus the holds reach at
+    # least the floor for each: no answer leaves earlier than the floor.
+    assert all(0 < seconds <= 0.22 for seconds in held.held)
+    assert sum(held.held) + elapsed >= 0.12 * len(responses)
+    # The spread is used: ten draws from 100 ms are not all one value.
+    assert len({round(seconds, 4) for seconds in held.held}) > 1
+
+
+@override_settings(DEVICE_API_MIN_RESPONSE_MS=0, DEVICE_API_RESPONSE_SPREAD_MS=0)
+def test_without_a_floor_no_answer_is_held(app_client, authorized_otp, lazio, held):
+    every_device_request(app_client, authorized_otp, lazio)
+    assert held.held == []
+
+
+def test_a_throttled_dummy_counts_as_a_dummy_not_as_a_throttled_request(
+    app_client, settings, one_throttle_window
+):
+    settings.DEVICE_API_RATES = {**settings.DEVICE_API_RATES, "check-otp": "1/minute"}
+    statuses = [app_client.check_otp(None, dummy=True).status_code for _ in range(3)]
+    assert statuses == [204, 429, 429]  # refused like a real request (DESIGN.md 3.7)
+    counts = DailyCounter.objects.filter(bucket=metrics.CHECK_OTP)
+    assert dict(counts.values_list("metric", "value")) == {metrics.DUMMY_REQUESTS: 3}
+    # A real request refused at the throttle is a throttled request.
+    assert app_client.check_otp(generate_otp()).status_code == 429
+    assert dict(counts.values_list("metric", "value")) == {
+        metrics.DUMMY_REQUESTS: 3,
+        metrics.THROTTLED_REQUESTS: 1,
+    }
+
+
+@override_settings(DEVICE_API_DUMMY_UNAUTHORIZED_PERCENT=100)
+def test_a_dummy_check_may_get_the_401_of_a_mistyped_code_byte_for_byte(app_client, operator):
+    # Immuni answered DUMMY_DATA_TOKEN_ERROR_CHANCE_PERCENT (1) of its dummy checks 401
+    # (exposure-ingestion apis/ingestion.py, check_otp): were dummies always 204, every 401
+    # would be a real person entering a code. 100 here, so that the test sees it.
+    real = app_client.check_otp(generate_otp())
+    dummy = app_client.check_otp(None, dummy=True)
+    assert real.status_code == 401
+    assert wire(dummy) == wire(real)
+    failed = DailyCounter.objects.filter(metric=metrics.FAILED_OTP_CHECKS)
+    assert sum(failed.values_list("value", flat=True)) == 1  # the real one only
+
+
+@override_settings(DEVICE_API_DUMMY_UNAUTHORIZED_PERCENT=0)
+def test_with_no_share_a_dummy_check_is_always_204(app_client):
+    assert {app_client.check_otp(None, dummy=True).status_code for _ in range(20)} == {204}
+
+
+def test_a_dummy_upload_is_never_401(app_client, settings):
+    # Immuni answered dummy uploads 204 only: a real upload is 401 only after a successful
+    # check-otp, which the app does first, so a 401 upload is no pattern to hide.
+    settings.DEVICE_API_DUMMY_UNAUTHORIZED_PERCENT = 100
+    assert app_client.upload(None, dummy=True).status_code == 204
 
 
 def test_the_ios_apps_dummy_upload_is_answered_as_a_real_upload(app_client, authorized_otp):

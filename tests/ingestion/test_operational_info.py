@@ -418,3 +418,127 @@ def test_the_endpoints_are_in_the_openapi_schema(client):
     assert "/v1/analytics/apple/operational-info" in schema
     assert "/v1/analytics/apple/token" in schema
     assert "signed_attestation" in schema and "device_token" in schema
+
+
+# --- Off the request path: Google's verification and Apple's DeviceCheck run in Celery tasks ---
+
+
+class Queued:
+    """The tasks a request sent, with their arguments, run when the test says (the broker's
+    place: what it would hold is what is checked)."""
+
+    def __init__(self, monkeypatch, task_name: str) -> None:
+        from authority.ingestion.analytics import views
+
+        self.task = getattr(views, task_name)
+        self.calls: list[tuple[object, ...]] = []
+        monkeypatch.setattr(self.task, "delay", lambda *args: self.calls.append(args))
+
+    def run(self) -> list[bool]:
+        return [self.task(*args) for args in self.calls]
+
+
+class CountingVerifier(AttestationVerifier):
+    calls = 0
+
+    def verify_android(self, report: OperationalInfoReport) -> bool:
+        CountingVerifier.calls += 1
+        return True
+
+    def verify_apple_device(self, device_token: str) -> bool:
+        return True
+
+
+@pytest.fixture
+def counting_verifier(settings) -> type[CountingVerifier]:
+    settings.OPERATIONAL_INFO_VERIFIER = "tests.ingestion.test_operational_info.CountingVerifier"
+    CountingVerifier.calls = 0
+    return CountingVerifier
+
+
+def test_an_android_report_is_answered_before_its_attestation_is_verified(
+    lazio, monkeypatch, counting_verifier
+):
+    # Immuni's analytics service checked the salt in the request and verified the attestation
+    # in a worker (immuni-backend-analytics apis/operational_info.py, tasks/verify_safety_net):
+    # a real report takes the time a dummy takes, Google's time never shows.
+    queued = Queued(monkeypatch, "verify_android_report")
+    body = google()
+    response = post(GOOGLE, body)
+    assert response.status_code == 204
+    assert counting_verifier.calls == 0
+    assert counter("app_reports") == 0
+    # The broker would hold a ticket: no salt, no attestation, nothing of the report.
+    assert len(queued.calls) == 1
+    (ticket,) = queued.calls[0]
+    for sent in (body["salt"], body["signed_attestation"], "RM"):
+        assert str(sent)[:12] not in str(ticket)
+    assert queued.run() == [True]
+    assert counting_verifier.calls == 1
+    assert counter("app_reports", region_id=lazio.pk, bucket="android", day=local_day()) == 1
+    # A message delivered twice counts once: the ticket opens nothing the second time.
+    assert queued.run() == [False]
+    assert counter("app_reports") == 1
+
+
+def test_a_replayed_android_report_costs_no_verification(lazio, monkeypatch, counting_verifier):
+    queued = Queued(monkeypatch, "verify_android_report")
+    body = google()
+    assert [post(GOOGLE, body).status_code for _ in range(3)] == [204, 204, 204]
+    assert len(queued.calls) == 1  # the salt was spent by the first
+    queued.run()
+    assert counting_verifier.calls == 1
+    assert counter("app_reports") == 1
+    assert counter("app_reports_refused", bucket="repeat") == 2
+
+
+def test_a_report_verified_after_midnight_counts_for_the_day_it_came_in(
+    lazio, monkeypatch, counting_verifier
+):
+    queued = Queued(monkeypatch, "verify_android_report")
+    evening = datetime(2026, 5, 11, 21, 59, tzinfo=UTC)  # 23:59 in Rome
+    with time_machine.travel(evening, tick=False):
+        assert post(GOOGLE, google()).status_code == 204
+    with time_machine.travel(evening + timedelta(minutes=2), tick=False):
+        queued.run()
+    assert counter("app_reports", day=datetime(2026, 5, 11).date()) == 1
+    assert counter("app_reports", day=datetime(2026, 5, 12).date()) == 0
+
+
+def test_an_ios_device_token_never_goes_to_the_broker(lazio, monkeypatch, counting_verifier):
+    queued = Queued(monkeypatch, "authorize_analytics_token")
+    token = new_token()
+    device_token = b64encode(secrets.token_bytes(64)).decode()
+    body = {"analytics_token": token, "device_token": device_token}
+    assert post(APPLE_TOKEN, body).status_code == 202
+    (ticket,) = queued.calls[0]
+    assert token[:12] not in str(ticket) and device_token[:12] not in str(ticket)
+    assert queued.run() == [True]
+    assert post(APPLE_TOKEN, body).status_code == 201  # authorized
+    assert apple(token, report()).status_code == 204
+    assert counter("app_reports", bucket="ios") == 1
+
+
+def test_a_ticket_expires_with_what_it_opens(lazio, monkeypatch, counting_verifier):
+    from authority.ingestion.analytics.handoff import HANDOFF_SECONDS
+
+    queued = Queued(monkeypatch, "verify_android_report")
+    start = datetime(2026, 5, 11, 10, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        post(GOOGLE, google())
+    with time_machine.travel(start + timedelta(seconds=HANDOFF_SECONDS + 1), tick=False):
+        assert queued.run() == [False]
+    assert counting_verifier.calls == 0
+    assert counter("app_reports") == 0
+
+
+def test_a_forged_ticket_opens_nothing(lazio, monkeypatch, counting_verifier):
+    queued = Queued(monkeypatch, "verify_android_report")
+    post(GOOGLE, google())
+    (ticket,) = queued.calls[0]
+    name, _, _key = str(ticket).partition(".")
+    from tasks.analytics import verify_android_report
+
+    other_key = b64encode(secrets.token_bytes(16)).decode().replace("+", "-").replace("/", "_")
+    assert verify_android_report(f"{name}.{other_key}") is False
+    assert counter("app_reports") == 0

@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import secrets
 from base64 import b64encode
+from datetime import datetime, time
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
 from authority.accounts.models import Province
+from authority.dashboard import opendata
 from authority.formats.otp import generate_otp
 from authority.ingestion import metrics
 from authority.keys.metrics import KEYS_STORED
@@ -136,3 +139,22 @@ def test_sardinias_former_provinces_are_still_taken(app_client, authorized_otp, 
     # Not in the apps' lists any more, but in the table (older builds may send them).
     assert app_client.upload(authorized_otp, upload_body(province=code)).status_code == 204
     assert counters(metrics.UPLOADS) == {Province.objects.get(code=code).region_id: 1}
+
+
+def test_uploads_from_abroad_reach_the_open_data_as_abroad(app_client, operator, lazio):
+    # From the phone to the published figure: five uploads from `EX` (the open data's smallest
+    # published count) one day, read the next day as the "Estero" line, not Lazio's.
+    day = opendata.last_settled_day()
+    noon = timezone.make_aware(datetime.combine(day, time(12)))
+    with time_machine.travel(noon, tick=False):
+        for _ in range(5):
+            code = generate_otp()
+            authorize_otp(code=code, onset_date=day, operator=operator)
+            body = upload_body(make_teks(1), province="EX")
+            assert app_client.upload(code, body).status_code == 204
+    response = Client().get("/open-data/daily.json", {"since": str(day), "until": str(day)})
+    rows = {row["area"]: row for row in response.json()["rows"]}
+    assert rows["EX"]["area_name"] == "Estero"
+    assert rows["EX"]["uploads"] == 5
+    assert rows["IT"]["uploads"] == 5
+    assert rows["12"]["uploads"] in (0, None)

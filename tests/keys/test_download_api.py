@@ -351,15 +351,24 @@ def test_immuni_reporting_index_no_batches(client):
     assert response.json()["error_code"] == 1301
 
 
-@pytest.mark.parametrize("num_batches", [1, 3])
-def test_immuni_reporting_index(store_keys, client, settings, num_batches):
+@pytest.mark.parametrize(
+    ("num_batches", "retired", "oldest", "newest"),
+    [(1, 0, 1, 1), (10, 0, 1, 10), (20, 6, 7, 20)],
+    ids=["one", "ten", "twenty-six-retired"],
+)
+def test_immuni_reporting_index(store_keys, client, settings, num_batches, retired, oldest, newest):
+    """Immuni's (1, 0, 0), (10, 0, 9) and (20, 6, 19), counted from 1: in its third case the
+    six oldest of twenty batches were past retention and out of the index."""
     for _ in range(num_batches):
         store_keys(1)
         publish()
+    old = timezone.now() - timedelta(days=15)
+    Batch.objects.filter(index__lte=retired).update(published_at=old)
+    retention.apply_retention()
     response = client.get("/v1/keys/index")
     assert response.status_code == 200
     assert response["Cache-Control"] == f"public, max-age={settings.KEYS_INDEX_MAX_AGE}"
-    assert response.json() == {"oldest": 1, "newest": num_batches}
+    assert response.json() == {"oldest": oldest, "newest": newest}
 
 
 def test_immuni_reporting_batch(store_keys, client):
@@ -381,10 +390,17 @@ def test_immuni_reporting_batch_not_found(client):
     assert response["Cache-Control"] == "no-store"
 
 
-def test_immuni_reporting_batch_not_found_v0(client):
-    response = client.get("/v0/keys/1")
-    assert response.status_code == 404
-    assert "public" not in response.get("Cache-Control", "")
+def test_immuni_reporting_batch_not_found_v0(store_keys, client):
+    # Batch 1 exists: under /v0 (no such API version) it is still not found, and the
+    # answer is nothing a cache may keep.
+    store_keys(1)
+    publish()
+    assert client.get("/v1/keys/1").status_code == 200
+    for path in ("/v0/keys/1", "/v0/keys/index"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert not response.content.startswith(b"PK"), path
+        assert "public" not in response.get("Cache-Control", ""), path
 
 
 @pytest.mark.parametrize("index", ["asd", "none", "12d", "-23", 0, -1, 23456789876543234567898765])

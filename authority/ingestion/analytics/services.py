@@ -4,8 +4,11 @@ Nothing of a report is stored but additions to daily counters (DESIGN.md 3.5). W
 once-a-month rule needs lives in the cache only, under keyed hashes, until the month it
 serves is over: never a salt, a device token or an analytics token as sent.
 
-- Android: a report counts when its attestation verifies and its salt was not seen this
-  month.
+- Android: a report counts when its salt was not seen this month and its attestation
+  verifies. The request spends the salt and hands the report over (`receive_android_report`,
+  authority.ingestion.analytics.handoff); a Celery task verifies and counts it
+  (`verify_android_report`), as Immuni's did. The request never waits for Google, so a real
+  report takes the time a dummy takes, and a replayed body costs no verification.
 - iOS (Immuni's protocol): the app has its random analytics token authorized once
   (`authorize_apple_token`, after Apple's DeviceCheck), which allows one report of each kind
   this month and next; a report consumes its kind's allowance.
@@ -15,14 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from authority.ingestion.analytics import metrics
+from authority.ingestion.analytics import handoff, metrics
 from authority.ingestion.analytics.attestation import OperationalInfoReport, verifier
 from authority.statistics.services import increment, local_day
 
@@ -56,8 +61,8 @@ def _month(day: date | None = None) -> str:
     return (day or local_day()).strftime("%Y-%m")
 
 
-def _count(report: OperationalInfoReport) -> None:
-    day = local_day()
+def _count(report: OperationalInfoReport, *, day: date | None = None) -> None:
+    day = day or local_day()
     region_id = report.region_id  # NATIONAL for `EX`: in the national figures only
     flags = [
         (metrics.EXPOSURE_NOTIFICATIONS, report.exposure_notification),
@@ -80,17 +85,41 @@ def _refused(reason: str) -> bool:
 # --- Android -----------------------------------------------------------------------------------
 
 
-def record_android_report(*, report: OperationalInfoReport) -> bool:
-    """Add one attested report to today's counters of its region; False when refused or a
-    repeat (the caller answers alike either way)."""
+def receive_android_report(*, report: OperationalInfoReport) -> str | None:
+    """The request's part: spend the report's salt for this month and hand the report over;
+    the ticket for `verify_android_report`, or None for a salt already spent (a replay, which
+    costs no verification). The caller answers alike either way."""
+    key = f"opinfo:{_keyed(report.platform, report.kind, _month(), report.salt)}"
+    # `add` is atomic: of two simultaneous reports with one salt, exactly one goes on.
+    if not cache.add(key, 1, timeout=seconds_to_end_of_month()):
+        _refused(metrics.REFUSED_REPEAT)
+        return None
+    return handoff.hand_over({"report": _payload(report), "day": local_day().isoformat()})
+
+
+def verify_android_report(*, ticket: str) -> bool:
+    """The worker's part: add the report to its region's counters for the day it came in, if
+    its attestation verifies; False when refused, or when the ticket opens nothing (expired,
+    or taken by a copy of this task)."""
+    handed_over = handoff.take_over(ticket)
+    if handed_over is None:
+        return False
+    report = _report(handed_over["report"])
     if not verifier().verify_android(report):  # may call Google: no transaction here
         return _refused(metrics.REFUSED_ATTESTATION)
-    key = f"opinfo:{_keyed(report.platform, report.kind, _month(), report.salt)}"
-    # `add` is atomic: of two simultaneous reports with one salt, exactly one counts.
-    if not cache.add(key, 1, timeout=seconds_to_end_of_month()):
-        return _refused(metrics.REFUSED_REPEAT)
-    _count(report)
+    _count(report, day=date.fromisoformat(handed_over["day"]))
     return True
+
+
+def _payload(report: OperationalInfoReport) -> dict[str, Any]:
+    fields = asdict(report)
+    fields["last_risky_exposure_on"] = report.last_risky_exposure_on.isoformat()
+    return fields
+
+
+def _report(payload: dict[str, Any]) -> OperationalInfoReport:
+    last_risky_exposure_on = date.fromisoformat(payload["last_risky_exposure_on"])
+    return OperationalInfoReport(**{**payload, "last_risky_exposure_on": last_risky_exposure_on})
 
 
 # --- iOS ---------------------------------------------------------------------------------------
@@ -109,6 +138,23 @@ def apple_token_authorized(*, analytics_token: str) -> bool:
     month = _month()
     keys = [_allowance_key(analytics_token, month, kind) for kind in _KINDS]
     return bool(cache.get_many(keys))
+
+
+def request_apple_token_authorization(*, analytics_token: str, device_token: str) -> str:
+    """The request's part: hand both tokens over for `authorize_handed_over_apple_token`; the
+    ticket to give it (the tokens never wait in the broker)."""
+    return handoff.hand_over({"analytics_token": analytics_token, "device_token": device_token})
+
+
+def authorize_handed_over_apple_token(*, ticket: str) -> bool:
+    """The worker's part: `authorize_apple_token` with the tokens the ticket opens; False
+    when it opens nothing (expired, or taken by a copy of this task)."""
+    handed_over = handoff.take_over(ticket)
+    if handed_over is None:
+        return False
+    return authorize_apple_token(
+        analytics_token=handed_over["analytics_token"], device_token=handed_over["device_token"]
+    )
 
 
 def authorize_apple_token(*, analytics_token: str, device_token: str) -> bool:

@@ -5,7 +5,10 @@ The two report endpoints are device endpoints: the dummy header, the response de
 from one distribution and the per-client throttle behave exactly as for check-otp and upload.
 Every accepted report, real or dummy, counted or refused (attestation, second report this
 month, token never authorized), gets the same empty 204: the answer tells a network observer
-or a forger nothing. The iOS token endpoint answers 201 (authorized) or 202 (being checked).
+or a forger nothing. Nothing in the request waits for Google or Apple: an Android report's
+attestation and an iOS app's DeviceCheck token are checked by Celery tasks, so a real report
+takes the time a dummy takes. The iOS token endpoint answers 201 (authorized) or 202 (being
+checked).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from authority.ingestion.analytics.serializers import (
     OperationalInfoSerializer,
 )
 from authority.ingestion.throttling import AnalyticsThrottle
-from tasks.analytics import authorize_analytics_token
+from tasks.analytics import authorize_analytics_token, verify_android_report
 
 _BEARER = re.compile(r"^bearer (\S+)$", re.IGNORECASE)
 
@@ -115,7 +118,9 @@ class GoogleOperationalInfoView(OperationalInfoView):
         body = self.validated(self.serializer_class, request, dummy=dummy)
         self.count(dummy=dummy)
         if not dummy:
-            services.record_android_report(report=self.report(body))
+            ticket = services.receive_android_report(report=self.report(body))
+            if ticket is not None:
+                verify_android_report.delay(ticket)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -179,5 +184,8 @@ class AppleTokenView(MachineApiView):
         token = serializer.validated_data["analytics_token"]
         if services.apple_token_authorized(analytics_token=token):
             return Response(status=status.HTTP_201_CREATED)
-        authorize_analytics_token.delay(token, serializer.validated_data["device_token"])
+        ticket = services.request_apple_token_authorization(
+            analytics_token=token, device_token=serializer.validated_data["device_token"]
+        )
+        authorize_analytics_token.delay(ticket)
         return Response(status=status.HTTP_202_ACCEPTED)
