@@ -241,6 +241,9 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# Sessions in the database under a hash of the cookie's value, their content sealed with it:
+# a copy of the table logs nobody in (authority/accounts/sessions.py).
+SESSION_ENGINE = "authority.accounts.sessions"
 # Sessions end after this much inactivity; every request slides the window.
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=2)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
