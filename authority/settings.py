@@ -512,12 +512,15 @@ LOGGING = {
             "()": "authority.operations.logging.DeviceApiClientErrors",
         },
         "redact_secrets": {"()": "authority.operations.logging.RedactSecrets"},
+        "suspicious_requests_on_one_line": {
+            "()": "authority.operations.logging.SuspiciousRequestsOnOneLine",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["redact_secrets"],
+            "filters": ["suspicious_requests_on_one_line", "redact_secrets"],
         },
         "server": {
             "class": "logging.StreamHandler",
