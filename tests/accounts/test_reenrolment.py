@@ -79,7 +79,7 @@ def test_everyone_needs_a_confirmation(operator):
 
 def test_an_unknown_username_resets_nobody(operator):
     enroll_authenticator(operator)
-    with pytest.raises(CommandError, match="No account for: nobody. Nothing was reset."):
+    with pytest.raises(CommandError, match=r"No account for: nobody\. Nothing was reset\."):
         run("--username", operator.username, "--username", "nobody", "--by", "a", "--reason", "b")
     assert TOTPDevice.objects.filter(user=operator).exists()
     assert not AuditEntry.objects.filter(action=Action.SECOND_FACTOR_RESET).exists()
