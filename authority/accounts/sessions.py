@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.contrib.sessions.backends import db
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
@@ -83,7 +84,7 @@ def unseal(stored: str, *, session_key: str) -> str | None:
 class SessionStore(db.SessionStore):
     """Django's database store, each row under the hash of its cookie and sealed with it."""
 
-    def _get_session_from_db(self) -> Session | None:
+    def _get_session_from_db(self) -> AbstractBaseSession | None:
         if self.session_key is None:  # SessionBase has refused a malformed one
             return None
         try:
@@ -94,7 +95,7 @@ class SessionStore(db.SessionStore):
             self._session_key = None
             return None
 
-    async def _aget_session_from_db(self) -> Session | None:
+    async def _aget_session_from_db(self) -> AbstractBaseSession | None:
         if self.session_key is None:
             return None
         try:
@@ -105,7 +106,7 @@ class SessionStore(db.SessionStore):
             self._session_key = None
             return None
 
-    def _content_of(self, row: Session | None) -> dict[str, Any]:
+    def _content_of(self, row: AbstractBaseSession | None) -> dict[str, Any]:
         if row is None or self.session_key is None:
             return {}
         content = unseal(row.session_data, session_key=self.session_key)
@@ -126,16 +127,17 @@ class SessionStore(db.SessionStore):
     async def aexists(self, session_key: str) -> bool:
         return await self.model.objects.filter(session_key=row_key(session_key)).aexists()
 
-    def create_model_instance(self, data: dict[str, Any]) -> Session:
-        session_key = self._get_or_create_session_key()
+    def create_model_instance(self, data: dict[str, Any]) -> AbstractBaseSession:
+        # SessionBase's own, as db.SessionStore calls it (django-stubs leave it out).
+        session_key = self._get_or_create_session_key()  # type: ignore[attr-defined]
         return self.model(
             session_key=row_key(session_key),
             session_data=seal(self.encode(data), session_key=session_key),
             expire_date=self.get_expiry_date(),
         )
 
-    async def acreate_model_instance(self, data: dict[str, Any]) -> Session:
-        session_key = await self._aget_or_create_session_key()
+    async def acreate_model_instance(self, data: dict[str, Any]) -> AbstractBaseSession:
+        session_key = await self._aget_or_create_session_key()  # type: ignore[attr-defined]
         return self.model(
             session_key=row_key(session_key),
             session_data=seal(self.encode(data), session_key=session_key),
