@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -28,6 +29,10 @@ if not PRODUCTION:
     # The embedded run keeps its database, broker folders and files here.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 TESTING = "pytest" in sys.modules or env_bool("AUTHORITY_TESTING", False)
+if PRODUCTION and env_bool("AUTHORITY_TESTING", False):
+    # The test switches: a cache per process (budgets and throttles counted per worker, shared
+    # by nobody), device responses without their constant delay, MD5 password hashes.
+    raise ConfigurationError("AUTHORITY_TESTING cannot be on in production")
 
 DEV_SECRET_PREFIX = "dev-insecure-"
 
@@ -287,6 +292,9 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# Sessions in the database under a hash of the cookie's value, their content sealed with it:
+# a copy of the table logs nobody in (authority/accounts/sessions.py).
+SESSION_ENGINE = "authority.accounts.sessions"
 # Sessions end after this much inactivity; every request slides the window.
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=2)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
@@ -419,6 +427,13 @@ REST_FRAMEWORK = {
     # whole header, which any client can fill with a fresh made-up address per request.
     "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0, minimum=0),
 }
+if PRODUCTION and "TRUSTED_PROXY_COUNT" not in os.environ:
+    # Behind a proxy, a forgotten setting makes every phone the proxy's address: one network,
+    # whose guessing budget and request rate the whole country shares. 0 only when said.
+    raise ConfigurationError(
+        "TRUSTED_PROXY_COUNT must be set in production: the number of proxies in front of "
+        "gunicorn that append to X-Forwarded-For (0 when clients connect to it directly)"
+    )
 SPECTACULAR_SETTINGS = {
     "TITLE": "Exposure Notification Authority API",
     "DESCRIPTION": "Device API compatible with the Immuni app, and the HIS endpoints.",
@@ -572,12 +587,15 @@ LOGGING = {
             "()": "authority.operations.logging.DeviceApiClientErrors",
         },
         "redact_secrets": {"()": "authority.operations.logging.RedactSecrets"},
+        "suspicious_requests_on_one_line": {
+            "()": "authority.operations.logging.SuspiciousRequestsOnOneLine",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["redact_secrets"],
+            "filters": ["suspicious_requests_on_one_line", "redact_secrets"],
         },
         "server": {
             "class": "logging.StreamHandler",

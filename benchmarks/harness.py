@@ -125,6 +125,7 @@ def server_environment(database_url: str, redis_url: str, var_dir: Path) -> dict
         "AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
+        "TRUSTED_PROXY_COUNT": "0",  # the load generator connects directly
         "OPERATIONAL_INFO_VERIFIER": "authority.ingestion.analytics.attestation.DevelopmentVerifier",
         # Nothing is e-mailed by the benchmarks; production only needs the server named.
         "SITE_URL": "https://authority.example.org",

@@ -165,15 +165,20 @@ def wait_until(what: str, condition: Callable[[], bool], seconds: int = 90) -> N
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def malformed_requests(port: int, invitation_path: str, token: str) -> None:
+def malformed_requests(port: int, invitation_path: str, token: str, api_key: str) -> None:
     """What gunicorn refuses before Django sees it, and logs in its error log with the part
     it could not parse: a request line without a version, then one whose link ends in a
-    character a mail program added (both carrying an invitation link), and a header name
-    with a space in it (next to a token)."""
+    character a mail program added (both carrying an invitation link), a header name with a
+    space in it (next to a token), and a HIS whose Authorization header lost its colon (the
+    whole line, API key included, is what gunicorn reports). Then a Host header not in
+    ALLOWED_HOSTS, which Django refuses (one line in the log, no traceback)."""
     for raw in (
         f"GET {invitation_path}\r\n\r\n",
         f"GET {invitation_path}\u00bb HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
         f"GET /v1/keys/index HTTP/1.1\r\nHost: 127.0.0.1\r\nX Token {token}: 1\r\n\r\n",
+        "POST /v1/otp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization ApiKey {api_key}\r\nContent-Length: 0\r\n\r\n",
+        "GET /accounts/login/ HTTP/1.1\r\nHost: not-ours.example\r\nConnection: close\r\n\r\n",
     ):
         with socket.create_connection(("127.0.0.1", port), timeout=10) as raw_socket:
             raw_socket.sendall(raw.encode())
@@ -373,8 +378,8 @@ def run(port: int, browser: Client, phone: Client, secrets: dict[str, set[str]])
     assert phone.request("GET", f"/v1/keys/{batch.index}").status == 404
     print("retention: batch out of the index, then its file deleted from the storage")
 
-    malformed_requests(port, invitation.path, token)
-    print("three malformed requests refused by gunicorn")
+    malformed_requests(port, invitation.path, token, api_key)
+    print("four malformed requests refused by gunicorn, a foreign Host header by Django")
 
 
 def _healthy(client: Client) -> bool:

@@ -115,6 +115,11 @@ access_lines=$(grep -cE '" [0-9]{3} ' "$logs/gunicorn-access.log" || true)
   || fail "gunicorn logged $access_lines requests of the $(cat "$work/requests") made"
 grep -q 'Invalid request from ip=\[address\]' "$logs/gunicorn-error.log" \
   || fail "gunicorn's error log does not show the malformed request (redacted)"
+grep -q "Invalid HTTP Header: 'Authorization ApiKey \[redacted\]'" "$logs/gunicorn-error.log" \
+  || fail "gunicorn's error log does not show the header that lost its colon (redacted)"
+grep -q 'WARNING django.security.DisallowedHost: Invalid HTTP_HOST header' "$logs/gunicorn-error.log" \
+  || fail "the foreign Host header is not one warning line"
+! grep -q 'Traceback' "$logs/gunicorn-error.log" || fail "gunicorn's error log holds a traceback"
 grep -q 'beat: Starting' "$logs/beat.log" || fail "beat did not start"
 grep -q 'apply_retention.*succeeded' "$logs/worker.log" || fail "the worker logged no retention"
 echo "production smoke: OK"

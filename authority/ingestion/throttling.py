@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from authority.ingestion.guessing.networks import address_network
+from authority.ingestion.guessing.networks import address_network, client_address
 
 
 def client_network(ident: str) -> str:
@@ -54,7 +54,7 @@ class ClientThrottle(SimpleRateThrottle):
         return settings.DEVICE_API_RATES[self.scope]
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
-        return f"throttle:{self.scope}:{_client_token(self.get_ident(request))}"
+        return f"throttle:{self.scope}:{_client_token(client_address(request))}"
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         now = timezone.now().timestamp()

@@ -1,13 +1,18 @@
-"""Health checks for load balancers: each dependency answers quickly or is reported down."""
+"""Health checks for load balancers: each dependency answers quickly or is reported down; and
+warnings, which do not make the service unhealthy, about settings that lose data quietly."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import cache as memoize
 
-from django.core.cache import cache
+import redis
+from django.conf import settings
+from django.core.cache import cache, caches
 from django.core.files.storage import storages
 from django.db import connection
+from django_redis.cache import RedisCache
 
 logger = logging.getLogger(__name__)
 
@@ -65,3 +70,71 @@ def run_checks() -> dict[str, str]:
 
 def is_healthy(results: dict[str, str]) -> bool:
     return all(state == "ok" for state in results.values())
+
+
+# --- Warnings ----------------------------------------------------------------------------------
+
+# A Redis that may evict keys when its memory is full drops them without a word: guessing
+# budgets and throttles (every key has an expiry, so even volatile-* policies take them), the
+# buffered statistics, queued tasks. Managed services often default to volatile-lru.
+SAFE_EVICTION_POLICY = "noeviction"
+UNKNOWN = "unknown"  # the server refused CONFIG GET (managed services often disable it)
+_reported: set[tuple[str, str]] = set()
+
+
+@memoize
+def _redis_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+def redis_servers() -> dict[str, str]:
+    """What each Redis holds, by its URL: the cache, the buffered statistics, the broker."""
+    servers: dict[str, str] = {}
+    if isinstance(caches["default"], RedisCache):
+        servers["cache"] = str(settings.CACHES["default"]["LOCATION"])
+    if settings.STATISTICS_BUFFERED and settings.STATISTICS_REDIS_URL:
+        servers["statistics"] = settings.STATISTICS_REDIS_URL
+    if settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://", "unix://")):
+        servers["broker"] = settings.CELERY_BROKER_URL
+    return servers
+
+
+def eviction_policy(url: str) -> str:
+    """The server's maxmemory-policy, or UNKNOWN when it cannot be read."""
+    try:
+        answer = _redis_client(url).config_get("maxmemory-policy")
+    except redis.RedisError:
+        return UNKNOWN
+    policy = answer.get("maxmemory-policy", UNKNOWN)
+    return policy.decode() if isinstance(policy, bytes) else str(policy)
+
+
+def eviction_warnings() -> dict[str, str]:
+    """{what the Redis holds: its policy} for each Redis that may evict keys, or whose policy
+    is unknown. Logged once per process and policy (a load balancer asks every few seconds)."""
+    policies: dict[str, str] = {}
+    by_url: dict[str, str] = {}
+    for role, url in redis_servers().items():
+        if url not in by_url:
+            by_url[url] = eviction_policy(url)
+        if by_url[url] != SAFE_EVICTION_POLICY:
+            policies[role] = by_url[url]
+    for role, policy in policies.items():
+        if (role, policy) not in _reported:
+            _reported.add((role, policy))
+            logger.warning(
+                "The Redis of the %s has maxmemory-policy %s: under memory pressure it may "
+                "drop keys without a word. Set maxmemory-policy noeviction (docs/upgrading.md).",
+                role,
+                policy,
+            )
+    return policies
+
+
+def run_warnings() -> dict[str, dict[str, str]]:
+    try:
+        policies = eviction_warnings()
+    except Exception as exc:  # a warning never takes the health check down
+        logger.warning("Health warning check failed: %s", exc)
+        return {}
+    return {"redis_maxmemory_policy": policies} if policies else {}

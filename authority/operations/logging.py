@@ -17,7 +17,8 @@ each record before any handler formats it:
   after the fixed part of every route with such a parameter (a link mangled in an e-mail
   still carries its token). Query strings are dropped;
 - IPv4 and IPv6 literals become `[address]`;
-- what looks like a credential becomes `[redacted]`: the value after `Bearer`/`Basic`, a
+- what looks like a credential becomes `[redacted]`: an Authorization header's value (colon
+  or not), the value after `Bearer`/`Basic`/`ApiKey`/`Token`, a HIS API key's shape, a
   session or CSRF cookie, a hex string of 32 digits or more (a token's hash part, a SHA-256
   such as the phones' OTP bearer), a long mixed run of letters and digits (session ids,
   CSRF tokens), padded base64 (key data), and a string with the shape and check character
@@ -59,6 +60,9 @@ PUBLIC_ROUTE_PARAMETERS = frozenset(
     }
 )
 
+# A Host header may be 8 KiB long: a suspicious request's line shows its beginning.
+SUSPICIOUS_MESSAGE_LENGTH = 300
+
 ADDRESS = "[address]"
 REDACTED = "[redacted]"
 
@@ -73,6 +77,28 @@ class DeviceApiClientErrors(logging.Filter):
         return not (
             status is not None and 400 <= status < 500 and path.startswith(DEVICE_API_PREFIXES)
         )
+
+
+class SuspiciousRequestsOnOneLine(logging.Filter):
+    """django.security's records (a Host header not in ALLOWED_HOSTS, a body too large, too
+    many fields): one WARNING line of at most SUSPICIOUS_MESSAGE_LENGTH characters, without
+    the traceback Django attaches. The client is at fault, and ~17 lines at ERROR for every
+    bad Host header would let anyone flood the log, and bury what matters, for nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("django.security."):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = str(record.msg)
+        if len(message) > SUSPICIOUS_MESSAGE_LENGTH:
+            message = redact(message)[:SUSPICIOUS_MESSAGE_LENGTH] + "..."
+        record.msg, record.args = message, ()
+        record.exc_info = record.exc_text = record.stack_info = None
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
 class RedactSecrets(logging.Filter):
@@ -120,10 +146,20 @@ _URL_OR_PATH = re.compile(
 _IPV6_CANDIDATE = re.compile(r"[0-9A-Fa-f.:]*:[0-9A-Fa-f.:]*:[0-9A-Fa-f.:]*")
 # Dotted quads (not checked: a version number that looks like one is no loss).
 _IPV4 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])")
-# "Bearer <token>" (a token has a digit or a sign in it, an English word after "basic" has
-# not), and the value after a name such as password=, csrftoken: or 'token': '.
+# The value of an Authorization header, whatever its scheme, with or without the colon (a
+# client that forgot it gets its whole header line in gunicorn's "Invalid HTTP Header: ..."):
+# the scheme stays, the credential goes. A credential has a digit or a sign in it, or is long:
+# "Authorization header missing" is no credential.
+_AUTHORIZATION_HEADER = re.compile(
+    r"(?i)(?<![A-Za-z0-9])((?:proxy-)?authorization)([\"']?+\s*+[:=]?+\s*+[\"']?+\s*+)"
+    r"(?:([A-Za-z][A-Za-z0-9-]{1,19})\s+)?+(?!\[redacted\])"
+    r"(?:(?=[^\s'\",;]*[0-9._~+/=-])[^\s'\",;]{8,}|[^\s'\",;]{20,})"
+)
+# "Bearer <token>", "ApiKey <key>" anywhere else (a token has a digit or a sign in it, an
+# English word after "basic" has not), and the value after a name such as password=,
+# csrftoken: or 'token': '.
 _AUTHORIZATION = re.compile(
-    r"(?i)\b(bearer|basic)\s+(?!\[redacted\])"
+    r"(?i)\b(bearer|basic|apikey|token)\s+(?!\[redacted\])"
     r"(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}"
 )
 _NAMED_SECRET = re.compile(
@@ -135,14 +171,26 @@ _LONG_MIXED = re.compile(
     r"(?<![0-9A-Za-z_-])(?=[0-9A-Za-z]*[0-9])(?=[0-9A-Za-z]*[A-Za-z])[0-9A-Za-z]{32,}"
     r"(?![0-9A-Za-z_-])"
 )
+# URL-safe base64 of 30 bytes or more, the shape of secrets.token_urlsafe (a HIS API key is
+# 43 such characters): both cases of letters, "-" and "_" inside, where _LONG_MIXED, which
+# stops at them, sees only short pieces. Python names are lower case, class names shorter.
+_URLSAFE_TOKEN = re.compile(
+    r"(?<![0-9A-Za-z_-])(?=[0-9A-Za-z_-]*[A-Z])(?=[0-9A-Za-z_-]*[a-z])[0-9A-Za-z_-]{40,}"
+    r"(?![0-9A-Za-z_-])"
+)
 _PADDED_BASE64 = re.compile(r"(?<![0-9A-Za-z+/_-])[0-9A-Za-z+/_-]{14,}={1,2}(?![0-9A-Za-z+/=_-])")
 _OTP_SHAPED = re.compile(rf"(?<![0-9A-Za-z])[{ALPHABET}]{{{OTP_LENGTH}}}(?![0-9A-Za-z])")
 
 
 # Cheap first looks: most lines have no URL and name no credential.
 _CREDENTIAL_WORD = re.compile(
-    r"(?i)bearer|basic|password|passwd|secret|token|sessionid|uidb64|api_?key"
+    r"(?i)authorization|bearer|basic|password|passwd|secret|token|sessionid|uidb64|api_?key"
 )
+
+
+def _redact_authorization_header(match: re.Match[str]) -> str:
+    name, separator, scheme = match.group(1, 2, 3)
+    return f"{name}{separator}{scheme} {REDACTED}" if scheme else f"{name}{separator}{REDACTED}"
 
 
 def redact(text: str) -> str:
@@ -152,10 +200,12 @@ def redact(text: str) -> str:
     text = _IPV6_CANDIDATE.sub(_redact_ipv6, text)
     text = _IPV4.sub(ADDRESS, text)
     if _CREDENTIAL_WORD.search(text):
+        text = _AUTHORIZATION_HEADER.sub(_redact_authorization_header, text)
         text = _AUTHORIZATION.sub(rf"\1 {REDACTED}", text)
         text = _NAMED_SECRET.sub(rf"\1\2{REDACTED}", text)
     text = _LONG_HEX.sub(REDACTED, text)
     text = _LONG_MIXED.sub(REDACTED, text)
+    text = _URLSAFE_TOKEN.sub(REDACTED, text)
     text = _PADDED_BASE64.sub(REDACTED, text)
     return _OTP_SHAPED.sub(_redact_otp, text)
 

@@ -10,18 +10,20 @@ from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from authority.accounts.access import public
-from authority.operations.health import is_healthy, run_checks
+from authority.operations.health import is_healthy, run_checks, run_warnings
 from authority.operations.prometheus import AuthorityCollector
 
 
 @public
 @never_cache
 def health_view(request: HttpRequest) -> JsonResponse:
-    """200 when every dependency answers, 503 otherwise; says which, never why (that is logged)."""
+    """200 when every dependency answers, 503 otherwise; says which, never why (that is logged).
+    Warnings (a Redis that may evict keys) leave the status alone: nothing is down yet."""
     results = run_checks()
     healthy = is_healthy(results)
     return JsonResponse(
-        {"status": "ok" if healthy else "down", "checks": results}, status=200 if healthy else 503
+        {"status": "ok" if healthy else "down", "checks": results, "warnings": run_warnings()},
+        status=200 if healthy else 503,
     )
 
 

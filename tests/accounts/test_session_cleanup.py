@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from authority.accounts.sessions import SessionStore, row_key
 from tasks.maintenance import clear_expired_sessions
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ def stored_session(*, expires_in: timedelta) -> str:
     session["anything"] = 1
     session.set_expiry(timezone.now() + expires_in)
     session.save()
-    return session.session_key
+    return row_key(session.session_key)
 
 
 def test_the_nightly_job_deletes_expired_sessions_and_keeps_live_ones():

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django_otp import DEVICE_ID_SESSION_KEY
 from playwright.sync_api import expect
 
+from authority.accounts.sessions import SessionStore
 from tests.conftest import enroll_authenticator
 from tests.dashboard import conftest as dashboard
 

@@ -40,6 +40,7 @@ def test_health_reports_every_dependency(db):
             "storage": "ok",
             "signing_key": "ok",
         },
+        "warnings": {},
     }
     assert "no-cache" in response["Cache-Control"]
 

@@ -25,6 +25,7 @@ PRODUCTION_ENV = {
     "SITE_URL": "https://authority.example.org",
     "EMAIL_HOST": "smtp.example.org",
     "DEFAULT_FROM_EMAIL": "Authority <noreply@authority.example.org>",
+    "TRUSTED_PROXY_COUNT": "1",
 }
 
 
@@ -32,7 +33,9 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in PRODUCTION_ENV and not k.startswith(("DJANGO_", "CELERY_"))
+        if k not in PRODUCTION_ENV
+        and k != "AUTHORITY_TESTING"
+        and not k.startswith(("DJANGO_", "CELERY_"))
     }
     clean.update(env)
     return subprocess.run(
@@ -135,3 +138,24 @@ def test_production_links_are_https_and_smtp_passwords_never_cross_in_clear(tmp_
         **env,
     )
     assert result.stdout.splitlines()[-1].split() == ["True", "465", "True"], result.stderr
+
+
+def test_production_refuses_the_test_switches():
+    """Review 12, finding 10: AUTHORITY_TESTING gives every process a cache of its own and
+    device responses without their constant delay."""
+    result = run_manage("check", **{**PRODUCTION_ENV, "AUTHORITY_TESTING": "true"})
+    assert result.returncode != 0
+    assert "AUTHORITY_TESTING cannot be on in production" in result.stderr
+    assert run_manage("check", **{**PRODUCTION_ENV, "AUTHORITY_TESTING": "0"}).returncode == 0
+
+
+def test_production_must_say_how_many_proxies_stand_in_front():
+    """Review 12, finding 6: with the default 0 behind a proxy, every phone is one network."""
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "TRUSTED_PROXY_COUNT"}
+    result = run_manage("check", **env)
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_COUNT must be set in production" in result.stderr
+    # 0 is allowed when said: nothing in front of gunicorn.
+    assert run_manage("check", **{**env, "TRUSTED_PROXY_COUNT": "0"}).returncode == 0
+    # Development keeps its default.
+    assert run_manage("check").returncode == 0

@@ -1,14 +1,14 @@
 """Invitations: an account without a password, and a one-time link with which its owner
-chooses one (valid PASSWORD_RESET_TIMEOUT; Django's password-reset tokens). The link is shown
-once to whoever made it and, when the person has an address, e-mailed to them (by the worker,
-once the account is committed: `send`)."""
+chooses one (valid PASSWORD_RESET_TIMEOUT; tokens of their own, see InvitationTokenGenerator).
+The link is shown once to whoever made it and, when the person has an address, e-mailed to them
+(by the worker, once the account is committed: `send`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
@@ -32,9 +32,21 @@ class Invitation:
     path: str  # relative link; the page shows it with the site's address
 
 
+class InvitationTokenGenerator(PasswordResetTokenGenerator):
+    """Django's password-reset tokens under a salt of their own: an invitation's token is never
+    a password reset's, nor the other way round. Like those, a token is a keyed hash of the
+    account's password hash (among others), so renewing an invitation, which gives the account
+    a fresh unusable password, revokes every earlier link."""
+
+    key_salt = "authority.accounts.services.invitations.InvitationTokenGenerator"
+
+
+invitation_tokens = InvitationTokenGenerator()
+
+
 def invitation_path(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
+    token = invitation_tokens.make_token(user)
     return reverse("accounts:accept_invitation", args=[uid, token])
 
 
@@ -108,8 +120,11 @@ def renew_invitation(
     if user.has_usable_password():
         raise PasswordAlreadySet
     with transaction.atomic():
+        # A new unusable password (random each time) changes what every token of this account
+        # is made from: the earlier link (lost, perhaps found by someone else) stops working.
+        user.set_unusable_password()
         user.invited_at = timezone.now()
-        user.save(update_fields=["invited_at"])
+        user.save(update_fields=["password", "invited_at"])
         record_event(
             action=Action.USER_CHANGED,
             actor=actor,
@@ -132,7 +147,7 @@ def invited_user(*, uidb64: str, token: str) -> User | None:
         user = User.objects.get(pk=force_str(urlsafe_base64_decode(uidb64)), is_active=True)
     except (User.DoesNotExist, ValueError, TypeError, OverflowError):
         return None
-    if user.has_usable_password() or not default_token_generator.check_token(user, token):
+    if user.has_usable_password() or not invitation_tokens.check_token(user, token):
         return None
     return user
 
