@@ -118,8 +118,8 @@ AXE_SCRIPT = Path(__file__).resolve().parents[1] / "assets" / "axe-core" / "axe.
 AXE_URL_PATH = "/__test-assets__/axe-core/axe.min.js"
 
 
-def run_axe(page) -> list[dict[str, object]]:
-    """Run axe-core in the page; returns the serious and critical violations."""
+def run_axe(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, object]]:
+    """Run axe-core in the page; returns the violations of those impacts (all four: every one)."""
     if not getattr(page, "axe_routed", False):
         page.route(
             f"**{AXE_URL_PATH}",
@@ -131,7 +131,7 @@ def run_axe(page) -> list[dict[str, object]]:
     return [
         {"id": v["id"], "nodes": [node["html"][:120] for node in v["nodes"]]}
         for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
+        if v["impact"] in impacts
     ]
 
 

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from authority.federation import metrics
 from authority.federation.models import FederationRun
 from authority.statistics.services import increment
+from tests.browser.conftest import run_axe
 from tests.browser.test_dashboard import sign_in
 from tests.federation.conftest import (
     GatewayHandle,
@@ -30,13 +31,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 
 
 def axe_violations(page) -> list[dict[str, object]]:
-    """Every axe-core violation, whatever its impact (the vendored axe, which the CSP allows)."""
-    page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"][:120] for n in v["nodes"]]}
-        for v in result["violations"]
-    ]
+    """Every axe-core violation, whatever its impact."""
+    return run_axe(page, impacts=("minor", "moderate", "serious", "critical"))
 
 
 def country_row(page, country: str):
