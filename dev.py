@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """The README's two commands: `python3 dev.py run` (the whole system) and `python3 dev.py test`.
 
-Needs only Python 3.11 and pip: the first call makes `.venv` from requirements.lock.
+Needs only Python 3.11 and pip: the first call makes `.venv`. `run` installs the runtime lock
+(requirements/runtime.lock), `test` the development lock (requirements/dev.lock: the same pins
+plus the test and lint tools); both are installed with their hashes checked, and again whenever
+a lock file changes.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,22 +24,95 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
-LOCK = ROOT / "requirements.lock"
-STAMP = VENV / ".requirements.sha256"
+RUNTIME_LOCK = ROOT / "requirements" / "runtime.lock"
+DEV_LOCK = ROOT / "requirements" / "dev.lock"
+# What the last complete install put in .venv: {"runtime": sha256 of runtime.lock, "dev":
+# sha256 of dev.lock or null}. Written only after pip succeeded, removed before pip starts, so
+# an interrupted install is never taken for a finished one.
+STAMP = VENV / ".installed-locks.json"
 
 
-def ensure_environment() -> None:
-    """Create or refresh the virtual environment when the lock file changed."""
-    digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()
-    if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == digest:
-        return
+def _digest(lock: Path) -> str:
+    return hashlib.sha256(lock.read_bytes()).hexdigest()
+
+
+def _installed() -> dict[str, str | None]:
+    try:
+        stamp = json.loads(STAMP.read_text())
+    except (OSError, ValueError):
+        return {}
+    return stamp if isinstance(stamp, dict) else {}
+
+
+def _usable_venv() -> bool:
+    """A venv whose creation was cut short has a python but no pip: make it again."""
     if not PYTHON.exists():
+        return False
+    probe = [str(PYTHON), "-m", "pip", "--version"]
+    return subprocess.run(probe, capture_output=True).returncode == 0
+
+
+def ensure_environment(*, development: bool) -> None:
+    """Install the runtime lock (for `run`) or the development lock (for `test`) into .venv,
+    unless the same lock, unchanged, is already installed there.
+
+    The development lock pins every runtime package at the runtime lock's version (it is
+    compiled under that constraint, and tests/test_dependency_locks.py checks it), so a venv
+    made for the tests also serves `run` as long as the runtime lock has not changed since.
+    """
+    wanted = {"runtime": _digest(RUNTIME_LOCK), "dev": _digest(DEV_LOCK) if development else None}
+    installed = _installed()
+    up_to_date = installed.get("runtime") == wanted["runtime"] and (
+        not development or installed.get("dev") == wanted["dev"]
+    )
+    if up_to_date and _usable_venv():
+        return
+    if not _usable_venv():
         print("Creating the virtual environment in .venv ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    print("Installing the pinned dependencies (first run only) ...", flush=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-r", str(LOCK)], check=True)
-    STAMP.write_text(digest)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    lock = DEV_LOCK if development else RUNTIME_LOCK
+    print(
+        f"Installing {os.path.relpath(lock, ROOT)} (first run, or the lock changed) ...", flush=True
+    )
+    STAMP.unlink(missing_ok=True)
+    install = [str(PYTHON), "-m", "pip", "install", "--quiet", "--require-hashes", "-r", str(lock)]
+    subprocess.run(install, check=True)
+    _remove_unlocked_packages()
+    STAMP.write_text(json.dumps(wanted))
+
+
+def _locked_names(lock: Path) -> set[str]:
+    names = set()
+    for line in lock.read_text().splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            names.add(_normalise(line.split("==", 1)[0]))
+    return names
+
+
+def _normalise(name: str) -> str:
+    """A distribution's name as pip compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _remove_unlocked_packages() -> None:
+    """Uninstall what neither lock pins any more (a dependency the project dropped), so the venv
+    is what the locks say. pip's own tools stay, and so does the development set in a venv
+    that `run` reuses: it is locked too."""
+    keep = _locked_names(DEV_LOCK) | _locked_names(RUNTIME_LOCK) | {"pip", "setuptools", "wheel"}
+    listing = subprocess.run(
+        [str(PYTHON), "-m", "pip", "list", "--format=json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    stale = sorted(
+        package["name"]
+        for package in json.loads(listing.stdout)
+        if _normalise(package["name"]) not in keep
+    )
+    if stale:
+        print(f"Removing packages no lock pins: {', '.join(stale)}", flush=True)
+        subprocess.run([str(PYTHON), "-m", "pip", "uninstall", "--yes", *stale], check=True)
 
 
 def manage(*args: str) -> None:
@@ -66,6 +144,7 @@ def run(port: int) -> int:
         f"""
   The authority dashboard is running at  http://127.0.0.1:{port}/
   Celery worker and beat are running on the embedded broker (var/broker/).
+  E-mails (invitations, password resets, lockout notices) are written to var/mail/.
 
   Demo accounts (password for all: see below), each enrols an authenticator app at first login:
     admin              national administrator (also the Django admin at /admin/)
@@ -116,7 +195,7 @@ def main() -> int:
     run_parser.add_argument("--port", type=int, default=8000)
     sub.add_parser("test", help="run the test suite (extra arguments go to pytest)")
     args, extra = parser.parse_known_args()
-    ensure_environment()
+    ensure_environment(development=args.command == "test")
     if args.command == "run":
         return run(args.port)
     return test(extra)

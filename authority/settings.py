@@ -73,7 +73,52 @@ ALLOWED_HOSTS = env_list(
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ConfigurationError("ALLOWED_HOSTS must list the site's host names in production")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The site's own address, for the links in e-mails (a page knows its address, a worker does not).
+SITE_URL = env_str("SITE_URL", None if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION and not SITE_URL.startswith("https://"):
+    raise ConfigurationError(
+        "SITE_URL must be the site's https:// address in production (e-mailed links use it)"
+    )
+
+# --- E-mail (docs/email.md) ------------------------------------------------------------------
+# Invitations, password resets and lockout notices, sent by the Celery worker through SMTP.
+# Production needs a server: without one a forgotten password and a lockout would be dealt
+# with by nobody, silently. In development, without EMAIL_HOST, messages are files in var/mail/.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+if PRODUCTION and not EMAIL_HOST:
+    raise ConfigurationError(
+        "EMAIL_HOST must name the SMTP server in production (invitations, password resets and"
+        " lockout notices are e-mailed); see docs/email.md"
+    )
+# starttls: plain connection upgraded with STARTTLS (port 587); tls: TLS from the start
+# (port 465); none: no encryption (only for a relay on the same host or network).
+EMAIL_SECURITY = env_choice("EMAIL_SECURITY", "starttls", {"starttls", "tls", "none"})
+EMAIL_USE_TLS = EMAIL_SECURITY == "starttls"
+EMAIL_USE_SSL = EMAIL_SECURITY == "tls"
+EMAIL_PORT = env_int(
+    "EMAIL_PORT",
+    {"starttls": 587, "tls": 465, "none": 25}[EMAIL_SECURITY],
+    minimum=1,
+    maximum=65535,
+)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+if PRODUCTION and EMAIL_HOST_PASSWORD and EMAIL_SECURITY == "none":
+    raise ConfigurationError(
+        "EMAIL_HOST_PASSWORD would cross the network in clear: set EMAIL_SECURITY to starttls or tls"
+    )
+# Seconds an SMTP connection or answer may take before the attempt fails (and is retried).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=300)
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL",
+    None if PRODUCTION else "Exposure Notification Authority <noreply@localhost>",
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 
 INSTALLED_APPS = [
     "authority.apps.AuthorityAdminConfig",
@@ -100,6 +145,7 @@ INSTALLED_APPS = [
     "authority.dashboard",
     "authority.federation",
     "authority.embedded",
+    "authority.appconfig",
 ]
 
 MIDDLEWARE = [
@@ -252,6 +298,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_HTTPONLY = True
+# A refused form gets a page in the site's layout that says what to do (authority/errors.py).
+CSRF_FAILURE_VIEW = "authority.errors.csrf_failure"
 LANGUAGE_COOKIE_SECURE = PRODUCTION
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
@@ -274,9 +322,24 @@ SILENCED_SYSTEM_CHECKS = [
     *(["axes.W001"] if TESTING else []),
 ]
 
+# Invitation links work this long (Django's password-reset tokens, until a password is chosen).
+PASSWORD_RESET_TIMEOUT = env_int("INVITATION_LINK_DAYS", 3, minimum=1, maximum=30) * 24 * 3600
+# A forgotten password's reset link works this long, once (authority/accounts/services/
+# password_reset.py); one e-mail per account per interval, whatever the number of requests.
+PASSWORD_RESET_LINK_MINUTES = env_int(
+    "PASSWORD_RESET_LINK_MINUTES", 60, minimum=5, maximum=3 * 24 * 60
+)
+PASSWORD_RESET_EMAIL_INTERVAL_MINUTES = env_int(
+    "PASSWORD_RESET_EMAIL_INTERVAL_MINUTES", 5, minimum=1, maximum=24 * 60
+)
+
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Exposure Notification Authority")
 OTP_TOTP_THROTTLE_FACTOR = 1
 BACKUP_CODE_COUNT = 10
+
+# How staff reach the authority's help desk (an e-mail address, a phone number), named on the
+# error pages; empty: the pages name the person's supervisors or the administrators only.
+SUPPORT_CONTACT = env_str("SUPPORT_CONTACT", "")
 
 # --- Language and time -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -413,6 +476,9 @@ if len(PUBLICATION_SCHEDULE.split()) != 5:
 PUBLICATION_LEASE_SECONDS = env_int("PUBLICATION_LEASE_SECONDS", 300, minimum=1)
 PUBLICATION_QUEUE_TIMEOUT_MINUTES = env_int("PUBLICATION_QUEUE_TIMEOUT_MINUTES", 15, minimum=1)
 PUBLICATION_TIME_LIMIT_SECONDS = env_int("PUBLICATION_TIME_LIMIT_SECONDS", 1800, minimum=60)
+# Administrators' home page warns when the newest signing key is older than this (a new one must
+# be registered with Apple and Google before it signs: start early).
+SIGNING_KEY_WARNING_DAYS = env_int("SIGNING_KEY_WARNING_DAYS", 365, minimum=1)
 KEYS_INDEX_MAX_AGE = env_int("KEYS_INDEX_MAX_AGE", 300, minimum=0)
 BATCH_STORAGE = env_choice("BATCH_STORAGE", "filesystem", {"filesystem", "s3"})
 if BATCH_STORAGE == "s3":
@@ -471,6 +537,15 @@ FEDERATION_COUNTRIES = env_list("FEDERATION_COUNTRIES", _EU_EEA_COUNTRIES.split(
 # gateway dropped it, by every download run.
 FEDERATION_CALLBACK_URL = env_str("FEDERATION_CALLBACK_URL", "")
 FEDERATION_CALLBACK_ID = env_str("FEDERATION_CALLBACK_ID", "authority")
+# The request header in which the TLS terminator in front of the callback endpoint
+# (/v1/federation/callback) says it verified the gateway's client certificate: the value must
+# be SUCCESS (nginx: `proxy_set_header X-SSL-Client-Verify $ssl_client_verify;`). Empty: not
+# checked (development); production refuses to start with a callback URL and no header.
+FEDERATION_CALLBACK_VERIFY_HEADER = env_str("FEDERATION_CALLBACK_VERIFY_HEADER", "")
+# A notification queues a download at most this often (the gateway batches every 5 minutes).
+FEDERATION_CALLBACK_MIN_INTERVAL_SECONDS = env_int(
+    "FEDERATION_CALLBACK_MIN_INTERVAL_SECONDS", 60, minimum=0, maximum=3600
+)
 FEDERATION_UPLOAD_SCHEDULE = env_str("FEDERATION_UPLOAD_SCHEDULE", "20 */2 * * *")
 FEDERATION_DOWNLOAD_SCHEDULE = env_str("FEDERATION_DOWNLOAD_SCHEDULE", "40 * * * *")
 for _name in ("FEDERATION_UPLOAD_SCHEDULE", "FEDERATION_DOWNLOAD_SCHEDULE"):
@@ -631,5 +706,13 @@ elif OPERATIONAL_INFO_VERIFIER.startswith("authority.dashboard.attestation."):
         " authority.ingestion.analytics.attestation (with verify_android and"
         " verify_apple_device); update the dotted path"
     )
+# --- The apps' settings (authority/appconfig, docs/app-settings.md) ----------------------------
+# How long phones and caches (the CDN) may keep GET /v1/settings: Immuni's hour. Shorter when a
+# scheduled version comes into force sooner.
+APP_SETTINGS_MAX_AGE = env_int("APP_SETTINGS_MAX_AGE", 3600, minimum=0, maximum=86400)
+# How often each web process asks the database whether a new version was published (one tiny
+# query per process per interval, never one per request).
+APP_SETTINGS_RECHECK_SECONDS = env_int("APP_SETTINGS_RECHECK_SECONDS", 2, minimum=0, maximum=300)
+
 # Days of made-up history the embedded run's first start loads (seed_demo_history).
 DEMO_HISTORY_DAYS = env_int("DEMO_HISTORY_DAYS", 365, minimum=1)

@@ -15,7 +15,11 @@ urlpatterns = [
     path("v1/", include("authority.otps.api_urls")),
     path("v1/", include("authority.api.urls")),
     path("publishing/", include("authority.keys.urls")),
+    path("federation/", include("authority.federation.urls")),
     path("v1/keys/", include("authority.keys.api_urls")),
+    path("v1/federation/", include("authority.federation.api_urls")),
+    path("v1/", include("authority.appconfig.api_urls")),
+    path("app-settings/", include("authority.appconfig.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     # Pages without our <link rel="icon"> (the admin's) make browsers ask for this.
     path("favicon.ico", public(favicon_view)),
@@ -26,8 +30,9 @@ urlpatterns = [
     path("v1/analytics/", include("authority.ingestion.analytics.urls")),
 ]
 
-# Under /v1/ even the errors Django raises itself are JSON error bodies (DESIGN.md 7).
-handler400 = "authority.api.handlers.bad_request"
-handler403 = "authority.api.handlers.permission_denied"
-handler404 = "authority.api.handlers.page_not_found"
-handler500 = "authority.api.handlers.server_error"
+# Pages that explain themselves; under /v1/ even the errors Django raises itself are JSON error
+# bodies (DESIGN.md 7). The refused-form page is settings.CSRF_FAILURE_VIEW.
+handler400 = "authority.errors.bad_request"
+handler403 = "authority.errors.permission_denied"
+handler404 = "authority.errors.page_not_found"
+handler500 = "authority.errors.server_error"

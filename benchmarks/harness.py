@@ -126,6 +126,10 @@ def server_environment(database_url: str, redis_url: str, var_dir: Path) -> dict
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "OPERATIONAL_INFO_VERIFIER": "authority.ingestion.analytics.attestation.DevelopmentVerifier",
+        # Nothing is e-mailed by the benchmarks; production only needs the server named.
+        "SITE_URL": "https://authority.example.org",
+        "EMAIL_HOST": "127.0.0.1",
+        "DEFAULT_FROM_EMAIL": "noreply@authority.example.org",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "AUTHORITY_VAR_DIR": str(var_dir),

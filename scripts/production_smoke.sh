@@ -29,6 +29,9 @@ export KEYS_EMBARGO_MINUTES=0 KEYS_MIN_PER_FILE=50 GUNICORN_BIND="127.0.0.1:$POR
 # the scenario fills), and no log may show it.
 export TRUSTED_PROXY_COUNT=1
 export METRICS_TOKEN=$(secret)
+# The scenario e-mails nothing (its invitation is made through the service, without the e-mail
+# the page sends); production only needs the server and the site's address named.
+export SITE_URL="https://localhost" EMAIL_HOST=127.0.0.1 DEFAULT_FROM_EMAIL=noreply@localhost
 # Real deployments plug in Play Integrity / DeviceCheck; the smoke test names the development one.
 export OPERATIONAL_INFO_VERIFIER=authority.ingestion.analytics.attestation.DevelopmentVerifier
 export PATH="$PWD/.venv/bin:$PATH"

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Re-vendor the front-end assets under static/vendor/ from the npm registry (no CDN at run time).
+# Re-vendor the front-end assets under static/vendor/ from the npm registry (no CDN at run time),
+# and axe-core, which only the browser tests use, under tests/assets/ (never served).
 #
 # Usage (from anywhere):  scripts/vendor_assets.sh
 # Upgrade:                BOOTSTRAP_ITALIA=2.19 AXE_CORE=4.15 scripts/vendor_assets.sh
 #   Each variable is an npm version or range; the newest matching version is used and
 #   written into static/vendor/SOURCES.md. plotly.min.js is taken from the Python plotly
 #   package in .venv (so the JS matches the figures the server builds); upgrade it by
-#   upgrading plotly in requirements.lock, then re-run this script.
+#   upgrading plotly in the locks (docs/dependencies.md), then re-run this script.
+#   tests/test_vendored_assets.py checks the files against the SHA-256 this script records.
 #
 # Needs: npm, node, sha256sum. Works in a throw-away directory, never in the repository.
 set -euo pipefail
@@ -17,6 +19,7 @@ AXE_CORE="${AXE_CORE:-4.14.1}"
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python_plotly="${PYTHON_PLOTLY_JS:-$(ls "$repo"/.venv/lib/python3*/site-packages/plotly/package_data/plotly.min.js | head -n 1)}"
 out="$repo/static/vendor"
+test_assets="$repo/tests/assets"
 work="$(mktemp -d "${TMPDIR:-/tmp}/vendor-build.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
@@ -50,17 +53,18 @@ bi="$work/bootstrap-italia/package"
 axe="$work/axe-core/package"
 plotly="$work/plotly.js/package"
 
-rm -rf "$out/bootstrap-italia" "$out/axe-core" "$out/plotly"
+rm -rf "$out/bootstrap-italia" "$out/plotly" "$test_assets/axe-core"
 mkdir -p "$out/bootstrap-italia/css" "$out/bootstrap-italia/js" "$out/bootstrap-italia/svg" \
-    "$out/axe-core" "$out/plotly"
+    "$out/plotly" "$test_assets/axe-core"
 
 # Bootstrap Italia: the CSS, the bundle (Bootstrap + Popper + the Italia components), the
 # icon sprite, and the fonts. Only .woff2 is shipped: every browser Bootstrap 5 supports
 # reads it, and the fonts' own @font-face lists it before the older formats.
 cp "$bi/LICENSE" "$out/bootstrap-italia/LICENSE"
-# Without its source map line: the map is not shipped, and collectstatic's manifest storage
-# refuses references to missing files.
-sed '/sourceMappingURL=/d' "$bi/dist/css/bootstrap-italia.min.css" > "$out/bootstrap-italia/css/bootstrap-italia.min.css"
+# Without its source map line (and the blank line left before it): the map is not shipped,
+# and collectstatic's manifest storage refuses references to missing files.
+sed '/sourceMappingURL=/d' "$bi/dist/css/bootstrap-italia.min.css" \
+    | sed -e ':a' -e '/^\n*$/{$d;N;ba' -e '}' > "$out/bootstrap-italia/css/bootstrap-italia.min.css"
 cp "$bi/dist/js/bootstrap-italia.bundle.min.js" "$out/bootstrap-italia/js/"
 cp "$bi/dist/svg/sprites.svg" "$out/bootstrap-italia/svg/"
 (cd "$bi/dist" && find fonts -type f \( -name '*.woff2' -o -iname 'OFL.txt' -o -iname 'LICENSE*' \) \
@@ -88,8 +92,9 @@ fs.writeFileSync(target,
   rules.join("\n") + "\n");
 EOF
 
-# axe-core: the engine the accessibility tests inject into pages.
-cp "$axe/axe.min.js" "$axe/LICENSE" "$axe/LICENSE-3RD-PARTY.txt" "$out/axe-core/"
+# axe-core: the engine the accessibility tests inject into pages (tests/browser/conftest.py);
+# outside static/, so collectstatic never gathers it and production never serves it.
+cp "$axe/axe.min.js" "$axe/LICENSE" "$axe/LICENSE-3RD-PARTY.txt" "$test_assets/axe-core/"
 
 # plotly.js: the build shipped inside the Python package, plus the static stylesheet from the
 # npm release of the same version (lets a page opt out of plotly's injected <style>).
@@ -122,17 +127,20 @@ cat >"$out/SOURCES.md" <<EOF
 # Vendored front-end assets
 
 Served by Django/WhiteNoise from \`static/vendor/\`; nothing is loaded from a CDN at run
-time and npm is not needed to run the site. Regenerate (or upgrade) with
-\`scripts/vendor_assets.sh\`, which rewrites this file; do not edit the copies by hand.
+time and npm is not needed to run the site. axe-core, which only the browser tests use, is
+kept in \`tests/assets/axe-core/\`, outside the static files, so production never serves it.
+Regenerate (or upgrade) with \`scripts/vendor_assets.sh\`, which rewrites this file; do not
+edit the copies by hand: \`tests/test_vendored_assets.py\` checks every file below against its
+SHA-256 and fails on a file that is not listed.
 
 | Asset | Version | Source | License |
 |---|---|---|---|
-| \`bootstrap-italia/css/bootstrap-italia.min.css\` | bootstrap-italia $bi_version | npm \`bootstrap-italia@$bi_version\` \`dist/css/\` | BSD-3-Clause (\`bootstrap-italia/LICENSE\`) |
+| \`bootstrap-italia/css/bootstrap-italia.min.css\` | bootstrap-italia $bi_version | npm \`bootstrap-italia@$bi_version\` \`dist/css/\`, without its source-map line | BSD-3-Clause (\`bootstrap-italia/LICENSE\`) |
 | \`bootstrap-italia/js/bootstrap-italia.bundle.min.js\` | bootstrap-italia $bi_version | npm \`dist/js/\` (bundles Bootstrap 5, Popper, Splide, just-validate, video.js, anime.js...) | BSD-3-Clause; bundled libraries MIT or Apache-2.0 (video.js family), headers kept in the file |
 | \`bootstrap-italia/svg/sprites.svg\` | bootstrap-italia $bi_version | npm \`dist/svg/\` | BSD-3-Clause |
 | \`bootstrap-italia/fonts/\` (Titillium Web, Roboto Mono, Lora; \`.woff2\` only) | bootstrap-italia $bi_version | npm \`dist/fonts/\` | SIL OFL 1.1 (Titillium Web, Lora: \`OFL.txt\`), Apache-2.0 (Roboto Mono: \`LICENSE.txt\`) |
 | \`bootstrap-italia/css/fonts.css\` | generated | from npm \`src/js/plugins/fonts-loader.js\` (the @font-face rules \`loadFonts()\` would inject), \`woff2\` sources only | BSD-3-Clause |
-| \`axe-core/axe.min.js\` | axe-core $axe_version | npm \`axe-core@$axe_version\` | MPL-2.0 (\`axe-core/LICENSE\`, \`LICENSE-3RD-PARTY.txt\`) |
+| \`tests/assets/axe-core/axe.min.js\` (tests only, not served) | axe-core $axe_version | npm \`axe-core@$axe_version\` | MPL-2.0 (\`axe-core/LICENSE\`, \`LICENSE-3RD-PARTY.txt\`) |
 | \`plotly/plotly.min.js\` | plotly.js $plotly_version | Python package \`plotly\` $python_plotly_version, \`plotly/package_data/plotly.min.js\` | MIT (\`plotly/LICENSE\`) |
 | \`plotly/plotly.css\` | plotly.js $plotly_version | npm \`plotly.js@$plotly_version\` \`dist/plotly.css\` | MIT |
 
@@ -142,14 +150,13 @@ npm integrity of the packages used:
 - axe-core@$axe_version: \`$axe_integrity\`
 - plotly.js@$plotly_version: \`$plotly_integrity\`
 
-SHA-256 of the copied files:
+SHA-256 of the copied files, paths from the repository root (\`sha256sum -c\` reads these lines):
 
 \`\`\`
-$(cd "$out" && find bootstrap-italia axe-core plotly -type f | sort | xargs sha256sum)
+$(cd "$repo" && find static/vendor/bootstrap-italia static/vendor/plotly tests/assets/axe-core -type f | LC_ALL=C sort | xargs sha256sum)
 \`\`\`
 
-Sizes: bootstrap-italia $(size "$out/bootstrap-italia"), axe-core $(size "$out/axe-core"),
-plotly $(size "$out/plotly").
+Sizes: bootstrap-italia $(size "$out/bootstrap-italia"), plotly $(size "$out/plotly"); axe-core (tests only) $(size "$test_assets/axe-core").
 
 ## Using them
 

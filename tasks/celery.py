@@ -65,6 +65,9 @@ app.conf.beat_schedule["flush-statistics"] = {
 # The iOS apps' analytics tokens (authority/ingestion/analytics): on demand, no schedule.
 app.conf.include.append("tasks.analytics")
 
+# E-mail to staff (authority/accounts/services/mail.py, docs/email.md): on demand.
+app.conf.include.append("tasks.mail")
+
 
 def _federation_schedule(name: str) -> crontab:
     from django.conf import settings

@@ -23,7 +23,12 @@ def _outcome(run: Any) -> str:
     time_limit=_TIME_LIMIT,
     max_retries=4,
 )
-def upload_keys(self: Any, trigger: str = "schedule", requested_by_id: int | None = None) -> str:
+def upload_keys(
+    self: Any,
+    trigger: str = "schedule",
+    requested_by_id: int | None = None,
+    run_id: int | None = None,
+) -> str:
     """Share the keys that are due; a run the gateway did not answer is retried with backoff.
 
     Retrying is safe: a batch whose answer was lost is sent again under the same tag, and the
@@ -33,7 +38,7 @@ def upload_keys(self: Any, trigger: str = "schedule", requested_by_id: int | Non
     from authority.federation.models import FederationRun
 
     try:
-        run = upload.run_upload(trigger=trigger, requested_by=_user(requested_by_id))
+        run = upload.run_upload(trigger=trigger, requested_by=_user(requested_by_id), run_id=run_id)
     except (OperationalError, InterfaceError) as error:
         raise self.retry(exc=error, countdown=60 * 2**self.request.retries) from error
     if (
@@ -52,13 +57,20 @@ def upload_keys(self: Any, trigger: str = "schedule", requested_by_id: int | Non
     time_limit=_TIME_LIMIT,
     max_retries=4,
 )
-def download_keys(self: Any, trigger: str = "schedule", requested_by_id: int | None = None) -> str:
+def download_keys(
+    self: Any,
+    trigger: str = "schedule",
+    requested_by_id: int | None = None,
+    run_id: int | None = None,
+) -> str:
     """Download, verify and keep the batches published since the last run (it resumes there)."""
     from authority.federation import download
     from authority.federation.models import FederationRun
 
     try:
-        run = download.run_download(trigger=trigger, requested_by=_user(requested_by_id))
+        run = download.run_download(
+            trigger=trigger, requested_by=_user(requested_by_id), run_id=run_id
+        )
     except (OperationalError, InterfaceError) as error:
         raise self.retry(exc=error, countdown=60 * 2**self.request.retries) from error
     if (

@@ -102,7 +102,7 @@ class StaffAdmin(UserAdmin):
     readonly_fields = ["last_login", "date_joined"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Person"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Person"), {"fields": ("first_name", "last_name", "email", "language")}),
         (_("Role"), {"fields": ("role", "region", "is_active")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )

@@ -22,6 +22,8 @@ NAVIGATION: list[tuple[str, Any, Any]] = [
     ("audit:list", _("Audit trail"), permissions.can_view_audit),
     ("dashboard:overview", _("Statistics"), permissions.can_view_statistics),
     ("keys:publication", _("Publishing"), permissions.can_publish),
+    ("federation:overview", _("Federation"), permissions.is_administrator),
+    ("appconfig:overview", _("App settings"), permissions.can_manage_app_settings),
     ("admin:index", _("Administration"), permissions.is_administrator),
 ]
 

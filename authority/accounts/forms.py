@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
 from authority.accounts import permissions
@@ -68,15 +69,24 @@ class InviteForm(forms.Form):
     )
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
-    email = forms.EmailField(label=_("Work e-mail"), required=False)
+    email = forms.EmailField(
+        label=_("Work e-mail"),
+        help_text=_("The invitation link is sent here. Password resets and notices go here later."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language of the e-mails"), choices=settings.LANGUAGES, initial="it"
+    )
     role = forms.ChoiceField(label=_("Role"))
     region: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Region"), queryset=Region.objects.none(), required=False
     )
 
-    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: User, language: str = "it", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
+        # The inviter's language is the likeliest guess; the person's logins change it later.
+        if language in dict(settings.LANGUAGES):
+            self.fields["language"].initial = language
         roles = permissions.assignable_roles(actor)
         cast(forms.ChoiceField, self.fields["role"]).choices = [
             (role.value, role.label) for role in roles
@@ -104,3 +114,21 @@ class InviteForm(forms.Form):
         ):
             self.add_error("region", _("Operators and supervisors belong to a region."))
         return cleaned
+
+
+class ForgottenPasswordForm(PasswordResetForm):
+    """Django's form, with the address field as people fill it; the view sends nothing itself
+    (services/password_reset.py hands the e-mails to the worker)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = _("Your work e-mail")
+        self.fields["email"].widget.attrs.update({"autocomplete": "email", "autofocus": True})
+
+
+class NewPasswordForm(SetPasswordForm):  # type: ignore[type-arg]
+    """A new password chosen through a reset link (its save is services.password_reset's)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].widget.attrs.update({"autofocus": True})

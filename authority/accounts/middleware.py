@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import user_has_device
 from rest_framework.views import APIView
 
@@ -43,12 +44,25 @@ class SecondFactorRequiredMiddleware:
         user = request.user
         if not user.is_authenticated:
             login_url = resolve_url(settings.LOGIN_URL)
-            return HttpResponseRedirect(
-                f"{login_url}?{urlencode({'next': request.get_full_path()})}"
-            )
+            return HttpResponseRedirect(f"{login_url}?{urlencode({'next': _way_back(request)})}")
         if level == PASSWORD_ONLY or user.is_verified():  # type: ignore[union-attr]
             return None
         step = "accounts:verify" if user_has_device(user, confirmed=True) else "accounts:enroll"
         return HttpResponseRedirect(
             f"{resolve_url(step)}?{urlencode({'next': request.get_full_path()})}"
         )
+
+
+def _way_back(request: HttpRequest) -> str:
+    """Where the login leads afterwards. A form sent after the session ended (in another tab,
+    say) cannot be sent again by a redirect: back to the page it was sent from, when that page
+    is of this site, else to the address it was sent to."""
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        parts = urlsplit(referer)
+        return f"{parts.path}?{parts.query}" if parts.query else parts.path
+    return request.path

@@ -91,6 +91,17 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
         null=True,
         blank=True,
     )
+    # The language of the e-mails this person receives: chosen at the invitation, then the
+    # language of the pages at each login (the one they last chose to read).
+    language = models.CharField(
+        _("language of e-mails"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="it",
+    )
+    # When the newest invitation link was made: it works PASSWORD_RESET_TIMEOUT from then,
+    # until a password is chosen. Empty for accounts made without one (the admin, demo data).
+    invited_at = models.DateTimeField(_("invited at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["username"]

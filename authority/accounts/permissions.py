@@ -116,6 +116,12 @@ def can_manage_signing_keys(user: Any) -> bool:
     return is_administrator(user)
 
 
+def can_manage_app_settings(user: Any) -> bool:
+    """The apps' settings (what every phone's risk scoring and traffic do): national
+    administrators only."""
+    return is_administrator(user)
+
+
 def allowed_if(
     check: Callable[[Any], bool],
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:

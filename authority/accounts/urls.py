@@ -1,6 +1,6 @@
 from django.urls import path
 
-from authority.accounts.views import invitations, people, sign_in
+from authority.accounts.views import invitations, password_reset, people, sign_in
 
 app_name = "accounts"
 
@@ -21,6 +21,18 @@ urlpatterns = [
         "invitation/<str:uidb64>/<str:token>/",
         invitations.open_invitation_view,
         name="accept_invitation",
+    ),
+    path("password-reset/", password_reset.ForgottenPasswordView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        password_reset.ResetLinkSentView.as_view(),
+        name="password_reset_sent",
+    ),
+    # The e-mailed link; Django's view moves to ".../<uidb64>/set-password/" (the same route).
+    path(
+        "password-reset/<str:uidb64>/<str:token>/",
+        password_reset.NewPasswordView.as_view(),
+        name="password_reset_confirm",
     ),
     path("people/", people.people_view, name="people"),
     path("people/invite/", people.invite_view, name="invite"),

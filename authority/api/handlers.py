@@ -1,7 +1,7 @@
 """How errors become answers under /v1/: the one DRF exception handler of the API views, and
-the error pages for what Django raises before any API view runs (an unknown path, a body too
-large, a crash in a middleware). Both give the JSON error body; other paths keep Django's
-own pages."""
+the bodies of what Django raises before any API view runs (an unknown path, a body too large,
+a crash in a middleware, a refused form). Both give the JSON error body; the site's error
+handlers (authority/errors.py) ask `is_api_request` and give staff pages elsewhere."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.utils.cache import patch_cache_control
-from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -25,39 +24,26 @@ logger = logging.getLogger(__name__)
 API_PREFIX = "/v1/"
 
 
-def _is_api(request: HttpRequest) -> bool:
+def is_api_request(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
-def _api_error(error_code: int, message: str, status: int) -> JsonResponse:
+# Django's own errors under /v1/, by status: the code and message the clients get.
+_DJANGO_ERRORS: dict[int, tuple[ErrorCode, str]] = {
+    400: (ErrorCode.SCHEMA, "Bad request."),
+    403: (ErrorCode.FORBIDDEN, "Forbidden."),
+    404: (ErrorCode.NOT_FOUND, "Not found."),
+    500: (ErrorCode.UNEXPECTED, "An unexpected error occurred."),
+}
+
+
+def django_error_response(status: int) -> JsonResponse:
+    """The JSON error body of a 400, 403, 404 or 500 that Django raised outside an API view."""
+    error_code, message = _DJANGO_ERRORS[status]
     response = JsonResponse(error_body(error_code, message), status=status)
     # Like every other answer of the machine endpoints (authority.api.views).
     patch_cache_control(response, no_store=True)
     return response
-
-
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _is_api(request):
-        return _api_error(ErrorCode.SCHEMA, "Bad request.", 400)
-    return defaults.bad_request(request, exception)
-
-
-def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _is_api(request):
-        return _api_error(ErrorCode.FORBIDDEN, "Forbidden.", 403)
-    return defaults.permission_denied(request, exception)
-
-
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _is_api(request):
-        return _api_error(ErrorCode.NOT_FOUND, "Not found.", 404)
-    return defaults.page_not_found(request, exception)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    if _is_api(request):
-        return _api_error(ErrorCode.UNEXPECTED, "An unexpected error occurred.", 500)
-    return defaults.server_error(request)
 
 
 # DRF's own exceptions, by the code they get; the most specific class comes first.

@@ -49,6 +49,12 @@ class Action(models.TextChoices):
         "audit_restore_acknowledged",
         _("Restore of the trail acknowledged"),
     )
+    # The European gateway (authority/federation): "Sync now", and every upload or download run.
+    FEDERATION_SYNC_REQUESTED = "federation_sync_requested", _("Federation sync requested")
+    FEDERATION_RUN_FINISHED = "federation_run_finished", _("Federation run finished")
+    APP_SETTINGS_PUBLISHED = "app_settings_published", _("App settings published")
+    APP_SETTINGS_ROLLED_BACK = "app_settings_rolled_back", _("App settings rolled back")
+    APP_SETTINGS_CANCELLED = "app_settings_cancelled", _("Scheduled app settings cancelled")
 
 
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):

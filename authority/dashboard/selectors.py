@@ -204,7 +204,7 @@ class ActiveSigningKey:
 
 def last_published_batch() -> LastBatch | None:
     batch = (
-        Batch.objects.filter(published_at__isnull=False, index__isnull=False)
+        Batch.objects.filter(country="", published_at__isnull=False, index__isnull=False)
         .order_by("-index")
         .values_list("index", "published_at", "key_count")
         .first()

@@ -49,6 +49,7 @@ class CertificateInfo:
     subject: str
     not_after: datetime
     expires_soon: bool
+    expired: bool = False
 
 
 def enabled() -> bool:
@@ -138,6 +139,7 @@ def certificates(federation: Federation) -> list[CertificateInfo]:
             subject=certificate.subject.rfc4514_string(),
             not_after=certificate.not_valid_after_utc,
             expires_soon=certificate.not_valid_after_utc - now < EXPIRY_WARNING,
+            expired=certificate.not_valid_after_utc <= now,
         )
         for purpose, certificate in (
             ("tls", tls),
@@ -153,6 +155,12 @@ def check_at_start_up(*, now: datetime | None = None) -> Federation:
         federation = load()
     except FederationMisconfigured as error:
         raise ImproperlyConfigured(f"Federation: {error}") from error
+    if settings.FEDERATION_CALLBACK_URL and not settings.FEDERATION_CALLBACK_VERIFY_HEADER:
+        raise ImproperlyConfigured(
+            "Federation: FEDERATION_CALLBACK_URL is set but FEDERATION_CALLBACK_VERIFY_HEADER is "
+            "not: the callback endpoint must sit behind a TLS terminator that checks the "
+            "gateway's client certificate and says so in that header"
+        )
     moment = now or datetime.now(UTC)
     tls = x509.load_pem_x509_certificate(Path(federation.tls_cert_file).read_bytes())
     for purpose, certificate in (("tls", tls), ("signing", federation.signing_certificate)):

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from authority.federation import callback, configuration, metrics
+from authority.federation import callback, configuration, metrics, runs
 from authority.federation.client import GatewayClient, GatewayResponse, GatewayUnreachable
 from authority.federation.configuration import Federation
 from authority.federation.models import FederationRun, InboundBatch, InboundChunk, ReceivedKey
@@ -65,14 +65,16 @@ def run_download(
     *,
     trigger: str = FederationRun.Trigger.SCHEDULE,
     requested_by=None,  # type: ignore[no-untyped-def]
+    run_id: int | None = None,
     now: datetime | None = None,
     sleep=time.sleep,  # type: ignore[no-untyped-def]
 ) -> FederationRun | None:
     """One download run, from where the last one stopped to the newest batch. None when off."""
     if not configuration.enabled():
+        runs.skip_queued(run_id=run_id, message="federation is off")
         return None
-    run = FederationRun.objects.create(
-        kind=FederationRun.Kind.DOWNLOAD, trigger=trigger, requested_by=requested_by
+    run = runs.start_run(
+        kind=FederationRun.Kind.DOWNLOAD, trigger=trigger, requested_by=requested_by, run_id=run_id
     )
     try:
         federation = configuration.load()
@@ -88,17 +90,17 @@ def run_download(
         return _end(run, FederationRun.Status.FAILED, f"the gateway did not answer: {error}")
     except DownloadStopped as error:
         return _end(run, FederationRun.Status.FAILED, str(error))
+    except Exception as error:
+        # Recorded before the task sees it (and may retry, in a new run): never left "running".
+        _end(run, FederationRun.Status.FAILED, f"{type(error).__name__}: {error}")
+        raise
     finally:
         client.close()
     return _end(run, FederationRun.Status.SUCCEEDED, note)
 
 
 def _end(run: FederationRun, status: str, message: str) -> FederationRun:
-    FederationRun.objects.filter(pk=run.pk).update(
-        status=status, message=message[:2000], finished_at=timezone.now()
-    )
-    run.refresh_from_db()
-    return run
+    return runs.finish_run(run=run, status=status, message=message)
 
 
 def _follow_chain(

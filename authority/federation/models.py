@@ -7,14 +7,15 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class FederationRun(models.Model):
     """One upload or download run against the gateway, with its progress and figures."""
 
     class Kind(models.TextChoices):
-        UPLOAD = "upload", _("Upload")
-        DOWNLOAD = "download", _("Download")
+        UPLOAD = "upload", pgettext_lazy("federation run", "Upload")
+        DOWNLOAD = "download", pgettext_lazy("federation run", "Download")
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", _("Schedule")
@@ -23,6 +24,7 @@ class FederationRun(models.Model):
         COMMAND = "command", _("Command")
 
     class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")

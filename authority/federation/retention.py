@@ -31,9 +31,11 @@ def apply_retention() -> dict[str, int]:
             .exclude(batch__status=OutboundBatch.Status.PENDING)
             .delete()
         )
-        received, _ = ReceivedKey.objects.filter(
+        # Their publication claims (keys.ClaimedReceivedKey) go with them.
+        _total, deleted = ReceivedKey.objects.filter(
             rolling_end_interval_number__lt=expired_interval
         ).delete()
+        received = deleted.get(ReceivedKey._meta.label, 0)
         old = now - timedelta(days=RECORD_DAYS)
         # The newest received batch is where downloads resume: never delete it.
         newest = InboundBatch.objects.order_by("-id").values_list("id", flat=True).first()

@@ -8,7 +8,6 @@ from typing import Protocol
 
 from django.conf import settings
 
-from authority.federation import configuration
 from authority.federation.models import OutboundKey
 from authority.formats.efgs import dsos
 from authority.formats.efgs.batch import TRANSMISSION_RISK_LEVEL_NOT_SET, ReportType
@@ -70,13 +69,17 @@ def offer_for_sharing(
     """Queue an upload's keys for the gateway, for the countries the patient visited; how many.
 
     Called by the device upload inside its transaction, with the keys it stored and the
-    app's `countries_of_interest` (the patient's consent). Nothing is queued while the
-    federation is off, or when no consented country is one we share with. A key already
-    queued keeps its first countries. Keys become shareable when they stop being valid plus
-    the publication's embargo (KEYS_EMBARGO_MINUTES), as for our own exports.
+    app's `countries_of_interest` (the patient's consent). Nothing is queued when no
+    consented country is one we share with. A key already queued keeps its first countries.
+    Keys become shareable when they stop being valid plus the publication's embargo
+    (KEYS_EMBARGO_MINUTES), as for our own exports.
+
+    Keys are queued while the federation is off too: the patient's consent holds, and a
+    federation switched on later shares the keys of the last 14 days, which still warn
+    travellers; retention (daily, on or off) deletes them 14 days after their validity.
     """
     visited = shareable_countries(countries)
-    if not configuration.enabled() or not visited or not keys:
+    if not visited or not keys:
         return 0
     embargo = timedelta(minutes=settings.KEYS_EMBARGO_MINUTES)
     rows = {}

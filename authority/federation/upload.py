@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from authority.federation import configuration, metrics
+from authority.federation import configuration, metrics, runs
 from authority.federation.client import GatewayClient, GatewayResponse, GatewayUnreachable
 from authority.federation.configuration import Federation
 from authority.federation.models import FederationRun, OutboundBatch, OutboundKey
@@ -298,14 +298,16 @@ def run_upload(
     *,
     trigger: str = FederationRun.Trigger.SCHEDULE,
     requested_by=None,  # type: ignore[no-untyped-def]
+    run_id: int | None = None,
     now: datetime | None = None,
     sleep=time.sleep,  # type: ignore[no-untyped-def]
 ) -> FederationRun | None:
     """One upload run: claim what is due, then send every pending batch. None when federation is off."""
     if not configuration.enabled():
+        runs.skip_queued(run_id=run_id, message="federation is off")
         return None
-    run = FederationRun.objects.create(
-        kind=FederationRun.Kind.UPLOAD, trigger=trigger, requested_by=requested_by
+    run = runs.start_run(
+        kind=FederationRun.Kind.UPLOAD, trigger=trigger, requested_by=requested_by, run_id=run_id
     )
     try:
         federation = configuration.load()
@@ -335,14 +337,14 @@ def run_upload(
         return _end(run, FederationRun.Status.FAILED, f"the gateway did not answer: {error}")
     except UploadStopped as error:
         return _end(run, FederationRun.Status.FAILED, str(error))
+    except Exception as error:
+        # Recorded before the task sees it (and may retry, in a new run): never left "running".
+        _end(run, FederationRun.Status.FAILED, f"{type(error).__name__}: {error}")
+        raise
     finally:
         client.close()
     return _end(run, FederationRun.Status.SUCCEEDED, "")
 
 
 def _end(run: FederationRun, status: str, message: str) -> FederationRun:
-    FederationRun.objects.filter(pk=run.pk).update(
-        status=status, message=message[:2000], finished_at=timezone.now()
-    )
-    run.refresh_from_db()
-    return run
+    return runs.finish_run(run=run, status=status, message=message)

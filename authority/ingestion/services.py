@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from authority.federation.sharing import offer_for_sharing
 from authority.ingestion import metrics
 from authority.keys.services.storing import UploadedKey, store_uploaded_keys
 from authority.otps.services import RedeemedOtp, check_otp, redeem_otp
@@ -32,18 +33,29 @@ def upload(*, otp_sha256_hex: str, upload: dict[str, Any]) -> bool:
         # The upload counts for the region of the patient's province; `EX` (abroad) for none:
         # in the national figures only (region_id NATIONAL).
         region_id = province.region_id
+        keys = [
+            UploadedKey(
+                key_data=tek["key_data"],
+                rolling_start_interval_number=tek["rolling_start_number"],
+                rolling_period=tek["rolling_period"],
+            )
+            for tek in teks
+        ]
+        today = local_day()
         store_uploaded_keys(
-            keys=[
-                UploadedKey(
-                    key_data=tek["key_data"],
-                    rolling_start_interval_number=tek["rolling_start_number"],
-                    rolling_period=tek["rolling_period"],
-                )
-                for tek in teks
-            ],
+            keys=keys,
             region_id=_region_of_keys(region_id, redeemed),
             onset_date=redeemed.onset_date,
-            uploaded_on=local_day(),
+            uploaded_on=today,
+        )
+        # The countries the patient visited are their consent to share these keys there
+        # (docs/federation.md); none, or none we share with, shares nothing.
+        offer_for_sharing(
+            keys=keys,
+            countries=upload.get("countries_of_interest") or [],
+            onset_date=redeemed.onset_date,
+            onset_kind=redeemed.onset_kind,
+            uploaded_on=today,
         )
         _count_upload(
             region_id=region_id,

@@ -99,6 +99,7 @@ class ExposureKeyAdmin(ReadOnlyAdmin):
 class BatchAdmin(ReadOnlyAdmin):
     list_display = [
         "index",
+        "country",
         "status",
         "period_start",
         "period_end",
@@ -109,7 +110,7 @@ class BatchAdmin(ReadOnlyAdmin):
         "signing_key_versions",
         "published_at",
     ]
-    list_filter = ["status", "signing_key_versions"]
+    list_filter = ["status", "country", "signing_key_versions"]
     date_hierarchy = "published_at"
 
     @admin.display(description=_("SHA-256"))

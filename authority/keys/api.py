@@ -184,17 +184,22 @@ class BatchFileView(DownloadView):
         },
     )
     def get(self, request: Request, index: str) -> HttpResponseBase:
-        number = _batch_number(index)
-        batch = None if number is None else selectors.downloadable_batch(number)
-        storage = batch_storage()
-        if batch is None or not storage.exists(batch.file_name):
-            raise BatchNotFound()
-        response = FileResponse(storage.open(batch.file_name, "rb"), content_type="application/zip")
-        response["Content-Length"] = str(batch.size)
-        response["Content-Disposition"] = f'attachment; filename="batch-{batch.index}.zip"'
-        response["ETag"] = f'"{batch.sha256}"'
-        patch_cache_control(response, **IMMUTABLE)
-        return response
+        return _batch_file(_batch_number(index), country="")
+
+
+def _batch_file(number: int | None, *, country: str) -> HttpResponseBase:
+    """A series' batch file, as phones download it (404 error 1300 when there is none)."""
+    batch = None if number is None else selectors.downloadable_batch(number, country=country)
+    storage = batch_storage()
+    if batch is None or not storage.exists(batch.file_name):
+        raise BatchNotFound()
+    response = FileResponse(storage.open(batch.file_name, "rb"), content_type="application/zip")
+    response["Content-Length"] = str(batch.size)
+    name = f"batch-{country}-{batch.index}" if country else f"batch-{batch.index}"
+    response["Content-Disposition"] = f'attachment; filename="{name}.zip"'
+    response["ETag"] = f'"{batch.sha256}"'
+    patch_cache_control(response, **IMMUTABLE)
+    return response
 
 
 class PublicKeysView(DownloadView):
@@ -244,15 +249,17 @@ class PublicKeyPemView(DownloadView):
 
 
 class EuKeysIndexView(DownloadView):
-    """GET /v1/keys/eu/{country}/index: the apps ask it for each country of interest. No
-    batches of other countries are served (yet): 404 error 1301, as Immuni answered for a
-    country without any; a country that is not two capital letters is 400 error 1001."""
+    """GET /v1/keys/eu/{country}/index -> {"oldest": n, "newest": m} of the keys received from
+    the European gateway for our users who visited `country` (as Immuni's exposure-reporting
+    service served them); 404 error 1301 while that country has none; a country that is not
+    two capital letters is 400 error 1001."""
 
     @extend_schema(
         tags=["Batch downloads (phones)"],
         summary="Range of published batch numbers of another country's keys",
         parameters=[OpenApiParameter("country", str, OpenApiParameter.PATH)],
         responses={
+            200: KeysIndexSerializer,
             400: error_response(
                 "Bad country", ("Bad country", 1001, "A country is two capital letters.")
             ),
@@ -262,13 +269,17 @@ class EuKeysIndexView(DownloadView):
         },
     )
     def get(self, request: Request, country: str) -> Response:
-        _country(country)
-        raise NoBatches()
+        bounds = selectors.index_range(_country(country))
+        if bounds is None:
+            raise NoBatches()
+        response = Response({"oldest": bounds[0], "newest": bounds[1]})
+        patch_cache_control(response, public=True, max_age=settings.KEYS_INDEX_MAX_AGE)
+        return response
 
 
 class EuBatchFileView(DownloadView):
-    """GET /v1/keys/eu/{country}/{n}: 404 error 1300 (see EuKeysIndexView); a bad country or
-    number is 400 error 1001."""
+    """GET /v1/keys/eu/{country}/{n} -> that country's signed export zip (404 error 1300); a
+    bad country or number is 400 error 1001."""
 
     @extend_schema(
         tags=["Batch downloads (phones)"],
@@ -278,13 +289,15 @@ class EuBatchFileView(DownloadView):
             OpenApiParameter("index", str, OpenApiParameter.PATH),
         ],
         responses={
+            200: OpenApiResponse(OpenApiTypes.BINARY, description="application/zip"),
             400: error_response(
-                "Bad country or number", ("Below 1", 1001, "Batch numbers start at 1.")
+                "Bad country or number",
+                ("Bad country", 1001, "A country is two capital letters."),
+                ("Below 1", 1001, "Batch numbers start at 1."),
             ),
             404: error_response("Unknown batch", ("Not found", 1300, "Batch not found.")),
         },
     )
-    def get(self, request: Request, country: str, index: str) -> Response:
-        _country(country)
-        _batch_number(index)
-        raise BatchNotFound()
+    def get(self, request: Request, country: str, index: str) -> HttpResponseBase:
+        code = _country(country)
+        return _batch_file(_batch_number(index), country=code)

@@ -238,8 +238,13 @@ class Batch(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
-    # Assigned when published; never reused, so phones can keep the newest number they saw.
-    index = models.PositiveIntegerField(_("index"), unique=True, null=True, blank=True)
+    # Which series of files it belongs to: "" the national one (/v1/keys/{n}), which every
+    # phone downloads; a country's code for the keys received from the European gateway for
+    # our users who visited that country (/v1/keys/eu/{country}/{n}), numbered on their own.
+    country = models.CharField(_("series"), max_length=2, blank=True, default="")
+    # Assigned when published, within its series; never reused, so phones can keep the
+    # newest number they saw.
+    index = models.PositiveIntegerField(_("index"), null=True, blank=True)
     # When its keys arrived at the server, as GAEN defines the file's time window (the
     # export's start and end timestamps): from the previous file's window to the claim.
     period_start = models.DateTimeField(_("period start"), null=True, blank=True)
@@ -261,10 +266,17 @@ class Batch(models.Model):
         ordering = ["-index", "-id"]
         verbose_name = _("batch")
         verbose_name_plural = _("batches")
-        indexes = [models.Index(fields=["status", "index"], name="batch_status_index")]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "index"], name="batch_number_in_series")
+        ]
+        indexes = [
+            models.Index(fields=["country", "status", "index"], name="batch_series_status_index")
+        ]
 
     def __str__(self) -> str:
-        return f"batch {self.index}" if self.index else f"pending batch #{self.pk}"
+        if not self.index:
+            return f"pending batch #{self.pk}"
+        return f"batch {self.country} {self.index}" if self.country else f"batch {self.index}"
 
     @property
     def total_keys(self) -> int:
@@ -309,6 +321,34 @@ class ClaimedKey(models.Model):
 
     def __str__(self) -> str:
         return f"key {self.key_id} in batch {self.batch_id}"
+
+
+class ClaimedReceivedKey(models.Model):
+    """A key received from the European gateway, claimed by a publication for one series.
+
+    `country` is the batch's series: "" for the national files (keys that list Italy among
+    their visited countries), else the country whose per-country files carry it; a key that
+    visited two countries is claimed once for each. At most one claim per key and series,
+    made holding the publication lock (services/received_claims.py), like ClaimedKey. The
+    claim goes with its key when the federation's retention deletes it.
+    """
+
+    key = models.ForeignKey(
+        "federation.ReceivedKey", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    country = models.CharField(_("series"), max_length=2, blank=True)
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="received_claims")
+
+    class Meta:
+        verbose_name = _("claimed received key")
+        verbose_name_plural = _("claimed received keys")
+        constraints = [
+            # Its index also serves the key's foreign key (hence db_index=False above).
+            models.UniqueConstraint(fields=["key", "country"], name="received_key_once_per_series")
+        ]
+
+    def __str__(self) -> str:
+        return f"received key {self.key_id} in batch {self.batch_id}"
 
 
 class PublicationLock(models.Model):

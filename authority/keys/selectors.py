@@ -14,14 +14,15 @@ from authority.keys.models import Batch, ExposureKey, PublicationLock, Publicati
 from authority.keys.planning import hash_joins_only
 
 
-def published_batches() -> QuerySet[Batch]:
-    """The index: what phones can download, oldest first."""
-    return Batch.objects.filter(status=Batch.Status.PUBLISHED).order_by("index")
+def published_batches(country: str = "") -> QuerySet[Batch]:
+    """An index: what phones can download, oldest first. The national series by default; a
+    country's code for the keys received for it (/v1/keys/eu/{country})."""
+    return Batch.objects.filter(country=country, status=Batch.Status.PUBLISHED).order_by("index")
 
 
-def index_range() -> tuple[int, int] | None:
-    """(oldest, newest) index numbers of the published batches, or None when there is none."""
-    bounds = published_batches().aggregate(oldest=Min("index"), newest=Max("index"))
+def index_range(country: str = "") -> tuple[int, int] | None:
+    """(oldest, newest) index numbers of a series' published batches, or None when there is none."""
+    bounds = published_batches(country).aggregate(oldest=Min("index"), newest=Max("index"))
     if bounds["oldest"] is None:
         return None
     return bounds["oldest"], bounds["newest"]
@@ -33,12 +34,12 @@ def retired_file_grace() -> timedelta:
     return max(timedelta(hours=1), 2 * timedelta(seconds=settings.KEYS_INDEX_MAX_AGE))
 
 
-def downloadable_batch(index: int, now: datetime | None = None) -> Batch | None:
-    """The batch a phone may download under this number: in the index, or out of it for
-    less than retired_file_grace()."""
+def downloadable_batch(index: int, now: datetime | None = None, country: str = "") -> Batch | None:
+    """The batch a phone may download under this number of a series: in the index, or out of
+    it for less than retired_file_grace()."""
     since = (now or timezone.now()) - retired_file_grace()
     return (
-        Batch.objects.filter(index=index)
+        Batch.objects.filter(country=country, index=index)
         .filter(
             Q(status=Batch.Status.PUBLISHED) | Q(status=Batch.Status.RETIRED, retired_at__gte=since)
         )
@@ -48,9 +49,11 @@ def downloadable_batch(index: int, now: datetime | None = None) -> Batch | None:
 
 
 def batch_history() -> QuerySet[Batch]:
-    """Every batch that reached the index, newest first, for the operators' history."""
+    """Every batch that reached an index (every series), newest first, for the operators' history."""
     return (
-        Batch.objects.exclude(status=Batch.Status.PENDING).select_related("run").order_by("-index")
+        Batch.objects.exclude(status=Batch.Status.PENDING)
+        .select_related("run")
+        .order_by("-published_at", "country", "-index")
     )
 
 
@@ -124,7 +127,7 @@ def verifying_signing_keys() -> QuerySet[SigningKey]:
     """
     versions = {
         version
-        for recorded in published_batches()
+        for recorded in Batch.objects.filter(status=Batch.Status.PUBLISHED)  # every series
         .order_by()
         .values_list("signing_key_versions", flat=True)
         .distinct()

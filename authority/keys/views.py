@@ -81,7 +81,9 @@ def batch_download_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     return FileResponse(
         storage.open(batch.file_name, "rb"),
         as_attachment=True,
-        filename=f"batch-{batch.index}.zip",
+        filename=f"batch-{batch.country}-{batch.index}.zip"
+        if batch.country
+        else f"batch-{batch.index}.zip",
         content_type="application/zip",
     )
 

@@ -1,4 +1,4 @@
-"""Reads about codes: the unusual-issuance warning for administrators."""
+"""Reads about codes: the unusual-issuance warning (administrators; a supervisor's own region)."""
 
 from __future__ import annotations
 
@@ -28,18 +28,20 @@ class IssuanceSurge:
         return self.today / self.daily_mean if self.daily_mean else None
 
 
-def issuance_surges(*, today: date | None = None) -> list[IssuanceSurge]:
+def issuance_surges(
+    *, today: date | None = None, region: Region | None = None
+) -> list[IssuanceSurge]:
     """Regions whose codes today exceed OTP_SURGE_FACTOR x their mean over the previous
-    OTP_SURGE_WINDOW_DAYS days (days without codes count as 0) and OTP_SURGE_FLOOR."""
+    OTP_SURGE_WINDOW_DAYS days (days without codes count as 0) and OTP_SURGE_FLOOR; only
+    `region`, when given (a supervisor's home page)."""
     today = today or local_day()
     window = settings.OTP_SURGE_WINDOW_DAYS
-    rows = (
-        DailyCounter.objects.filter(
-            metric__in=metrics.GRANTED, day__gte=today - timedelta(days=window), day__lte=today
-        )
-        .values("region_id", "day")
-        .annotate(total=Sum("value"))
+    counters = DailyCounter.objects.filter(
+        metric__in=metrics.GRANTED, day__gte=today - timedelta(days=window), day__lte=today
     )
+    if region is not None:
+        counters = counters.filter(region_id=region.pk)
+    rows = counters.values("region_id", "day").annotate(total=Sum("value"))
     todays: dict[int, int] = defaultdict(int)
     earlier: dict[int, int] = defaultdict(int)
     for row in rows:
@@ -49,7 +51,10 @@ def issuance_surges(*, today: date | None = None) -> list[IssuanceSurge]:
         mean = earlier[region_id] / window
         if count > settings.OTP_SURGE_FLOOR and count > settings.OTP_SURGE_FACTOR * mean:
             surging.append((region_id, count, mean))
-    regions = Region.objects.in_bulk([region_id for region_id, _, _ in surging])
+    if region is not None:
+        regions = {region.pk: region} if surging else {}
+    else:
+        regions = Region.objects.in_bulk([region_id for region_id, _, _ in surging])
     return sorted(
         (
             IssuanceSurge(region=regions[region_id], today=count, daily_mean=mean)

@@ -15,6 +15,11 @@
   }
 
   // Warn before the idle session ends; "stay logged in" pings the server, which slides it.
+  // Tabs share the time of the last request through localStorage: activity in one tab keeps
+  // the others from logging out a session that is still alive. When it has ended, the login
+  // page brings the person back to this page (`next`, checked on the server: same site only).
+  var ACTIVITY_KEY = "authority.session.last-activity";
+
   function sessionWarning() {
     var body = document.body;
     var lifetime = parseInt(body.dataset.sessionSeconds || "0", 10);
@@ -22,19 +27,40 @@
     var warnBefore = parseInt(body.dataset.sessionWarningSeconds || "120", 10);
     var panel = document.getElementById("session-warning");
     var countdown = panel.querySelector("[data-countdown]");
-    var deadline;
+    var lastActivity;
     var timer;
 
+    function sharedActivity() {
+      try {
+        return parseInt(window.localStorage.getItem(ACTIVITY_KEY) || "0", 10);
+      } catch (error) {
+        return 0;  // storage disabled: this tab's own clock only
+      }
+    }
+
     function reset() {
-      deadline = Date.now() + lifetime * 1000;
+      lastActivity = Date.now();
       panel.hidden = true;
+      try {
+        window.localStorage.setItem(ACTIVITY_KEY, String(lastActivity));
+      } catch (error) { /* storage disabled */ }
+    }
+
+    function toLogin() {
+      clearInterval(timer);
+      var here = window.location.pathname + window.location.search;
+      window.location.assign(body.dataset.loginUrl + "&next=" + encodeURIComponent(here));
     }
 
     function tick() {
-      var left = Math.round((deadline - Date.now()) / 1000);
+      var shared = sharedActivity();
+      if (shared > lastActivity) {
+        lastActivity = shared;  // another tab made a request since
+        panel.hidden = true;
+      }
+      var left = Math.round((lastActivity + lifetime * 1000 - Date.now()) / 1000);
       if (left <= 0) {
-        clearInterval(timer);
-        window.location.assign(body.dataset.loginUrl);
+        toLogin();
         return;
       }
       if (left <= warnBefore) {
@@ -51,10 +77,11 @@
         method: "POST",
         headers: { "X-CSRFToken": csrfToken() },
         credentials: "same-origin",
+        redirect: "manual",  // an ended session answers with a redirect to the login page
       }).then(function (response) {
-        if (response.ok) reset();
-        else window.location.assign(body.dataset.loginUrl);
-      });
+        if (response.status === 204) reset();
+        else toLogin();
+      }, toLogin);
     });
     reset();
     timer = setInterval(tick, 1000);

@@ -23,6 +23,7 @@ def change_form_data(user: User, **changes: object) -> dict[str, object]:
         "first_name": user.first_name,
         "last_name": user.last_name,
         "email": user.email,
+        "language": user.language,
         "role": user.role,
         "region": user.region_id or "",
         "is_active": "on" if user.is_active else "",

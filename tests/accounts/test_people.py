@@ -29,7 +29,8 @@ def invite(client: Client, **fields: str):
         "username": "new-operator",
         "first_name": "Nina",
         "last_name": "Nuova",
-        "email": "",
+        "email": "nina.nuova@asl.example.org",
+        "language": "it",
         "role": "operator",
     }
     data.update(fields)

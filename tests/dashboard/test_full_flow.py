@@ -35,6 +35,8 @@ NEEDED = {
     "keys.Batch",
     "keys.PublicationLock",
     "otps.Otp",  # only within the grace period, checked below
+    "appconfig.SettingsVersion",  # the apps' settings (a data migration publishes version 1)
+    "appconfig.SettingsGeneration",
 }
 
 

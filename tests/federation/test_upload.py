@@ -308,12 +308,23 @@ def test_a_409_to_the_first_request_of_a_tag_means_someone_elses_tag(
     assert len(_gateway_keys(federation)) == 2
 
 
-def test_federation_off_shares_nothing(db: None, settings: Any) -> None:
+def test_federation_off_shares_nothing_and_keeps_the_consent_for_when_it_is_on(
+    db: None, federation: GatewayHandle, settings: Any
+) -> None:
+    url = settings.FEDERATION_GATEWAY_URL
     settings.FEDERATION_GATEWAY_URL = ""
-    _offer(3)
-    assert OutboundKey.objects.count() == 0
+    keys = _offer(3)
+    assert OutboundKey.objects.count() == 3
     assert upload.run_upload(sleep=_no_sleep) is None
     assert FederationRun.objects.count() == 0
+    assert federation.state()["requests"] == []
+    # Switched on: the keys of the last days, still useful to travellers, are shared.
+    settings.FEDERATION_GATEWAY_URL = url
+    run = upload.run_upload(sleep=_no_sleep)
+    assert run is not None and run.status == FederationRun.Status.SUCCEEDED, run.message
+    assert sorted(base64.b64decode(k["key_data"]) for k in _gateway_keys(federation)) == sorted(
+        key.key_data for key in keys
+    )
 
 
 def test_a_500_is_retried_under_the_same_tag(db: None, federation: GatewayHandle) -> None:

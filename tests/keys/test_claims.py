@@ -344,6 +344,11 @@ def migrate_keys_to(name: str):
     return executor.loader.project_state(("keys", name)).apps
 
 
+def migrate_keys_to_the_latest() -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("keys"))
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_moves_claims_out_of_the_key_rows_and_back(region):
     try:
@@ -365,7 +370,7 @@ def test_the_migration_moves_claims_out_of_the_key_rows_and_back(region):
         rows = apps.get_model("keys", "ExposureKey").objects.order_by("key_data")
         assert list(rows.values_list("pk", "batch")) == [(claimed.pk, batch.pk), (waiting.pk, None)]
     finally:
-        migrate_keys_to("0002_claimed_keys")
+        migrate_keys_to_the_latest()
 
 
 # ---------------------------------------------------------------------- PostgreSQL

@@ -40,7 +40,9 @@ def s3_endpoint() -> Iterator[str]:
     if not MOTO_SERVER.exists():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI must run the object-store tests: moto_server is not installed")
-        pytest.skip("needs moto[server] (in requirements.lock: python3 dev.py test installs it)")
+        pytest.skip(
+            "needs moto[server] (in requirements/dev.lock: python3 dev.py test installs it)"
+        )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -22,6 +22,9 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "DATABASE_URL": "postgresql://authority@127.0.0.1/authority",
     "OPERATIONAL_INFO_VERIFIER": "authority.ingestion.analytics.attestation.DevelopmentVerifier",
+    "SITE_URL": "https://authority.example.org",
+    "EMAIL_HOST": "smtp.example.org",
+    "DEFAULT_FROM_EMAIL": "Authority <noreply@authority.example.org>",
 }
 
 
@@ -98,3 +101,37 @@ def test_production_must_name_its_attestation_verifier():
     result = run_manage("check", **env)
     assert result.returncode != 0
     assert "OPERATIONAL_INFO_VERIFIER must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("EMAIL_HOST", "EMAIL_HOST must name the SMTP server in production"),
+        ("SITE_URL", "SITE_URL must be set"),
+        ("DEFAULT_FROM_EMAIL", "DEFAULT_FROM_EMAIL must be set"),
+    ],
+)
+def test_production_refuses_to_start_without_e_mail(missing, message):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = run_manage("check", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_links_are_https_and_smtp_passwords_never_cross_in_clear(tmp_path):
+    result = run_manage("check", **{**PRODUCTION_ENV, "SITE_URL": "http://authority.example.org"})
+    assert "SITE_URL must be the site's https:// address" in result.stderr
+    password = tmp_path / "smtp-password"
+    password.write_text("a-mailbox-password\n")
+    env = {**PRODUCTION_ENV, "EMAIL_HOST_PASSWORD_FILE": str(password), "EMAIL_SECURITY": "none"}
+    result = run_manage("check", **env)
+    assert "EMAIL_HOST_PASSWORD would cross the network in clear" in result.stderr
+    assert "a-mailbox-password" not in result.stderr
+    env["EMAIL_SECURITY"] = "tls"
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; print(s.EMAIL_USE_SSL, s.EMAIL_PORT, s.EMAIL_HOST_PASSWORD == 'a-mailbox-password')",
+        **env,
+    )
+    assert result.stdout.splitlines()[-1].split() == ["True", "465", "True"], result.stderr

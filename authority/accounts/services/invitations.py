@@ -1,14 +1,18 @@
 """Invitations: an account without a password, and a one-time link with which its owner
-chooses one (valid PASSWORD_RESET_TIMEOUT; Django's password-reset tokens)."""
+chooses one (valid PASSWORD_RESET_TIMEOUT; Django's password-reset tokens). The link is shown
+once to whoever made it and, when the person has an address, e-mailed to them (by the worker,
+once the account is committed: `send`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
@@ -43,8 +47,13 @@ def invite_user(
     email: str,
     role: Role,
     region: Region | None,
+    language: str = "it",
+    send: Callable[[int, int], object] | None = None,
 ) -> Invitation:
-    """Create an account with no usable password and a link with which its owner sets one."""
+    """Create an account with no usable password and a link with which its owner sets one.
+
+    `language` is that of the person's e-mails; once committed, `send(user id, actor id)`
+    e-mails them the link (when they have an address)."""
     if role not in permissions.assignable_roles(actor):
         raise PermissionDenied("This role cannot be assigned by you.")
     if role != Role.ADMINISTRATOR and (
@@ -59,6 +68,8 @@ def invite_user(
             email=email,
             role=role,
             region=None if role == Role.ADMINISTRATOR else region,
+            language=language,
+            invited_at=timezone.now(),
         )
         user.set_unusable_password()
         user.full_clean()
@@ -70,10 +81,23 @@ def invite_user(
             target=user.username,
             details={"role": role.value},
         )
+        _send_when_committed(user=user, actor=actor, send=send)
     return Invitation(user=user, path=invitation_path(user))
 
 
-def renew_invitation(*, actor: User, user: User) -> Invitation:
+def _send_when_committed(
+    *, user: User, actor: User, send: Callable[[int, int], object] | None
+) -> None:
+    if send is not None and user.email:
+        user_id, actor_id = user.pk, actor.pk
+        # robust: a broker that is down must not turn the page into an error; the link is
+        # on the page anyway, and the failure is logged.
+        transaction.on_commit(lambda: send(user_id, actor_id), robust=True)
+
+
+def renew_invitation(
+    *, actor: User, user: User, send: Callable[[int, int], object] | None = None
+) -> Invitation:
     """A new link for someone who has not chosen a password yet (the old one expired or got lost).
 
     Whoever holds a link sets the account's password, so a link for an account that already
@@ -83,13 +107,17 @@ def renew_invitation(*, actor: User, user: User) -> Invitation:
         raise PermissionDenied
     if user.has_usable_password():
         raise PasswordAlreadySet
-    record_event(
-        action=Action.USER_CHANGED,
-        actor=actor,
-        region=user.region,
-        target=user.username,
-        details={"invitation": "renewed"},
-    )
+    with transaction.atomic():
+        user.invited_at = timezone.now()
+        user.save(update_fields=["invited_at"])
+        record_event(
+            action=Action.USER_CHANGED,
+            actor=actor,
+            region=user.region,
+            target=user.username,
+            details={"invitation": "renewed"},
+        )
+        _send_when_committed(user=user, actor=actor, send=send)
     return Invitation(user=user, path=invitation_path(user))
 
 

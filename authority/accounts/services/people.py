@@ -9,7 +9,7 @@ from axes.utils import reset as reset_lockout
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from authority.accounts import permissions
+from authority.accounts import lockout, permissions
 from authority.accounts.models import BackupCodeDevice, Region, Role, TOTPDevice, User
 from authority.audit.models import Action
 from authority.audit.services import record_event
@@ -51,9 +51,16 @@ def reset_second_factor(*, actor: User, user: User) -> None:
         )
 
 
+class NotLockedOut(Exception):
+    """There is no lockout to lift (it ended, or someone lifted it first)."""
+
+
 def lift_lockout(*, actor: User, user: User) -> None:
     _require_manageable(actor, user)
+    if lockout.locked_until(user.username) is None:
+        raise NotLockedOut
     reset_lockout(username=user.username)
+    lockout.end_lockout(user.username)
     record_event(
         action=Action.LOGIN_UNLOCKED, actor=actor, region=user.region, target=user.username
     )

@@ -3,12 +3,17 @@ of logins, failed attempts, lockouts and logouts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from django.conf import settings
 from django.db import transaction
-from django_otp import match_token
+from django.utils import timezone
+from django_otp import devices_for_user, match_token
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticToken
 
+from authority.accounts import lockout
 from authority.accounts.models import (
     BackupCode,
     BackupCodeDevice,
@@ -21,8 +26,6 @@ from authority.audit.services import record_event
 
 AUTHENTICATOR_NAME = "Authenticator app"
 BACKUP_DEVICE_NAME = "Backup codes"
-# django-otp slows down guessing with growing delays; from this many failures it is noticeable.
-NOTICEABLE_THROTTLING_FAILURES = 3
 # What the audit trail names instead of a username that matches no account: people sometimes
 # type their password there.
 UNKNOWN_ACCOUNT = "(unknown account)"
@@ -80,11 +83,20 @@ def verify_second_factor(*, user: User, token: str) -> Device | None:
     return device
 
 
-def guessing_is_slowed_down(user: User) -> bool:
-    """Whether django-otp makes this user's next code attempt wait noticeably."""
-    return TOTPDevice.objects.filter(
-        user=user, confirmed=True, throttling_failure_count__gte=NOTICEABLE_THROTTLING_FAILURES
-    ).exists()
+def second_factor_wait(user: User) -> datetime | None:
+    """Until when django-otp refuses this user's codes after wrong ones, if it does now.
+
+    Every wrong code counts against each of the person's devices (the authenticator and the
+    backup codes), and each makes the next attempt wait twice as long: during the wait even a
+    right code or a backup code is refused, so the page must say how long it lasts.
+    """
+    waits = []
+    for device in devices_for_user(user, confirmed=True):
+        allowed, details = device.verify_is_allowed()
+        if not allowed and details and details.get("locked_until"):
+            waits.append(details["locked_until"])
+    latest = max(waits, default=None)
+    return latest if latest is not None and latest > timezone.now() else None
 
 
 def replace_backup_codes(*, user: User) -> list[str]:
@@ -122,13 +134,36 @@ def record_failed_password(*, username: str | None) -> None:
     )
 
 
-def record_lockout(*, username: str | None) -> None:
+def record_lockout(*, username: str | None, notify: Callable[[int, float], object]) -> None:
+    """django-axes locked this account, or refused an attempt during its lockout.
+
+    The lockout is recorded once, and once committed `notify(user id, end timestamp)` has the
+    people who may lift it told; each attempt refused during the lock is a failed login.
+    """
+    if not username:
+        return
     user = _known_user(username)
-    record_event(
-        action=Action.LOGIN_LOCKED_OUT,
-        actor=user,
-        actor_username="" if user else UNKNOWN_ACCOUNT,
-    )
+    actor_username = "" if user else UNKNOWN_ACCOUNT
+    until = lockout.start_lockout(username)
+    if until is None:
+        record_event(
+            action=Action.LOGIN_FAILED,
+            actor=user,
+            actor_username=actor_username,
+            details={"step": "password", "refused": "locked out"},
+        )
+        return
+    record_event(action=Action.LOGIN_LOCKED_OUT, actor=user, actor_username=actor_username)
+    if user is not None:
+        user_id, timestamp = user.pk, until.timestamp()
+        transaction.on_commit(lambda: notify(user_id, timestamp), robust=True)
+
+
+def remember_language(*, user: User, language: str) -> None:
+    """The language of this person's e-mails from now on."""
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
 
 
 def _known_user(username: str | None) -> User | None:

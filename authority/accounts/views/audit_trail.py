@@ -13,6 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -27,6 +28,12 @@ from authority.audit.verification import latest_report
 class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), required=False)
     actor = forms.CharField(label=_("Actor"), required=False, max_length=150)
+    person = forms.CharField(
+        label=_("Person (actor or subject)"),
+        required=False,
+        max_length=150,
+        help_text=_("A username, exactly."),
+    )
     region = forms.ModelChoiceField(
         label=_("Region"), queryset=Region.objects.all(), required=False
     )
@@ -70,6 +77,8 @@ def audit_trail_view(request: HttpRequest) -> HttpResponse:
             entries = entries.filter(action=data["action"])
         if data.get("actor"):
             entries = entries.filter(actor_username__icontains=data["actor"])
+        if data.get("person"):
+            entries = entries.filter(Q(actor_username=data["person"]) | Q(target=data["person"]))
         if data.get("region"):
             entries = entries.filter(region=data["region"])
         zone = timezone.get_current_timezone()

@@ -5,37 +5,48 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django_otp import user_has_device
 
-from authority.accounts import permissions
+from authority.accounts import permissions, selectors
 from authority.accounts.access import staff_member
 from authority.accounts.forms import InviteForm
 from authority.accounts.models import Role, User
 from authority.accounts.services import invitations, people, sign_in
+from tasks.mail import send_invitation
 
 
 @permissions.allowed_if(permissions.can_manage_people)
 def people_view(request: HttpRequest) -> HttpResponse:
-    found = (
+    found = selectors.with_second_factor(
         permissions.users_visible_to(request.user)
         .select_related("region")
         .order_by("region__name", "username")
     )
     query = request.GET.get("q", "").strip()
     if query:
-        found = found.filter(username__icontains=query) | found.filter(last_name__icontains=query)
+        found = found.filter(Q(username__icontains=query) | Q(last_name__icontains=query))
     page = Paginator(found, 50).get_page(request.GET.get("page"))
+    standings = selectors.standings(list(page))
     return render(
         request,
         "accounts/people.html",
-        {"page": page, "query": query, "query_string": urlencode({"q": query}) if query else ""},
+        {
+            "page": page,
+            "rows": [(person, standings[person.pk]) for person in page],
+            "query": query,
+            "query_string": urlencode({"q": query}) if query else "",
+            "time_zone": settings.TIME_ZONE,
+        },
     )
 
 
@@ -43,7 +54,7 @@ def people_view(request: HttpRequest) -> HttpResponse:
 @permissions.allowed_if(permissions.can_manage_people)
 def invite_view(request: HttpRequest) -> HttpResponse:
     actor = staff_member(request)
-    form = InviteForm(request.POST or None, actor=actor)
+    form = InviteForm(request.POST or None, actor=actor, language=get_language())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         invitation = invitations.invite_user(
@@ -54,6 +65,8 @@ def invite_view(request: HttpRequest) -> HttpResponse:
             email=data["email"],
             role=Role(data["role"]),
             region=data["region"] if permissions.is_administrator(actor) else actor.region,
+            language=data["language"],
+            send=send_invitation.delay,
         )
         return _invitation_page(request, invitation)
     return render(request, "accounts/invite.html", {"form": form})
@@ -61,13 +74,19 @@ def invite_view(request: HttpRequest) -> HttpResponse:
 
 @permissions.allowed_if(permissions.can_manage_people)
 def person_view(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_object_or_404(
-        permissions.users_visible_to(request.user).select_related("region"), pk=pk
-    )
-    return _person_page(request, person)
+    return _person_page(request, _visible_person(request, pk))
 
 
 # --- Actions on a person: POST only, on someone this user may manage (never themselves) ----------
+
+
+def _visible_person(request: HttpRequest, pk: int) -> User:
+    return get_object_or_404(
+        selectors.with_second_factor(permissions.users_visible_to(request.user)).select_related(
+            "region"
+        ),
+        pk=pk,
+    )
 
 
 def _manageable_person(request: HttpRequest, pk: int) -> User:
@@ -114,8 +133,14 @@ def reset_second_factor_view(request: HttpRequest, pk: int) -> HttpResponse:
 @permissions.allowed_if(permissions.can_manage_people)
 def lift_lockout_view(request: HttpRequest, pk: int) -> HttpResponse:
     person = _manageable_person(request, pk)
-    people.lift_lockout(actor=staff_member(request), user=person)
-    messages.success(request, _("%(name)s can try to log in again.") % {"name": person.username})
+    try:
+        people.lift_lockout(actor=staff_member(request), user=person)
+    except people.NotLockedOut:
+        messages.info(request, _("%(name)s is not locked out.") % {"name": person.username})
+    else:
+        messages.success(
+            request, _("%(name)s can try to log in again.") % {"name": person.username}
+        )
     return redirect("accounts:person", pk=person.pk)
 
 
@@ -125,7 +150,9 @@ def lift_lockout_view(request: HttpRequest, pk: int) -> HttpResponse:
 def renew_invitation_view(request: HttpRequest, pk: int) -> HttpResponse:
     person = _manageable_person(request, pk)
     try:
-        invitation = invitations.renew_invitation(actor=staff_member(request), user=person)
+        invitation = invitations.renew_invitation(
+            actor=staff_member(request), user=person, send=send_invitation.delay
+        )
     except invitations.PasswordAlreadySet:
         messages.error(
             request,
@@ -135,7 +162,7 @@ def renew_invitation_view(request: HttpRequest, pk: int) -> HttpResponse:
             )
             % {"name": person.username},
         )
-        return _person_page(request, person, status=409)
+        return _person_page(request, _visible_person(request, pk), status=409)
     return _invitation_page(request, invitation)
 
 
@@ -143,19 +170,24 @@ def _invitation_page(request: HttpRequest, invitation: invitations.Invitation) -
     return render(
         request,
         "accounts/invitation.html",
-        {"invitation": invitation, "link": request.build_absolute_uri(invitation.path)},
+        {
+            "invitation": invitation,
+            "link": request.build_absolute_uri(invitation.path),
+            "valid_days": settings.PASSWORD_RESET_TIMEOUT // (24 * 3600),
+        },
     )
 
 
 def _person_page(request: HttpRequest, person: User, *, status: int = 200) -> HttpResponse:
+    viewer = staff_member(request)
     context = {
         "person": person,
-        "can_manage": permissions.can_manage_user(request.user, person),
-        "has_second_factor": user_has_device(person, confirmed=True),
-        "has_password": person.has_usable_password(),
+        "standing": selectors.standings([person])[person.pk],
+        "can_manage": permissions.can_manage_user(viewer, person),
+        "has_second_factor": getattr(person, "has_second_factor", False),
         "backup_codes_left": sign_in.remaining_backup_codes(person),
-        "recent_events": permissions.audit_visible_to(request.user).filter(target=person.username)[
-            :10
-        ],
+        "recent_events": selectors.recent_person_events(viewer=viewer, person=person),
+        "events_link": f"{reverse('audit:list')}?{urlencode({'person': person.username})}",
+        "time_zone": settings.TIME_ZONE,
     }
     return render(request, "accounts/person.html", context, status=status)

@@ -4,6 +4,8 @@ backup codes, logging out, and keeping a session alive."""
 from __future__ import annotations
 
 from base64 import b32encode
+from datetime import datetime
+from math import ceil
 from urllib.parse import urlencode
 
 import segno
@@ -14,8 +16,10 @@ from django.contrib.auth import logout as auth_logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -76,17 +80,34 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request))
-        form.add_error(
-            "token",
-            _(
-                "Too many wrong codes: each new attempt must wait longer. Wait a little, then enter the newest code from your app."
-            )
-            if sign_in.guessing_is_slowed_down(user)
-            else _("That code is not valid. Codes change every 30 seconds."),
-        )
+        wait_until = sign_in.second_factor_wait(user)
+        form.add_error("token", _wrong_code_message(wait_until))
     return render(
         request, "accounts/verify.html", {"form": form, "next": request.GET.get("next", "")}
     )
+
+
+# Shorter waits pass while the person reads the message: it says only that the code was wrong.
+NOTICEABLE_WAIT_SECONDS = 3
+
+
+def _wrong_code_message(wait_until: datetime | None) -> str:
+    seconds = (wait_until - timezone.now()).total_seconds() if wait_until else 0
+    if seconds < NOTICEABLE_WAIT_SECONDS:
+        return _("That code is not valid. Codes change every 30 seconds.")
+    if seconds < 60:
+        seconds = ceil(seconds)
+        wait = ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
+    else:
+        minutes = ceil(seconds / 60)
+        wait = ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    return _(
+        "Too many wrong codes. Wait %(wait)s (until %(time)s), then enter the newest code from "
+        "your app. Backup codes wait too. Each wrong code makes the next wait twice as long."
+    ) % {
+        "wait": wait,
+        "time": formats.time_format(timezone.localtime(wait_until), "H:i:s"),
+    }
 
 
 @password_only

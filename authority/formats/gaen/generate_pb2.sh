@@ -2,7 +2,7 @@
 # Regenerate export_pb2.py and export_pb2.pyi from export.proto; run from the repository root.
 #
 # protoc comes from grpcio-tools in a throwaway venv, so the project's venv keeps exactly the
-# protobuf runtime pinned in requirements.lock. grpcio-tools 1.85.1 bundles protoc 35.1, whose
+# protobuf runtime pinned in requirements/runtime.lock. grpcio-tools 1.85.1 bundles protoc 35.1, whose
 # gencode (7.35.1) the runtime accepts as long as it is not older (protobuf >= 7.35.1).
 set -eu
 

@@ -20,7 +20,7 @@ from django.core.files.storage import Storage, storages
 from django.db import connections, router
 
 from authority.formats.gaen.export import KeyRow
-from authority.keys.models import Batch, ExposureKey
+from authority.keys.models import Batch, ClaimedReceivedKey, ExposureKey
 from authority.keys.planning import hash_joins_only, with_no_nested_loops
 
 # Rows fetched per round trip while streaming a batch's keys.
@@ -41,12 +41,20 @@ def batch_storage() -> Storage:
 
 
 def padding_for(batch: Batch) -> list[KeyRow]:
-    """Random keys copying the metadata of real ones, up to KEYS_MIN_PER_FILE, in key order."""
+    """Random keys copying the metadata of real ones (ours and those received from the
+    European gateway alike), up to KEYS_MIN_PER_FILE, in key order."""
     missing = settings.KEYS_MIN_PER_FILE - batch.key_count
     if missing <= 0:
         return []
     # Fewer real keys than the minimum: their metadata fits in memory.
-    templates = list(ExposureKey.objects.filter(batch=batch).values_list(*KEY_FIELDS[1:]))
+    templates = (
+        []
+        if batch.country
+        else list(ExposureKey.objects.filter(batch=batch).values_list(*KEY_FIELDS[1:]))
+    )
+    templates += ClaimedReceivedKey.objects.filter(batch=batch).values_list(
+        *(f"key__{name}" for name in KEY_FIELDS[1:])
+    )
     chooser = secrets.SystemRandom()
     padding: list[KeyRow] = [
         (secrets.token_bytes(16), *chooser.choice(templates)) for _ in range(missing)
@@ -55,11 +63,38 @@ def padding_for(batch: Batch) -> list[KeyRow]:
     return padding
 
 
-def merged_in_key_order(blocks: Iterator[list[KeyRow]], padding: list[KeyRow]) -> Iterator[KeyRow]:
-    """The real keys (sorted blocks) and the padding (sorted), as one sorted sequence."""
+def merged_in_key_order(
+    blocks: Iterator[list[KeyRow]],
+    padding: list[KeyRow],
+    received: Iterator[list[KeyRow]] | None = None,
+) -> Iterator[KeyRow]:
+    """The real keys (sorted blocks), those received from the gateway (sorted blocks) and the
+    padding (sorted), as one sorted sequence."""
     real = chain.from_iterable(blocks)  # no Python frame per row
-    # Big files have no padding: no merge to pay for on every key.
-    return heapq.merge(real, padding, key=itemgetter(0)) if padding else real
+    others = [padding] if padding else []
+    if received is not None:
+        others.append(chain.from_iterable(received))  # type: ignore[arg-type]
+    # Big files of our own keys have nothing to merge: no merge to pay for on every key.
+    return heapq.merge(real, *others, key=itemgetter(0)) if others else real
+
+
+def received_key_blocks(batch: Batch) -> Iterator[list[KeyRow]]:
+    """The keys received from the European gateway that this batch publishes, in key order,
+    as blocks of KeyRows (few next to ours: the default connection, in chunks)."""
+    rows = (
+        ClaimedReceivedKey.objects.filter(batch=batch)
+        .order_by("key__key_data", "key__rolling_start_interval_number")
+        .values_list(*(f"key__{name}" for name in KEY_FIELDS))
+        .iterator(chunk_size=STREAM_CHUNK_SIZE)
+    )
+    block: list[KeyRow] = []
+    for key_data, *fields in rows:
+        block.append((bytes(key_data), *fields))  # type: ignore[arg-type]
+        if len(block) == STREAM_CHUNK_SIZE:
+            yield block
+            block = []
+    if block:
+        yield block
 
 
 def size_and_digest(spool: IO[bytes]) -> tuple[int, str]:
@@ -83,6 +118,8 @@ class BatchKeys:
     """
 
     def __init__(self, batch: Batch) -> None:
+        # Another country's series holds none of our keys: nothing to read.
+        self._none = bool(batch.country)
         query = (
             ExposureKey.objects.filter(claim__batch=batch)
             .order_by("key_data", "rolling_start_interval_number")
@@ -93,6 +130,8 @@ class BatchKeys:
         self._own_connection: Any = None
 
     def __enter__(self) -> BatchKeys:
+        if self._none:
+            return self
         if self._connection.vendor == "postgresql" and not self._connection.in_atomic_block:
             # Its query joins the claims table: hash joins only (authority.keys.planning).
             params = with_no_nested_loops(self._connection.get_connection_params())
@@ -105,6 +144,8 @@ class BatchKeys:
             self._own_connection.close()
 
     def blocks(self) -> Iterator[list[KeyRow]]:
+        if self._none:
+            return
         if self._own_connection is None:
             with hash_joins_only(), self._connection.cursor() as cursor:
                 cursor.execute(self._sql, self._params)

@@ -44,18 +44,31 @@ from authority.keys.planning import hash_joins_only
 
 @dataclass
 class BatchContents:
-    """What a pending batch holds: how many keys, their validity span (intervals), regions."""
+    """What a pending batch holds: how many keys, their validity span (intervals), regions.
+
+    `keys` counts every key of the file; `by_region` our own keys by region, `received` the
+    keys received from the European gateway (services/received_claims.py), which have none.
+    """
 
     keys: int = 0
     start: int = 0
     end: int = 0
     by_region: Counter[int] = field(default_factory=Counter)
+    received: int = 0
 
     def add(self, *, region_id: int, keys: int, start: int, end: int) -> None:
-        self.start = min(self.start, start) if self.keys else start
-        self.end = max(self.end, end) if self.keys else end
+        self._widen(start, end)
         self.keys += keys
         self.by_region[region_id] += keys
+
+    def add_received(self, *, keys: int, start: int, end: int) -> None:
+        self._widen(start, end)
+        self.keys += keys
+        self.received += keys
+
+    def _widen(self, start: int, end: int) -> None:
+        self.start = min(self.start, start) if self.keys else start
+        self.end = max(self.end, end) if self.keys else end
 
 
 def claim_due_keys(*, run: PublicationRun, cutoff: int, max_keys: int) -> dict[int, BatchContents]:
@@ -146,10 +159,13 @@ def batch_contents(batch_ids: Sequence[int]) -> dict[int, BatchContents]:
     return contents
 
 
-def end_of_last_window() -> datetime | None:
-    """Where the last published file's arrival window ended (retired files count too)."""
+def end_of_last_window(country: str = "") -> datetime | None:
+    """Where the last published file of a series' arrival window ended (retired files count
+    too); the national series by default."""
     return (
-        Batch.objects.filter(status__in=[Batch.Status.PUBLISHED, Batch.Status.RETIRED])
+        Batch.objects.filter(
+            country=country, status__in=[Batch.Status.PUBLISHED, Batch.Status.RETIRED]
+        )
         .aggregate(end=Max("period_end"))
         .get("end")
     )

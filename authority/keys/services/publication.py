@@ -50,13 +50,20 @@ from authority.keys.services.batch_files import (
     batch_storage,
     merged_in_key_order,
     padding_for,
+    received_key_blocks,
     size_and_digest,
 )
 from authority.keys.services.claims import (
+    BatchContents,
     arrival_window,
     batch_contents,
     claim_due_keys,
     end_of_last_window,
+)
+from authority.keys.services.received_claims import (
+    claim_received_for_countries,
+    claim_received_for_national,
+    received_contents,
 )
 from authority.keys.services.signing_keys import signers_for_export
 from authority.statistics.services import increment
@@ -219,8 +226,10 @@ class _Publication:
         self.token = token
         self.storage = batch_storage()
         self.progress = _Progress()
-        # Of the claimed keys, for the statistics when they are published.
+        # Of the claimed keys, for the statistics when they are published: ours by region,
+        # those received from the European gateway by series ("" national, else a country).
         self.keys_by_region: Counter[int] = Counter()
+        self.received_by_series: Counter[str] = Counter()
 
     def execute(self) -> None:
         signers = signers_for_export()  # fail before claiming anything if no key can sign
@@ -230,7 +239,11 @@ class _Publication:
             self._write_file(batch, signers)
         self._report(step=PublicationRun.Step.PUBLISHING)
         commit_publication(
-            run=self.run, token=self.token, batches=batches, keys_by_region=self.keys_by_region
+            run=self.run,
+            token=self.token,
+            batches=batches,
+            keys_by_region=self.keys_by_region,
+            received_by_series=self.received_by_series,
         )
 
     # -- claim the due keys (and adopt batches of interrupted runs)
@@ -246,13 +259,26 @@ class _Publication:
             )
             Batch.objects.filter(pk__in=pending).update(run=self.run)
             contents = batch_contents(pending) if pending else {}
+            for batch_id, (keys, start, end) in received_contents(pending).items():
+                contents.setdefault(batch_id, BatchContents()).add_received(
+                    keys=keys, start=start, end=end
+                )
+            max_keys = settings.KEYS_MAX_PER_FILE
+            ours = claim_due_keys(run=self.run, cutoff=cutoff, max_keys=max_keys)
+            contents.update(ours)
+            # Keys from the European gateway: beside ours, and in their countries' series.
             contents.update(
-                claim_due_keys(run=self.run, cutoff=cutoff, max_keys=settings.KEYS_MAX_PER_FILE)
+                claim_received_for_national(
+                    run=self.run, now=claimed_at, new_batches=ours, max_keys=max_keys
+                )
+            )
+            contents.update(
+                claim_received_for_countries(run=self.run, now=claimed_at, max_keys=max_keys)
             )
             batches = []
-            window_start = end_of_last_window()
+            window_starts: dict[str, datetime | None] = {}
             for batch in Batch.objects.filter(run=self.run, status=Batch.Status.PENDING).order_by(
-                "pk"
+                "country", "pk"
             ):
                 content = contents.get(batch.pk)
                 if content is None:
@@ -260,11 +286,14 @@ class _Publication:
                     continue
                 batch.key_count = content.keys
                 if batch.period_end is None:  # new; an adopted batch keeps its window
+                    if batch.country not in window_starts:
+                        window_starts[batch.country] = end_of_last_window(batch.country)
                     batch.period_start, batch.period_end = arrival_window(
-                        window_start, content, claimed_at
+                        window_starts[batch.country], content, claimed_at
                     )
                 batch.save(update_fields=["key_count", "period_start", "period_end"])
                 self.keys_by_region.update(content.by_region)
+                self.received_by_series[batch.country] += content.received
                 batches.append(batch)
         self.progress.keys_selected = sum(batch.key_count for batch in batches)
         self.progress.files_total = len(batches)
@@ -298,7 +327,11 @@ class _Publication:
                     previous,
                 )
         with BatchKeys(batch) as keys, tempfile.TemporaryFile() as spool:
-            rows = merged_in_key_order(self._reporting(keys.blocks()), padding)
+            rows = merged_in_key_order(
+                self._reporting(keys.blocks()),
+                padding,
+                received=self._reporting(received_key_blocks(batch)),
+            )
             write_signed_export_zip_rows(spool, metadata, rows, signers)
             self.progress.keys_written += len(padding)
             self.progress.files_signed += 1
@@ -386,33 +419,50 @@ def commit_publication(
     token: int,
     batches: Sequence[Batch],
     keys_by_region: Mapping[int, int],
+    received_by_series: Mapping[str, int] | None = None,
 ) -> None:
     """The last step: make the run's written batches visible to phones, all or none, then
     free the lease.
 
-    `keys_by_region` counts the batches' keys by region (as claimed: claims never change).
+    Each batch gets the next number of its series (the national one, or a country's).
+    `keys_by_region` counts the batches' own keys by region, `received_by_series` the keys
+    received from the European gateway by series (as claimed: claims never change).
     """
     with transaction.atomic():
         lock = _fenced_lock(run, token)
         now = timezone.now()
-        number = Batch.objects.aggregate(newest=Max("index"))["newest"] or 0
+        numbers: dict[str, list[int]] = {}
         for batch in batches:
-            number += 1
+            series = numbers.get(batch.country)
+            if series is None:
+                newest = Batch.objects.filter(country=batch.country).aggregate(newest=Max("index"))[
+                    "newest"
+                ]
+                series = numbers[batch.country] = [newest or 0]
+            series.append(series[-1] + 1)
             updated = Batch.objects.filter(
                 pk=batch.pk, run=run, status=Batch.Status.PENDING
-            ).update(status=Batch.Status.PUBLISHED, index=number, published_at=now)
+            ).update(status=Batch.Status.PUBLISHED, index=series[-1], published_at=now)
             if updated != 1:
                 raise PublicationSuperseded(
                     f"Batch {batch.pk} is no longer pending for run {run.pk}"
                 )
-        published = Batch.objects.filter(pk__in=[batch.pk for batch in batches])
-        padding = sum(published.values_list("padding_count", flat=True))
+        national = [batch.pk for batch in batches if not batch.country]
+        padding = sum(Batch.objects.filter(pk__in=national).values_list("padding_count", flat=True))
         for region_id, count in sorted(keys_by_region.items()):
             increment(metrics.KEYS_PUBLISHED, region_id=region_id, amount=count)
-        if batches:
-            increment(metrics.BATCHES_PUBLISHED, amount=len(batches))
+        received = {name: count for name, count in (received_by_series or {}).items() if count}
+        for name, count in sorted(received.items()):
+            increment(metrics.RECEIVED_KEYS_PUBLISHED, bucket=name, amount=count)
+        if national:
+            increment(metrics.BATCHES_PUBLISHED, amount=len(national))
             if padding:
                 increment(metrics.PADDING_KEYS_PUBLISHED, amount=padding)
+        for country, indexes in sorted(numbers.items()):
+            if country:
+                increment(
+                    metrics.COUNTRY_BATCHES_PUBLISHED, bucket=country, amount=len(indexes) - 1
+                )
         PublicationRun.objects.filter(pk=run.pk).update(
             status=PublicationRun.Status.SUCCEEDED,
             step=PublicationRun.Step.DONE,
@@ -424,15 +474,21 @@ def commit_publication(
         lock.expires_at = None
         lock.save()
         if batches or run.requested_by_id is not None:
-            _audit_finished(
-                run,
-                outcome="succeeded",
-                details={
-                    "batches": [number - len(batches) + 1, number] if batches else [],
-                    "keys": sum(batch.key_count for batch in batches),
-                    "padding_keys": padding,
-                },
-            )
+            national_indexes = numbers.get("", [0])[1:]
+            details: dict[str, Any] = {
+                "batches": [national_indexes[0], national_indexes[-1]] if national_indexes else [],
+                "keys": sum(batch.key_count for batch in batches),
+                "padding_keys": padding,
+            }
+            countries = {
+                country: [indexes[1], indexes[-1]]
+                for country, indexes in numbers.items()
+                if country
+            }
+            if countries or received:
+                details["country_batches"] = countries
+                details["received_keys"] = sum(received.values())
+            _audit_finished(run, outcome="succeeded", details=details)
 
 
 def _audit_finished(run: PublicationRun, *, outcome: str, details: dict[str, Any]) -> None:

@@ -37,7 +37,13 @@ class Command(BaseCommand):
         for username, first, last, role, region_name in DEMO_ACCOUNTS:
             region = Region.objects.get(name=region_name) if region_name else None
             user = User(
-                username=username, first_name=first, last_name=last, role=role, region=region
+                username=username,
+                first_name=first,
+                last_name=last,
+                role=role,
+                region=region,
+                # "Forgotten password?" and lockout notices work in the demo (files in var/mail/).
+                email=f"{username}@example.org",
             )
             user.set_password(DEMO_PASSWORD)
             user.save()
@@ -49,6 +55,7 @@ class Command(BaseCommand):
             )
         # Statistics to look at on the first run (authority/dashboard).
         call_command("seed_demo_history", stdout=self.stdout)
+        call_command("seed_demo_app_settings", stdout=self.stdout)
         stored = self.seed_keys_to_publish()
         self.stdout.write(f'Stored {stored} demo keys of past days, ready for "Publish now".')
 
