@@ -38,7 +38,11 @@ def test_the_task_writes_the_heads_position_and_link_signed(make_entries, checkp
     assert document["position"] == 3
     assert document["link"] == entries[-1].entry_hash
     assert document["entry_id"] == entries[-1].id
-    assert document["format"] == "authority-audit-checkpoint/1"
+    assert document["format"] == "authority-audit-checkpoint/2"
+    # The first of its series: chained to no checkpoint before it.
+    assert document["previous"] == ""
+    assert document["previous_name"] == ""
+    assert document["interval_minutes"] == 15
     key = AuditKey.from_secret(KEY)
     assert document["key"] == key.key_id
     signature = document.pop("signature")
