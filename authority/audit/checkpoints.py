@@ -167,10 +167,10 @@ def write_checkpoint(*, keyring: Keyring | None = None, now: datetime | None = N
         _raise_alarm(refusal, taken_at)
         raise
     except Exception as exc:  # whatever the rows hold: refuse and say so, never sign blind
-        refusal = CheckpointRefused("unchecked", error=type(exc).__name__)
+        unchecked = CheckpointRefused("unchecked", error=type(exc).__name__)
         logger.exception("The audit trail could not be checked before a checkpoint")
-        _raise_alarm(refusal, taken_at)
-        raise refusal from exc
+        _raise_alarm(unchecked, taken_at)
+        raise unchecked from exc
     key = keyring.current
     interval = settings.AUDIT_CHECKPOINT_MINUTES
     chain = (
