@@ -73,7 +73,6 @@ class Kind(StrEnum):
     CHECKPOINTS_UNAVAILABLE = "checkpoints_unavailable"
     STALE_CHECKPOINTS = "stale_checkpoints"
     DAMAGED = "damaged"
-    UNREADABLE_ENTRIES = "unreadable_entries"
     IMPLAUSIBLE_TIME = "implausible_time"
     CHECKPOINT_MISSING = "checkpoint_missing"
     CHECKPOINT_UNCHAINED = "checkpoint_unchained"
@@ -202,10 +201,6 @@ _MESSAGES = {
         "Entry #%(position)s (id %(id)s) could not be checked (%(error)s): it holds values the "
         "application never writes, so it was written in the database."
     ),
-    Kind.UNREADABLE_ENTRIES: lambda: gettext(
-        "The entries after entry #%(last)s could not be read (%(error)s): a row holds values "
-        "the application never writes, so it was written in the database."
-    ),
     Kind.IMPLAUSIBLE_TIME: lambda: gettext(
         "Entry #%(position)s (id %(id)s) is dated %(time)s, a time this server never gives: it "
         "was added or rewritten in the database."
@@ -331,20 +326,30 @@ def _verify(*, keyring: Keyring, storage: Storage | None, now: datetime) -> Trai
         rollover=timedelta(minutes=settings.AUDIT_KEY_ROLLOVER_MINUTES),
         now=now,
     )
-    entries = AuditEntry.objects.order_by("id").iterator(chunk_size=2000)
-    try:
-        for entry, following in _with_next(entries):
-            try:
-                walk.step(entry, following)
-            except Exception as exc:  # whatever a row holds: a finding, and on to the next
-                walk.damaged(entry, exc)
-    except Exception as exc:  # a row the database driver cannot even turn into an entry
-        walk.findings.append(
-            Finding(
-                Kind.UNREADABLE_ENTRIES,
-                params={"last": walk.length, "error": type(exc).__name__},
-            )
-        )
+    # Entries are read in bulk; a row that cannot be loaded fails its whole chunk, so the walk
+    # then goes up to that row, reports it, and carries on after it.
+    after_id, bad_row = 0, None
+    while True:
+        entries = AuditEntry.objects.filter(id__gt=after_id).order_by("id")
+        if bad_row is not None:
+            entries = entries.filter(id__lt=bad_row[0])
+        try:
+            for entry, following in _with_next(entries.iterator(chunk_size=2000)):
+                try:
+                    walk.step(entry, following)
+                except Exception as exc:  # whatever a row holds: a finding, and on to the next
+                    walk.damaged(entry.id, str(entry.entry_hash), type(exc).__name__)
+                after_id = entry.id
+        except Exception as exc:  # a row the database driver cannot even turn into an entry
+            found = _first_unreadable(after_id)
+            if found is None or (bad_row is not None and found[0] >= bad_row[0]):
+                raise
+            bad_row = (*found, type(exc).__name__)
+            continue
+        if bad_row is None:
+            break
+        walk.damaged(*bad_row)
+        after_id, bad_row = bad_row[0], None
     walk.check_head(head)
     walk.check_checkpoints(checkpoints, unreadable)
     walk.check_series(checkpoints)
@@ -361,6 +366,19 @@ def _verify(*, keyring: Keyring, storage: Storage | None, now: datetime) -> Trai
         findings=walk.findings[:MAX_FINDINGS],
         more_findings=max(0, len(walk.findings) - MAX_FINDINGS),
     )
+
+
+def _first_unreadable(after_id: int) -> tuple[int, str] | None:
+    """The id and link of the first entry after `after_id` that cannot be loaded, read one by
+    one (only after loading them in bulk failed)."""
+    ids = AuditEntry.objects.filter(id__gt=after_id).order_by("id").values_list("id", flat=True)
+    for entry_id in ids.iterator(chunk_size=2000):
+        try:
+            AuditEntry.objects.get(pk=entry_id)
+        except Exception:  # whatever the error: this is the row to report
+            link = AuditEntry.objects.filter(pk=entry_id).values_list("entry_hash", flat=True)
+            return entry_id, str(link.first() or "")
+    return None
 
 
 def _failed(now: datetime, exc: Exception) -> TrailReport:
@@ -505,14 +523,13 @@ class _Walk:
         else:
             self.legacy_entries += 1
 
-    def damaged(self, entry: AuditEntry, error: Exception) -> None:
-        """An entry whose values broke the check: it stands at the next place of the chain."""
+    def damaged(self, entry_id: int, link: str, error: str) -> None:
+        """An entry whose values broke the check, or its loading: it stands at the next place
+        of the chain."""
         position = self.length + 1
-        self.findings.append(
-            Finding(Kind.DAMAGED, position, entry.id, {"error": type(error).__name__})
-        )
+        self.findings.append(Finding(Kind.DAMAGED, position, entry_id, {"error": error}))
         self.length = position
-        self.last_link = str(entry.entry_hash)
+        self.last_link = link
 
     def _plausible(self, moment: datetime | None) -> bool:
         return (
