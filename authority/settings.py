@@ -649,6 +649,15 @@ elif AUDIT_CHECKPOINT_DIR:
         "OPTIONS": {"location": AUDIT_CHECKPOINT_DIR},
     }
 AUDIT_CHECKPOINT_STORAGE = "audit_checkpoints" if "audit_checkpoints" in STORAGES else "batches"
+# The batch storage is the one the application deletes from (retention) and, in production, the
+# one served to every phone: a sink only for development, or when an operator says so knowingly.
+AUDIT_CHECKPOINT_IN_BATCH_STORAGE = env_bool("AUDIT_CHECKPOINT_IN_BATCH_STORAGE", not PRODUCTION)
+if AUDIT_CHECKPOINT_STORAGE == "batches" and not AUDIT_CHECKPOINT_IN_BATCH_STORAGE:
+    raise ConfigurationError(
+        "Audit checkpoints need a sink of their own in production: set AUDIT_CHECKPOINT_DIR or "
+        "AUDIT_CHECKPOINT_S3_BUCKET (docs/audit-trail.md), or AUDIT_CHECKPOINT_IN_BATCH_STORAGE=true "
+        "to accept the batch storage"
+    )
 # After a key rotation (or the upgrade that keyed the chain), processes not yet restarted still
 # write under the previous key (or none) for a while; after this long, such an entry is reported
 # as forged (its key may be the leaked one the rotation retired).

@@ -123,6 +123,8 @@ def server_environment(database_url: str, redis_url: str, var_dir: Path) -> dict
         "OTP_HMAC_KEY": secrets.token_urlsafe(48),
         "SIGNING_KEY_ENCRYPTION_KEY": secrets.token_urlsafe(48),
         "AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
+        # Production wants a checkpoint sink of its own (docs/audit-trail.md).
+        "AUDIT_CHECKPOINT_DIR": str(var_dir / "audit-checkpoints"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "TRUSTED_PROXY_COUNT": "0",  # the load generator connects directly

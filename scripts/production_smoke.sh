@@ -23,6 +23,8 @@ secret() { .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(48))
 export AUTHORITY_MODE=production
 export SECRET_KEY=$(secret) OTP_HMAC_KEY=$(secret) SIGNING_KEY_ENCRYPTION_KEY=$(secret)
 export AUDIT_HMAC_KEY=$(secret)
+# Production wants a checkpoint sink of its own (docs/audit-trail.md): here a folder.
+export AUDIT_CHECKPOINT_DIR="$work/audit-checkpoints"
 export ALLOWED_HOSTS=127.0.0.1,localhost AUTHORITY_VAR_DIR="$work/var"
 export KEYS_EMBARGO_MINUTES=0 KEYS_MIN_PER_FILE=50 GUNICORN_BIND="127.0.0.1:$PORT" GUNICORN_WORKERS=2
 # One proxy in front: the device API reads the phone's address from X-Forwarded-For (which

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from authority.audit.chain import GENESIS_LINK, LEGACY_KEY_ID
+from authority.audit.chain import GENESIS_LINK, LEGACY_KEY_ID, Keyring, legacy_link, links_match
 
 # The name older code and migrations use for the link before the first entry.
 GENESIS_HASH = GENESIS_LINK
@@ -55,6 +55,7 @@ class Action(models.TextChoices):
     APP_SETTINGS_PUBLISHED = "app_settings_published", _("App settings published")
     APP_SETTINGS_ROLLED_BACK = "app_settings_rolled_back", _("App settings rolled back")
     APP_SETTINGS_CANCELLED = "app_settings_cancelled", _("Scheduled app settings cancelled")
+    AUDIT_GAP_ACKNOWLEDGED = "audit_gap_acknowledged", _("Checkpoint gap acknowledged")
 
 
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
@@ -122,6 +123,15 @@ class AuditEntry(models.Model):
     @property
     def is_keyed(self) -> bool:
         return self.key_id != LEGACY_KEY_ID
+
+    def link_verifies(self, keyring: Keyring) -> bool:
+        """Whether the link is the one its key makes of its content (for an entry from before
+        the chain was keyed: the plain SHA-256 one, which anyone can make). False under a key
+        the keyring does not hold."""
+        if not self.is_keyed:
+            return links_match(legacy_link(self.link_fields()), self.entry_hash)
+        key = keyring.get(self.key_id)
+        return key is not None and links_match(key.link(self.link_fields()), self.entry_hash)
 
     def link_fields(self) -> dict[str, Any]:
         """What the link covers. Keyed entries add their position, key and actor id, and

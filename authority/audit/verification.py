@@ -5,7 +5,12 @@ entry links to the one before it, the positions run without a gap, no entry was 
 the chain had already moved past, the head agrees with the newest entry, and the chain agrees
 with every signed checkpoint outside the database. Anything else is a finding, named with the
 entry's position and id; the findings are listed oldest first (docs/audit-trail.md says what
-each means and what to do).
+each means and what to do). The checkpoints must also form one unbroken series: each names the
+one before it, and none is missing for longer than two intervals unless a key holder said why.
+
+Whatever the rows hold, the verification reports rather than crashes: an entry it cannot check
+is a finding, and an error that stops it is cached and logged as a failed verification, so the
+audit page never keeps showing an older "intact".
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +30,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from authority.audit.chain import GENESIS_LINK, Keyring, legacy_link, links_match
-from authority.audit.checkpoints import Checkpoint, UnreadableCheckpoint, read_checkpoints
+from authority.audit.checkpoints import (
+    Checkpoint,
+    CheckpointAlarm,
+    UnreadableCheckpoint,
+    interval_of,
+    latest_alarm,
+    read_checkpoints,
+)
 from authority.audit.models import Action, AuditChainHead, AuditEntry
 from authority.audit.services import current_keyring
 
@@ -35,6 +48,11 @@ MAX_FINDINGS = 50
 # The newest result, for the audit page (administrators).
 CACHE_KEY = "audit:verification"
 CACHE_SECONDS = 60 * 60 * 24 * 8
+# The check runs nightly: a result older than this means it stopped running (or was killed).
+REPORT_OUTDATED_AFTER = timedelta(hours=26)
+# No entry of this application was written before this, nor more than a day ahead of its clock.
+EARLIEST_PLAUSIBLE = datetime(2020, 1, 1, tzinfo=UTC)
+FUTURE_TOLERANCE = timedelta(days=1)
 
 
 class Kind(StrEnum):
@@ -53,8 +71,13 @@ class Kind(StrEnum):
     REWRITTEN = "rewritten"
     BAD_CHECKPOINT = "bad_checkpoint"
     CHECKPOINTS_UNAVAILABLE = "checkpoints_unavailable"
-    # Not a finding: checkpoints are not being written.
     STALE_CHECKPOINTS = "stale_checkpoints"
+    DAMAGED = "damaged"
+    IMPLAUSIBLE_TIME = "implausible_time"
+    CHECKPOINT_MISSING = "checkpoint_missing"
+    CHECKPOINT_UNCHAINED = "checkpoint_unchained"
+    CHECKPOINT_GAP = "checkpoint_gap"
+    VERIFICATION_FAILED = "verification_failed"
 
 
 @dataclass(frozen=True)
@@ -68,6 +91,8 @@ class Finding:
 
     def describe(self) -> str:
         values = {"position": self.position, "id": self.entry_id, **self.params}
+        # A cached report from the release before a message gained a value.
+        values.setdefault("minutes", settings.AUDIT_CHECKPOINT_MINUTES)
         if "reason" in values:
             values["reason"] = _REASONS[values["reason"]]()
         if self.kind is Kind.RETIRED_KEY and values["key"] == "":
@@ -168,8 +193,35 @@ _MESSAGES = {
         "against its checkpoints."
     ),
     Kind.STALE_CHECKPOINTS: lambda: gettext(
-        "No checkpoint since %(time)s although the trail grew: check that the scheduler (Celery "
-        "beat) runs and the checkpoint storage accepts writes."
+        "No checkpoint since %(time)s, though one is written every %(minutes)s minutes: the "
+        "newest checkpoints were deleted, or the scheduler (Celery beat) or the checkpoint "
+        "storage stopped. Once explained: manage.py acknowledge_audit_checkpoint_gap."
+    ),
+    Kind.DAMAGED: lambda: gettext(
+        "Entry #%(position)s (id %(id)s) could not be checked (%(error)s): it holds values the "
+        "application never writes, so it was written in the database."
+    ),
+    Kind.IMPLAUSIBLE_TIME: lambda: gettext(
+        "Entry #%(position)s (id %(id)s) is dated %(time)s, a time this server never gives: it "
+        "was added or rewritten in the database."
+    ),
+    Kind.CHECKPOINT_MISSING: lambda: gettext(
+        "The checkpoint %(name)s follows the checkpoint %(previous)s, which is no longer in the "
+        "checkpoint storage: checkpoints were deleted."
+    ),
+    Kind.CHECKPOINT_UNCHAINED: lambda: gettext(
+        "The checkpoint %(name)s starts a new series although older checkpoints are in the "
+        "storage: they were hidden or removed when it was written."
+    ),
+    Kind.CHECKPOINT_GAP: lambda: gettext(
+        "No checkpoint between %(start)s and %(end)s, though one is written every %(minutes)s "
+        "minutes: checkpoints were deleted (which hides a cut of the trail), or the scheduler or "
+        "the checkpoint storage stopped. Once explained: manage.py "
+        "acknowledge_audit_checkpoint_gap --after %(name)s."
+    ),
+    Kind.VERIFICATION_FAILED: lambda: gettext(
+        "The verification stopped on an error (%(error)s): the trail's integrity is unknown. "
+        "The error is in the log of authority.audit.verification."
     ),
 }
 
@@ -192,6 +244,16 @@ class TrailReport:
     @property
     def intact(self) -> bool:
         return not self.findings
+
+    @property
+    def failed(self) -> bool:
+        """The verification stopped on an error: nothing is known either way."""
+        return any(finding.kind is Kind.VERIFICATION_FAILED for finding in self.findings)
+
+    @property
+    def outdated(self) -> bool:
+        """Older than a nightly check leaves it: the check has stopped running."""
+        return timezone.now() - self.checked_at > REPORT_OUTDATED_AFTER
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -230,9 +292,25 @@ def verify_trail(
     *, keyring: Keyring | None = None, storage: Storage | None = None, now: datetime | None = None
 ) -> TrailReport:
     """Walk the whole chain oldest first, then hold it against the head and the checkpoints.
-    The result is also kept for the audit page."""
-    keyring = keyring or current_keyring()
+    The result is also kept for the audit page, and a trail that is not intact is logged at
+    ERROR; so is a verification that fails, as a report of its own."""
     now = now or timezone.now()
+    try:
+        report = _verify(keyring=keyring or current_keyring(), storage=storage, now=now)
+    except Exception as exc:  # never leave the page showing an older result: say it failed
+        logger.exception("The audit trail's verification failed")
+        report = _failed(now, exc)
+    cache.set(CACHE_KEY, report.as_dict(), CACHE_SECONDS)
+    if not report.intact:
+        logger.error(
+            "The audit trail is not intact: %d finding(s), the first: %s",
+            len(report.findings) + report.more_findings,
+            report.findings[0].describe(),
+        )
+    return report
+
+
+def _verify(*, keyring: Keyring, storage: Storage | None, now: datetime) -> TrailReport:
     unavailable: list[Finding] = []
     try:
         checkpoints, unreadable = read_checkpoints(keyring=keyring, storage=storage)
@@ -246,15 +324,38 @@ def verify_trail(
         head=head,
         checkpoints=checkpoints,
         rollover=timedelta(minutes=settings.AUDIT_KEY_ROLLOVER_MINUTES),
+        now=now,
     )
-    entries = AuditEntry.objects.order_by("id").iterator(chunk_size=2000)
-    for entry, following in _with_next(entries):
-        walk.step(entry, following)
+    # Entries are read in bulk; a row that cannot be loaded fails its whole chunk, so the walk
+    # then goes up to that row, reports it, and carries on after it.
+    after_id, bad_row = 0, None
+    while True:
+        entries = AuditEntry.objects.filter(id__gt=after_id).order_by("id")
+        if bad_row is not None:
+            entries = entries.filter(id__lt=bad_row[0])
+        try:
+            for entry, following in _with_next(entries.iterator(chunk_size=2000)):
+                try:
+                    walk.step(entry, following)
+                except Exception as exc:  # whatever a row holds: a finding, and on to the next
+                    walk.damaged(entry.id, str(entry.entry_hash), type(exc).__name__)
+                after_id = entry.id
+        except Exception as exc:  # a row the database driver cannot even turn into an entry
+            found = _first_unreadable(after_id)
+            if found is None or (bad_row is not None and found[0] >= bad_row[0]):
+                raise
+            bad_row = (*found, type(exc).__name__)
+            continue
+        if bad_row is None:
+            break
+        walk.damaged(*bad_row)
+        after_id, bad_row = bad_row[0], None
     walk.check_head(head)
     walk.check_checkpoints(checkpoints, unreadable)
+    walk.check_series(checkpoints)
     walk.findings.extend(unavailable)
     newest = max(checkpoints, key=lambda checkpoint: checkpoint.taken_at, default=None)
-    report = TrailReport(
+    return TrailReport(
         checked_at=now,
         entries=walk.length,
         legacy_entries=walk.legacy_entries,
@@ -264,16 +365,33 @@ def verify_trail(
         newest_checkpoint_position=newest.position if newest else None,
         findings=walk.findings[:MAX_FINDINGS],
         more_findings=max(0, len(walk.findings) - MAX_FINDINGS),
-        warnings=_staleness(newest, walk, now),
     )
-    cache.set(CACHE_KEY, report.as_dict(), CACHE_SECONDS)
-    if not report.intact:
-        logger.error(
-            "The audit trail is not intact: %d finding(s), the first: %s",
-            len(walk.findings),
-            report.findings[0].describe(),
-        )
-    return report
+
+
+def _first_unreadable(after_id: int) -> tuple[int, str] | None:
+    """The id and link of the first entry after `after_id` that cannot be loaded, read one by
+    one (only after loading them in bulk failed)."""
+    ids = AuditEntry.objects.filter(id__gt=after_id).order_by("id").values_list("id", flat=True)
+    for entry_id in ids.iterator(chunk_size=2000):
+        try:
+            AuditEntry.objects.get(pk=entry_id)
+        except Exception:  # whatever the error: this is the row to report
+            link = AuditEntry.objects.filter(pk=entry_id).values_list("entry_hash", flat=True)
+            return entry_id, str(link.first() or "")
+    return None
+
+
+def _failed(now: datetime, exc: Exception) -> TrailReport:
+    return TrailReport(
+        checked_at=now,
+        entries=0,
+        legacy_entries=0,
+        keyed_from=None,
+        checkpoints=0,
+        newest_checkpoint_at=None,
+        newest_checkpoint_position=None,
+        findings=[Finding(Kind.VERIFICATION_FAILED, params={"error": type(exc).__name__})],
+    )
 
 
 def latest_report() -> TrailReport | None:
@@ -287,6 +405,15 @@ def latest_report() -> TrailReport | None:
         return None
 
 
+def unresolved_checkpoint_alarm() -> CheckpointAlarm | None:
+    """The newest refusal to sign a checkpoint, unless an intact verification came after it."""
+    alarm = latest_alarm()
+    report = latest_report()
+    if alarm is None or (report and report.intact and report.checked_at > alarm.last_at):
+        return None
+    return alarm
+
+
 def _with_next(entries: Iterable[AuditEntry]) -> Iterator[tuple[AuditEntry, AuditEntry | None]]:
     """Each entry with the one after it: whether the chain goes around an entry tells an
     inserted entry from an edited one."""
@@ -296,18 +423,6 @@ def _with_next(entries: Iterable[AuditEntry]) -> Iterator[tuple[AuditEntry, Audi
         following = next(iterator, None)
         yield current, following
         current = following
-
-
-def _staleness(newest: Checkpoint | None, walk: _Walk, now: datetime) -> list[Finding]:
-    """Checkpoints that stopped are no sign of tampering, but they stop protecting the newest
-    entries: said as a warning."""
-    allowed = timedelta(minutes=2 * settings.AUDIT_CHECKPOINT_MINUTES)
-    if walk.length == 0 or (newest is not None and newest.position >= walk.length):
-        return []
-    since = newest.taken_at if newest is not None else walk.first_keyed_at
-    if since is None or now - since <= allowed:
-        return []
-    return [Finding(Kind.STALE_CHECKPOINTS, params={"time": _when(since)})]
 
 
 def _when(moment: datetime) -> str:
@@ -325,8 +440,10 @@ class _Walk:
         head: AuditChainHead | None,
         checkpoints: list[Checkpoint],
         rollover: timedelta,
+        now: datetime,
     ) -> None:
         self.keyring = keyring
+        self.now = now
         self.head_link = head.last_hash if head is not None else GENESIS_LINK
         self.rollover = rollover
         self.length = 0
@@ -342,6 +459,8 @@ class _Walk:
         self.newest_key: str | None = None
         # (time, restored length) of each authentic acknowledgement of a restore.
         self.restores: list[tuple[datetime, int]] = []
+        # (checkpoint name, until) of each authentic acknowledgement of a checkpoint gap.
+        self.gaps_acknowledged: list[tuple[str, datetime]] = []
         # The links at the positions the checkpoints and the head recorded.
         self.wanted = {checkpoint.position for checkpoint in checkpoints}
         if head is not None:
@@ -385,15 +504,17 @@ class _Walk:
             )
         elif position < expected:
             self._find(Kind.OUT_OF_PLACE, entry, position, expected=expected)
+        plausible = self._plausible(entry.created_at)
+        if not plausible:
+            self._find(Kind.IMPLAUSIBLE_TIME, entry, position, time=str(entry.created_at))
         if authentic:
             self._check_key_order(entry, position)
-            if entry.action == Action.AUDIT_RESTORE_ACKNOWLEDGED and entry.is_keyed:
-                self.restores.append(
-                    (entry.created_at, int(entry.details.get("restored_length", 0)))
-                )
+            if entry.is_keyed and plausible:
+                self._note_acknowledgement(entry)
         self.length = max(position, self.length)
         self.last_link = entry.entry_hash
-        self.last_time = entry.created_at
+        if plausible:
+            self.last_time = entry.created_at
         if position in self.wanted:
             self.links_at.setdefault(position, entry.entry_hash)
         if entry.is_keyed:
@@ -401,6 +522,30 @@ class _Walk:
                 self.keyed_from, self.first_keyed_at = position, entry.created_at
         else:
             self.legacy_entries += 1
+
+    def damaged(self, entry_id: int, link: str, error: str) -> None:
+        """An entry whose values broke the check, or its loading: it stands at the next place
+        of the chain."""
+        position = self.length + 1
+        self.findings.append(Finding(Kind.DAMAGED, position, entry_id, {"error": error}))
+        self.length = position
+        self.last_link = link
+
+    def _plausible(self, moment: datetime | None) -> bool:
+        return (
+            isinstance(moment, datetime)
+            and moment.tzinfo is not None
+            and EARLIEST_PLAUSIBLE <= moment <= self.now + FUTURE_TOLERANCE
+        )
+
+    def _note_acknowledgement(self, entry: AuditEntry) -> None:
+        """What a key holder's acknowledgement excuses (restores.py, gaps.py)."""
+        details = entry.details if isinstance(entry.details, dict) else {}
+        if entry.action == Action.AUDIT_RESTORE_ACKNOWLEDGED:
+            self.restores.append((entry.created_at, int(details.get("restored_length", 0))))
+        elif entry.action == Action.AUDIT_GAP_ACKNOWLEDGED:
+            until = datetime.fromisoformat(str(details["until"]))
+            self.gaps_acknowledged.append((str(details["after_checkpoint"]), until))
 
     def _authentic(self, entry: AuditEntry) -> tuple[bool, bool]:
         if not entry.is_keyed:
@@ -430,8 +575,9 @@ class _Walk:
         else:
             newer = key_id if self.newest_key is None else self.newest_key
             since, switched_at = self.key_order[newer]
+        # Differences only: a date a row may hold (year 1) must not overflow the arithmetic.
         in_rollover = entry.created_at - switched_at <= self.rollover and (
-            self.last_time is None or entry.created_at >= self.last_time - self.rollover
+            self.last_time is None or self.last_time - entry.created_at <= self.rollover
         )
         if not in_rollover:
             self._find(
@@ -513,6 +659,68 @@ class _Walk:
                     params={"time": _when(first.taken_at)},
                 )
             )
+
+    def check_series(self, checkpoints: list[Checkpoint]) -> None:
+        """The checkpoints form one series: each names the one before it (one deleted from the
+        middle is missed by the next), and there is one every interval, up to now (deleting
+        the newest ones, to cut the entries they recorded, leaves a gap). The oldest may name
+        one no longer kept: old checkpoints may be archived away."""
+        ordered = sorted(checkpoints, key=lambda checkpoint: (checkpoint.taken_at, checkpoint.name))
+        by_signature = {checkpoint.signature: checkpoint for checkpoint in ordered}
+        for checkpoint in ordered[1:]:
+            if not checkpoint.chained:
+                continue
+            if not checkpoint.previous:
+                self.findings.append(
+                    Finding(Kind.CHECKPOINT_UNCHAINED, params={"name": checkpoint.name})
+                )
+                continue
+            earlier = by_signature.get(checkpoint.previous)
+            if earlier is None or earlier.name != checkpoint.previous_name:
+                self.findings.append(
+                    Finding(
+                        Kind.CHECKPOINT_MISSING,
+                        params={"name": checkpoint.name, "previous": checkpoint.previous_name},
+                    )
+                )
+        for before, after in pairwise(ordered):
+            interval = max(interval_of(before), interval_of(after))
+            if after.taken_at - before.taken_at > 2 * interval and not self._gap_acknowledged(
+                before.name, after.taken_at
+            ):
+                self.findings.append(
+                    Finding(
+                        Kind.CHECKPOINT_GAP,
+                        params={
+                            "name": before.name,
+                            "start": _when(before.taken_at),
+                            "end": _when(after.taken_at),
+                            "minutes": int(interval.total_seconds() // 60),
+                        },
+                    )
+                )
+        newest = ordered[-1] if ordered else None
+        if newest is not None:
+            since, interval, name = newest.taken_at, interval_of(newest), newest.name
+        elif self.length and self.first_keyed_at is not None:
+            # None yet: due since the chain was keyed (there was no sink before).
+            since, name = self.first_keyed_at, ""
+            interval = timedelta(minutes=settings.AUDIT_CHECKPOINT_MINUTES)
+        else:
+            return
+        if self.now - since > 2 * interval and not self._gap_acknowledged(name, self.now):
+            self.findings.append(
+                Finding(
+                    Kind.STALE_CHECKPOINTS,
+                    params={"time": _when(since), "minutes": int(interval.total_seconds() // 60)},
+                )
+            )
+
+    def _gap_acknowledged(self, after: str, end: datetime) -> bool:
+        """Whether a key holder acknowledged the gap after checkpoint `after` (gaps.py) up to
+        `end`; the checkpoint written just after the acknowledgement may come a little later."""
+        slack = 2 * timedelta(minutes=settings.AUDIT_CHECKPOINT_MINUTES)
+        return any(name == after and end <= until + slack for name, until in self.gaps_acknowledged)
 
     def _find(self, kind: Kind, entry: AuditEntry, position: int, **params: Any) -> None:
         self.findings.append(Finding(kind, position, entry.id, params))

@@ -38,7 +38,11 @@ def test_the_task_writes_the_heads_position_and_link_signed(make_entries, checkp
     assert document["position"] == 3
     assert document["link"] == entries[-1].entry_hash
     assert document["entry_id"] == entries[-1].id
-    assert document["format"] == "authority-audit-checkpoint/1"
+    assert document["format"] == "authority-audit-checkpoint/2"
+    # The first of its series: chained to no checkpoint before it.
+    assert document["previous"] == ""
+    assert document["previous_name"] == ""
+    assert document["interval_minutes"] == 15
     key = AuditKey.from_secret(KEY)
     assert document["key"] == key.key_id
     signature = document.pop("signature")
@@ -135,7 +139,8 @@ def test_a_checkpoint_signed_with_a_retired_key_still_counts(settings, make_entr
     assert verify().intact
 
 
-def test_checkpoints_that_stopped_are_a_warning_not_a_finding(settings, make_entries, verify):
+def test_checkpoints_that_stopped_are_a_finding(settings, make_entries, verify):
+    # Deleting the newest checkpoints, to cut the entries they recorded, looks just the same.
     settings.AUDIT_CHECKPOINT_MINUTES = 15
     make_entries(2)
     write_checkpoint.delay()
@@ -144,9 +149,11 @@ def test_checkpoints_that_stopped_are_a_warning_not_a_finding(settings, make_ent
 
         result = verify()
 
-    assert result.intact
-    assert "Warning: No checkpoint since" in result.output
-    assert "although the trail grew: check that the scheduler (Celery beat) runs" in result.output
+    assert not result.intact
+    assert "No checkpoint since" in result.output
+    assert "though one is written every 15 minutes: the newest checkpoints were deleted" in (
+        result.output
+    )
 
 
 def test_checkpoints_keeping_up_give_no_warning(make_entries, verify):

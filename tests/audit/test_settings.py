@@ -43,3 +43,30 @@ def test_two_checkpoint_sinks_at_once_are_refused(tmp_path):
 
     assert result.returncode != 0
     assert "Set AUDIT_CHECKPOINT_DIR or AUDIT_CHECKPOINT_S3_BUCKET, not both" in result.stderr
+
+
+def test_production_refuses_the_batch_storage_as_the_checkpoint_sink():
+    # Retention deletes from the batch storage and phones download from it: not a sink a
+    # database administrator must be unable to have rewritten.
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AUDIT_CHECKPOINT_DIR"}
+
+    result = run_manage("check", **env)
+
+    assert result.returncode != 0
+    assert "Audit checkpoints need a sink of their own in production" in result.stderr
+
+
+def test_production_takes_the_batch_storage_as_the_sink_only_when_told_so():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AUDIT_CHECKPOINT_DIR"}
+
+    result = run_manage("check", AUDIT_CHECKPOINT_IN_BATCH_STORAGE="true", **env)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_starts_with_a_checkpoint_bucket_of_its_own():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AUDIT_CHECKPOINT_DIR"}
+
+    result = run_manage("check", AUDIT_CHECKPOINT_S3_BUCKET="audit-checkpoints", **env)
+
+    assert result.returncode == 0, result.stderr

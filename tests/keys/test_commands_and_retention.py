@@ -144,3 +144,49 @@ def test_retention_removes_stray_files_once_they_are_old(
     os.utime(stray, (day_ago, day_ago))
     assert retention.apply_retention().files_deleted == 1
     assert batch_files() == [Batch.objects.get().file_name]
+
+
+def test_retention_deletes_only_a_retired_batchs_own_file(
+    store_keys, batch_storage_dir, batch_files, caplog
+):
+    """Retired batch rows written by someone with database access, naming files that are not
+    theirs (an audit checkpoint, a file outside the storage's top level, another batch's
+    file): retention deletes none of them."""
+    store_keys(1)
+    publish()
+    [live] = batch_files()
+    checkpoint = batch_storage_dir / "audit-checkpoints" / "2026-12-03" / "091500Z-p3.json"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_text("{}")
+    long_ago = timezone.now() - timedelta(days=30)
+    for name in ["audit-checkpoints/2026-12-03/091500Z-p3.json", "../batches/" + live, live]:
+        Batch.objects.create(
+            run=PublicationRun.objects.get(),
+            status=Batch.Status.RETIRED,
+            file_name=name,
+            published_at=long_ago,
+            retired_at=long_ago,
+        )
+
+    assert retention.apply_retention().files_deleted == 0
+
+    assert checkpoint.read_text() == "{}"
+    assert batch_files() == [live, "audit-checkpoints"]
+    assert caplog.text.count("which is not one of its files: not deleted") == 3
+    assert not Batch.objects.filter(status=Batch.Status.RETIRED).exclude(file_name="").exists()
+
+
+def test_retention_sweeps_only_stray_files_of_the_batch_files_shape(
+    store_keys, batch_storage_dir, batch_files
+):
+    store_keys(1)
+    publish()
+    [live] = batch_files()
+    day_ago = time.time() - 2 * 86400
+    for name in ["notes.zip", "backup-00000099-1.zip", "00000099-1.zip"]:
+        (batch_storage_dir / name).write_bytes(b"old")
+        os.utime(batch_storage_dir / name, (day_ago, day_ago))
+
+    assert retention.apply_retention().files_deleted == 1
+
+    assert batch_files() == [live, "backup-00000099-1.zip", "notes.zip"]

@@ -237,6 +237,57 @@ def test_a_run_whose_worker_died_is_completed_by_the_next_run_after_its_lease(st
     assert client.get("/v1/keys/index").json() == {"oldest": 1, "newest": 1}
 
 
+def test_an_adopted_batch_naming_a_file_it_never_had_leaves_that_file_alone(
+    store_keys, client, batch_storage_dir, caplog
+):
+    """Someone who can write the database points a pending batch at another file of the
+    storage (an audit checkpoint): the next run writes the batch's own file and deletes
+    nothing it did not write."""
+    store_keys(4)
+    dead = publication.request_publication(
+        requested_by=None, trigger=PublicationRun.Trigger.SCHEDULE
+    )
+    token = publication._acquire_lease(dead, "worker-that-dies")
+    publication._Publication(dead, token)._claim_keys()
+    PublicationLock.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    checkpoint = batch_storage_dir / "audit-checkpoints" / "2026-12-03" / "091500Z-p3.json"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_text("{}")
+    pending = Batch.objects.get(status=Batch.Status.PENDING)
+    Batch.objects.filter(pk=pending.pk).update(
+        file_name="audit-checkpoints/2026-12-03/091500Z-p3.json"
+    )
+
+    assert publish().status == PublicationRun.Status.SUCCEEDED
+
+    assert checkpoint.read_text() == "{}"
+    published = Batch.objects.get(pk=pending.pk)
+    assert publication.is_batch_file_name(published.file_name, batch_pk=published.pk)
+    assert client.get("/v1/keys/1").status_code == 200
+    assert "which is not one of its files: not deleted" in caplog.text
+
+
+def test_only_names_of_the_shape_publication_writes_are_batch_files():
+    assert publication.batch_file_name(batch_pk=7, token=12) == "00000007-12.zip"
+    assert publication.is_batch_file_name("00000007-12.zip", batch_pk=7)
+    assert publication.is_batch_file_name("123456789-1.zip", batch_pk=123456789)
+    assert publication.is_batch_file_name("00000007-12.zip")
+    for name in [
+        "00000007-12.zip",  # another batch's file
+        "00000008-0.zip",  # tokens start at 1
+        "000000008-1.zip",  # a leading zero too many
+        "0000008-1.zip",
+        "00000008-1.ZIP",
+        "00000008-1.zip.json",
+        "dir/00000008-1.zip",
+        "../00000008-1.zip",
+        "audit-checkpoints/2026-12-03/091500.000000Z-p000000000003.json",
+        "00000008-1.zip\n",
+        "",
+    ]:
+        assert not publication.is_batch_file_name(name, batch_pk=8), name
+
+
 def test_a_run_that_lost_its_lease_cannot_publish_what_another_run_published(store_keys, client):
     store_keys(4)
     slow = publication.request_publication(

@@ -160,7 +160,8 @@ def test_retention_takes_the_batch_out_of_the_index_then_deletes_its_object(buck
 
 def test_retention_deletes_an_object_no_batch_names_a_day_after_it_was_written(bucket, lazio):
     published_batch(lazio)
-    stray = f"{PREFIX}/00000099-left-by-a-stalled-run.zip"
+    # A stalled run's file: batch 99, the run's lease token 7 (retention deletes nothing else).
+    stray = f"{PREFIX}/00000099-7.zip"
     bucket.client.put_object(Bucket=bucket.name, Key=stray, Body=b"PK")
 
     assert retention.apply_retention().files_deleted == 0

@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "OTP_HMAC_KEY": "b" * 20 + "-real-production-secret-for-tests-only",
     "SIGNING_KEY_ENCRYPTION_KEY": "c" * 20 + "-real-production-secret-for-tests-only",
     "AUDIT_HMAC_KEY": "d" * 20 + "-real-production-secret-for-tests-only",
+    "AUDIT_CHECKPOINT_DIR": "/var/lib/authority/audit-checkpoints",
     "ALLOWED_HOSTS": "authority.example.org",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "DATABASE_URL": "postgresql://authority@127.0.0.1/authority",

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from authority.accounts import permissions
 from authority.accounts.models import Region
 from authority.audit.models import Action
-from authority.audit.verification import latest_report
+from authority.audit.verification import latest_report, unresolved_checkpoint_alarm
 
 
 class AuditFilterForm(forms.Form):
@@ -104,5 +104,6 @@ def audit_trail_view(request: HttpRequest) -> HttpResponse:
             "query_string": query.urlencode(),
             "show_integrity": show_integrity,
             "integrity": latest_report() if show_integrity else None,
+            "checkpoint_alarm": unresolved_checkpoint_alarm() if show_integrity else None,
         },
     )

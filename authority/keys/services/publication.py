@@ -23,6 +23,7 @@ run that lost its lease fails at its next write instead of publishing anything t
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -71,6 +72,26 @@ logger = logging.getLogger(__name__)
 
 # Progress (and the lease) is written every this many keys.
 PROGRESS_EVERY_KEYS = 100_000
+# A batch's file: its row's id (at least 8 digits, no other leading zeros) and the lease token
+# of the run that wrote it (from 1).
+_BATCH_FILE_NAME = re.compile(r"(?P<batch>[0-9]{8,})-[1-9][0-9]{0,18}\.zip")
+
+
+def batch_file_name(*, batch_pk: int, token: int) -> str:
+    """The name a batch's file is stored under: the only shape of name this application
+    ever writes to the batch storage, at its top level."""
+    return f"{batch_pk:08d}-{token}.zip"
+
+
+def is_batch_file_name(name: str, *, batch_pk: int | None = None) -> bool:
+    """Whether `name` has exactly the shape `batch_file_name` gives (of batch `batch_pk`, when
+    given). The application deletes a stored file only when it passes: a name read from the
+    database may have been written there by someone else, to get another file deleted (an
+    audit checkpoint in the same storage, say)."""
+    match = _BATCH_FILE_NAME.fullmatch(name)
+    if match is None or f"{int(match['batch']):08d}" != match["batch"]:
+        return False
+    return batch_pk is None or int(match["batch"]) == batch_pk
 
 
 class PublicationAlreadyRunning(Exception):
@@ -289,14 +310,22 @@ class _Publication:
             end_timestamp=int(batch.period_end.timestamp()),
             region=settings.KEYS_EXPORT_REGION,
         )
-        name = f"{batch.pk:08d}-{self.token}.zip"
+        name = batch_file_name(batch_pk=batch.pk, token=self.token)
         with transaction.atomic():
             _fenced_lock(self.run, self.token)
             previous = Batch.objects.get(pk=batch.pk).file_name
             # Recorded before writing: if this worker dies, the next run finds the file.
             Batch.objects.filter(pk=batch.pk).update(file_name=name)
         if previous and previous != name:
-            self.storage.delete(previous)  # left by an interrupted attempt
+            if is_batch_file_name(previous, batch_pk=batch.pk):
+                self.storage.delete(previous)  # left by an interrupted attempt
+            else:
+                logger.error(
+                    "Batch %d named the file %r, which is not one of its files: not deleted "
+                    "(someone wrote the database?)",
+                    batch.pk,
+                    previous,
+                )
         with BatchKeys(batch) as keys, tempfile.TemporaryFile() as spool:
             rows = merged_in_key_order(
                 self._reporting(keys.blocks()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,7 +15,13 @@ from authority.keys.models import INTERVALS_PER_DAY, Batch, ClaimedKey, Exposure
 from authority.keys.planning import hash_joins_only
 from authority.keys.selectors import retired_file_grace
 from authority.keys.services.batch_files import batch_storage
-from authority.keys.services.publication import close_abandoned_runs, lock_publication
+from authority.keys.services.publication import (
+    close_abandoned_runs,
+    is_batch_file_name,
+    lock_publication,
+)
+
+logger = logging.getLogger(__name__)
 
 # Stray files younger than this may belong to a run that is writing them right now.
 ORPHAN_GRACE = timedelta(days=1)
@@ -62,7 +69,17 @@ def apply_retention(*, now: datetime | None = None) -> RetentionReport:
         status=Batch.Status.RETIRED, retired_at__lt=now - retired_file_grace()
     ).exclude(file_name="")
     for batch in gone:
-        if storage.exists(batch.file_name):
+        # Only a name of the one shape publication writes, of this very batch: a name read
+        # from the database may have been put there to get another file deleted (an audit
+        # checkpoint in the same storage, say).
+        if not is_batch_file_name(batch.file_name, batch_pk=batch.pk):
+            logger.error(
+                "Retired batch %d names the file %r, which is not one of its files: not "
+                "deleted (someone wrote the database?)",
+                batch.pk,
+                batch.file_name,
+            )
+        elif storage.exists(batch.file_name):
             storage.delete(batch.file_name)
             files_deleted += 1
         Batch.objects.filter(pk=batch.pk).update(file_name="")
@@ -76,8 +93,9 @@ def apply_retention(*, now: datetime | None = None) -> RetentionReport:
 
 
 def _delete_stray_files(storage: Storage, now: datetime) -> int:
-    """Files no batch names (a retired batch's is deleted above, after its grace): left by
-    stalled runs, or by an interrupted deletion."""
+    """Batch files no batch names (a retired batch's is deleted above, after its grace): left
+    by stalled runs, or by an interrupted deletion. Only top-level names of the shape
+    publication writes: nothing else in the storage is ever the application's to delete."""
     try:
         _dirs, names = storage.listdir("")
     except FileNotFoundError:
@@ -87,7 +105,7 @@ def _delete_stray_files(storage: Storage, now: datetime) -> int:
     )  # pending, published, or retired and still served
     deleted = 0
     for name in names:
-        if not name.endswith(".zip") or name in kept:
+        if not is_batch_file_name(name) or name in kept:
             continue
         if storage.get_modified_time(name) > now - ORPHAN_GRACE:
             continue
