@@ -36,6 +36,17 @@ def _is_os_environ(node: ast.expr) -> bool:
     )
 
 
+def _reads_environment(func: ast.expr, readers: set[str]) -> bool:
+    """An env reader, `os.environ.get` or `os.getenv`."""
+    if isinstance(func, ast.Name):
+        return func.id in readers
+    if not isinstance(func, ast.Attribute):
+        return False
+    if func.attr == "get":
+        return _is_os_environ(func.value)
+    return func.attr == "getenv" and isinstance(func.value, ast.Name) and func.value.id == "os"
+
+
 def _wrappers(tree: ast.Module) -> set[str]:
     """Functions of the module that hand their first parameter to an env reader (`_secret`)."""
     names = set()
@@ -72,33 +83,21 @@ def _variables_read(path: Path) -> tuple[set[str], list[str]]:
     def take(argument: ast.expr, line: int) -> None:
         if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
             found.add(argument.value)
-        elif not (isinstance(argument, ast.Name) and argument.id in parameters):
-            if not isinstance(argument, ast.JoinedStr):  # env.py's f"{name}_FILE"
-                hidden.append(f"{path.name}:{line}")
+        # A parameter is the readers' own business; env.py's f"{name}_FILE" is documented.
+        elif not isinstance(argument, ast.JoinedStr) and not (
+            isinstance(argument, ast.Name) and argument.id in parameters
+        ):
+            hidden.append(f"{path.name}:{line}")
 
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Name) and func.id in readers and node.args:
-                take(node.args[0], node.lineno)
-            elif (
-                isinstance(func, ast.Attribute)
-                and func.attr == "get"
-                and _is_os_environ(func.value)
-                and node.args
-            ):
-                take(node.args[0], node.lineno)
-            elif (
-                isinstance(func, ast.Attribute)
-                and func.attr == "getenv"
-                and isinstance(func.value, ast.Name)
-                and func.value.id == "os"
-                and node.args
-            ):
-                take(node.args[0], node.lineno)
-        elif isinstance(node, ast.Subscript) and _is_os_environ(node.value):
-            if isinstance(node.ctx, ast.Load):
-                take(node.slice, node.lineno)
+        if isinstance(node, ast.Call) and node.args and _reads_environment(node.func, readers):
+            take(node.args[0], node.lineno)
+        elif (
+            isinstance(node, ast.Subscript)
+            and _is_os_environ(node.value)
+            and isinstance(node.ctx, ast.Load)
+        ):
+            take(node.slice, node.lineno)
     return found, hidden
 
 
