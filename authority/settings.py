@@ -722,7 +722,7 @@ DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 120, minimum=0)
 OPEN_DATA_DEFAULT_DAYS = env_int("OPEN_DATA_DEFAULT_DAYS", 90, minimum=1)
 OPEN_DATA_MAX_DAYS = env_int("OPEN_DATA_MAX_DAYS", 400, minimum=1)
 OPEN_DATA_CACHE_SECONDS = env_int("OPEN_DATA_CACHE_SECONDS", 3600, minimum=0)
-# Checks the device attestation of the apps' operational info (see the README). The
+# Checks the device attestation of the apps' operational info (docs/device-api.md). The
 # development verifier accepts every well-formed report: production must name its verifier
 # explicitly, so nobody runs on the development one by accident.
 OPERATIONAL_INFO_VERIFIER = env_str(

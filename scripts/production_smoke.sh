@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Follows the README's production section literally against local PostgreSQL and Redis, with
+# Follows docs/operations.md literally against local PostgreSQL and Redis, with
 # the batch files on an S3-compatible server (moto, started here as its own process): migrate,
 # collectstatic, gunicorn with gunicorn.conf.py, a Celery worker and beat. Then
 # scripts/production_smoke.py drives the scenario (an invitation used to set a password, a

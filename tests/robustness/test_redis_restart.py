@@ -138,7 +138,7 @@ def test_increments_while_redis_is_down_go_to_the_database(buffered, caplog):
 def test_without_persistence_a_crash_loses_what_was_not_flushed_but_counts_nothing_twice(
     buffered,
 ):
-    """The documented risk of running Redis without persistence (README: buffered counters)."""
+    """The documented risk of running Redis without persistence (docs/statistics.md)."""
     server = buffered(appendonly=False)
     flushed = count(30)
     buffer.flush()
