@@ -124,6 +124,7 @@ def run(port: int) -> int:
     manage("migrate", "--noinput", "-v", "0")
     manage("createcachetable")
     manage("seed_demo")
+    manage("acknowledge_development_pause")
     manage("ensure_broker_folders")
     celery = [str(VENV / "bin" / "celery"), "-A", "tasks"]
     var = ROOT / "var"
