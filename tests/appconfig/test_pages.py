@@ -78,6 +78,7 @@ def test_the_form_sends_back_the_document_in_force_unchanged(admin_client):
         data = form_data(admin_client, f"/app-settings/{platform}/draft/")
         response = admin_client.post(f"/app-settings/{platform}/draft/", {**data, "save": ""})
         assert response.status_code == 302, response.content.decode()[:2000]
+        assert response["Location"] == f"/app-settings/{platform}/draft/"
         draft = SettingsDraft.objects.get(platform=platform)
         assert draft.document == selectors.version_in_force(platform).document
 

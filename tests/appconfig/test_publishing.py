@@ -15,7 +15,7 @@ from django.utils import timezone
 from authority.appconfig import selectors, services, serving
 from authority.appconfig.models import SettingsDraft, SettingsVersion
 from authority.audit.models import Action, AuditEntry
-from authority.audit.services import verify_chain
+from authority.audit.verification import verify_trail
 from tests.appconfig import app_models
 from tests.appconfig.conftest import get_settings, served
 
@@ -66,7 +66,7 @@ def test_publication_is_audited_with_its_diff(initial_versions, publish, adminis
     assert entry.details["changes"] == [
         {"key": "teks_packet_size", "detail": "", "before": "110000", "after": "100000"}
     ]
-    assert verify_chain().intact
+    assert verify_trail().intact
 
 
 def test_the_draft_is_gone_once_published(initial_versions, publish):

@@ -28,6 +28,7 @@ def test_it_authorizes_the_code_for_a_short_time(operator, signed_in, lazio):
     with time_machine.travel(timezone.now(), tick=False):
         response = authorize(signed_in(operator))
         assert response.status_code == 302
+        assert response["Location"] == "/codes/"
         otp = stored(APP_CODE)
         assert otp.origin == OtpOrigin.AUTHORIZED
         assert otp.state == OtpState.PENDING
