@@ -7,9 +7,21 @@ longer looks at whether pytest is imported. A test that needs another value sets
 its own on authority.settings (tests/settings/test_settings.py, tests/robustness/live.py).
 """
 
-from authority.env import ConfigurationError
-from authority.settings import *  # noqa: F403
-from authority.settings import PRODUCTION, SILENCED_SYSTEM_CHECKS
+import atexit
+import os
+import shutil
+import tempfile
+
+# Each test process (one per pytest-xdist worker) keeps what it writes (batch files, audit
+# checkpoints, mail, broker folders) in a folder of its own, removed when it exits: never in the
+# var/ of `dev.py run`, never where another worker writes the same file names.
+_VAR_DIR = tempfile.mkdtemp(prefix="authority-tests-")
+atexit.register(shutil.rmtree, _VAR_DIR, ignore_errors=True)
+os.environ["AUTHORITY_VAR_DIR"] = _VAR_DIR
+
+from authority.env import ConfigurationError  # noqa: E402
+from authority.settings import *  # noqa: E402, F403
+from authority.settings import PRODUCTION, SILENCED_SYSTEM_CHECKS  # noqa: E402
 
 if PRODUCTION:
     # A production environment (AUTHORITY_MODE=production) never runs on test settings: they
