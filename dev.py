@@ -184,7 +184,22 @@ def run(port: int) -> int:
 
 
 def test(pytest_args: list[str]) -> int:
-    return subprocess.run([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT).returncode
+    command = [str(PYTHON), "-m", "pytest", *_parallel(pytest_args), *pytest_args]
+    return subprocess.run(command, cwd=ROOT).returncode
+
+
+def _parallel(pytest_args: list[str]) -> list[str]:
+    """One pytest-xdist worker per CPU this process may use, each with its own test database
+    (test_<name>_gw0, ...). A -n of the caller's wins: `-n 0` runs in one process (e.g. to
+    debug with --pdb). Work goes to whichever worker is free (worksteal): a few tests take far
+    longer than the rest."""
+    for arg in pytest_args:
+        if arg.startswith(("-n", "--numprocesses", "--dist")) or arg in ("no:xdist", "-pno:xdist"):
+            return []
+        if arg in ("--version", "-V", "-h", "--help"):
+            return []
+    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return ["-n", str(workers or 1), "--dist", "worksteal"]
 
 
 def main() -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import dj_database_url
@@ -28,11 +27,13 @@ PRODUCTION = MODE == "production"
 if not PRODUCTION:
     # The embedded run keeps its database, broker folders and files here.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-TESTING = "pytest" in sys.modules or env_bool("AUTHORITY_TESTING", False)
-if PRODUCTION and env_bool("AUTHORITY_TESTING", False):
-    # The test switches: a cache per process (budgets and throttles counted per worker, shared
-    # by nobody), device responses without their constant delay, MD5 password hashes.
-    raise ConfigurationError("AUTHORITY_TESTING cannot be on in production")
+# There is no test mode in these settings: the test suite runs on its own module,
+# tests/django_settings.py. The variable that once switched one on is refused, so that no
+# deployment believes it runs with (or without) one.
+if env_str("AUTHORITY_TESTING", ""):
+    raise ConfigurationError(
+        "AUTHORITY_TESTING is no longer read: unset it (the tests select tests.django_settings)"
+    )
 
 DEV_SECRET_PREFIX = "dev-insecure-"
 
@@ -223,14 +224,7 @@ CACHES: dict[str, dict[str, object]]
 # The throttles and the guessing budgets live in the cache: one that culls at Django's default
 # 300 entries would forget which networks were guessing as soon as many addresses call.
 _CACHE_OPTIONS = {"MAX_ENTRIES": 1_000_000}
-if TESTING:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "OPTIONS": _CACHE_OPTIONS,
-        }
-    }
-elif REDIS_URL:
+if REDIS_URL:
     CACHES = {
         "default": {
             # django-redis: one client per server, built once and reused (the throttles call
@@ -285,8 +279,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if TESTING:
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -326,8 +318,6 @@ AXES_DISABLE_ACCESS_LOG = True
 SILENCED_SYSTEM_CHECKS = [
     # Locking out per address is what DESIGN.md 3.3 forbids (no IPs); per account is the rule.
     "axes.W006",
-    # Tests run in one process, where the local-memory cache counts failures correctly.
-    *(["axes.W001"] if TESTING else []),
 ]
 
 # Invitation links work this long (Django's password-reset tokens, until a password is chosen).
@@ -456,7 +446,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", TESTING)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -688,15 +678,13 @@ GUESSING_GUARD_HOLD_MINUTES = env_int("GUESSING_GUARD_HOLD_MINUTES", 60, minimum
 GUESSING_GUARD_DAILY_CAP = env_int("GUESSING_GUARD_DAILY_CAP", 20, minimum=1)
 # Every device response (real or dummy) takes floor + uniform(0, spread) milliseconds, so
 # timing tells a network observer nothing. The floor must exceed the real work's time.
-DEVICE_API_MIN_RESPONSE_MS = env_int("DEVICE_API_MIN_RESPONSE_MS", 0 if TESTING else 150, minimum=0)
-DEVICE_API_RESPONSE_SPREAD_MS = env_int(
-    "DEVICE_API_RESPONSE_SPREAD_MS", 0 if TESTING else 100, minimum=0
-)
+DEVICE_API_MIN_RESPONSE_MS = env_int("DEVICE_API_MIN_RESPONSE_MS", 150, minimum=0)
+DEVICE_API_RESPONSE_SPREAD_MS = env_int("DEVICE_API_RESPONSE_SPREAD_MS", 100, minimum=0)
 # The share of dummy check-otp requests answered 401, as a mistyped code is (Immuni's
 # DUMMY_DATA_TOKEN_ERROR_CHANCE_PERCENT, 1): were dummies always 204, every 401 an observer saw
-# would be a real person entering a code (DESIGN.md 3.7). 0 in tests, which expect a 204.
+# would be a real person entering a code (DESIGN.md 3.7). tests/django_settings.py makes it 0.
 DEVICE_API_DUMMY_UNAUTHORIZED_PERCENT = env_int(
-    "DEVICE_API_DUMMY_UNAUTHORIZED_PERCENT", 0 if TESTING else 1, minimum=0, maximum=100
+    "DEVICE_API_DUMMY_UNAUTHORIZED_PERCENT", 1, minimum=0, maximum=100
 )
 
 # --- Operations (authority/operations) ----------------------------------------------------------
@@ -707,7 +695,7 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 # Buffered counters: increments go to a Redis hash, a beat task adds them to the database every
 # STATISTICS_FLUSH_SECONDS (no hot row per request). On by default when Redis is configured.
 STATISTICS_REDIS_URL = env_str("STATISTICS_REDIS_URL", REDIS_URL)
-STATISTICS_BUFFERED = env_bool("STATISTICS_BUFFERED", bool(STATISTICS_REDIS_URL) and not TESTING)
+STATISTICS_BUFFERED = env_bool("STATISTICS_BUFFERED", bool(STATISTICS_REDIS_URL))
 if STATISTICS_BUFFERED and not STATISTICS_REDIS_URL:
     raise ConfigurationError("STATISTICS_BUFFERED needs REDIS_URL (or STATISTICS_REDIS_URL)")
 STATISTICS_REDIS_PREFIX = env_str("STATISTICS_REDIS_PREFIX", "authority:statistics")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -20,6 +24,55 @@ from authority.accounts.provinces import forget_provinces
 
 PASSWORD = "correct horse battery staple"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite runs on its own settings module (pyproject.toml): a DJANGO_SETTINGS_MODULE left
+    in the environment would otherwise run it with production's delays and worker queue."""
+    if django_settings.SETTINGS_MODULE != "tests.django_settings":
+        raise pytest.UsageError(
+            f"the tests need DJANGO_SETTINGS_MODULE=tests.django_settings, not"
+            f" {django_settings.SETTINGS_MODULE!r}: unset it"
+        )
+
+
+def _shared_lock_path(config: pytest.Config) -> Path | None:
+    """Under pytest-xdist (`dev.py test` runs one worker per CPU), a file every worker of this
+    run opens; None in a single process."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:
+        return None
+    return Path(tempfile.gettempdir()) / f"authority-tests-{workerinput['testrunuid']}.lock"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """A test marked `alone` (it restarts the PostgreSQL server every worker uses) runs while no
+    other worker runs a test: it holds the run's lock exclusively, every other test holds it
+    shared. After such a test each worker drops its database connections, which the restart
+    killed. In a single process there is nothing to coordinate."""
+    path = _shared_lock_path(item.config)
+    if path is None:
+        yield
+        return
+    alone = item.get_closest_marker("alone") is not None
+    with path.open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        try:
+            lock.seek(0)
+            generation = lock.read()
+            if generation != getattr(item.config, "_authority_generation", ""):
+                item.config._authority_generation = generation  # type: ignore[attr-defined]
+                if connection.vendor == "postgresql":
+                    connections.close_all()
+            yield
+            if alone:
+                lock.truncate(0)
+                lock.write(os.urandom(8).hex())
+                lock.flush()
+                item.config._authority_generation = ""  # type: ignore[attr-defined]
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

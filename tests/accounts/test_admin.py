@@ -48,6 +48,7 @@ def test_an_administrator_cannot_change_their_own_role_region_or_active_flag(
         ),
     )
     assert response.status_code == 302
+    assert response["Location"] == "/admin/accounts/user/"
     administrator.refresh_from_db()
     assert administrator.first_name == "Ada"
     assert (administrator.role, administrator.region, administrator.is_active) == (
@@ -65,6 +66,7 @@ def test_an_administrator_changes_another_administrators_role(
         change_url(colleague), change_form_data(colleague, role=Role.SUPERVISOR, region=lazio.pk)
     )
     assert response.status_code == 302
+    assert response["Location"] == "/admin/accounts/user/"
     colleague.refresh_from_db()
     assert (colleague.role, colleague.region) == (Role.SUPERVISOR, lazio)
     entry = AuditEntry.objects.get(action=Action.USER_CHANGED, target=colleague.username)
@@ -108,6 +110,7 @@ def test_a_password_changed_in_the_admin_is_audited(administrator, operator, sig
         {"usable_password": "true", "password1": new_password, "password2": new_password},
     )
     assert response.status_code == 302
+    assert response["Location"] == f"/admin/accounts/user/{operator.pk}/change/"
     operator.refresh_from_db()
     assert operator.check_password(new_password)
     entry = AuditEntry.objects.get(action=Action.USER_CHANGED, target=operator.username)
@@ -122,6 +125,7 @@ def test_disabling_a_password_in_the_admin_is_audited(administrator, operator, s
         {"usable_password": "false", "unset-password": "1"},
     )
     assert response.status_code == 302
+    assert response["Location"] == f"/admin/accounts/user/{operator.pk}/change/"
     operator.refresh_from_db()
     assert not operator.has_usable_password()
     entry = AuditEntry.objects.get(action=Action.USER_CHANGED, target=operator.username)
@@ -157,6 +161,7 @@ def test_an_administrator_changing_their_own_password_in_the_admin_is_audited(
     )
 
     assert response.status_code == 302
+    assert response["Location"] == "/admin/password_change/done/"
     administrator.refresh_from_db()
     assert administrator.check_password(new_password)
     [entry] = AuditEntry.objects.filter(action=Action.PASSWORD_SET)

@@ -98,6 +98,7 @@ def test_a_password_posted_to_the_link_itself_is_not_taken(invitee):
     browser = Client()
     response = choose(browser, invitation_path(invitee))
     assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:choose_password", args=[uidb64(invitee)])
     invitee.refresh_from_db()
     assert not invitee.has_usable_password()
 

@@ -27,6 +27,12 @@ def log_in(client: Client, username: str, password: str = PASSWORD):
     return client.post(reverse("accounts:login"), {"username": username, "password": password})
 
 
+def assert_signed_in(response) -> None:
+    """The second factor was accepted: on to the home page, not back to a sign-in page."""
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert response["Location"] == reverse("home")
+
+
 def test_anonymous_visitors_are_sent_to_the_login_page(client):
     response = client.get("/")
     assert response.status_code == 302
@@ -101,7 +107,7 @@ def test_a_backup_code_works_once(client, operator, signed_in):
     code = re.findall(r"<li><code>(\w+)</code></li>", page)[0]
 
     log_in(client, operator.username)
-    assert client.post(reverse("accounts:verify"), {"token": code}).status_code == 302
+    assert_signed_in(client.post(reverse("accounts:verify"), {"token": code}))
     assert client.get("/").status_code == 200
 
     second = Client()
@@ -131,7 +137,7 @@ def test_a_backup_code_is_accepted_as_people_type_it(client, operator, signed_in
     code = backup_codes_of(operator, signed_in)[3]
     log_in(client, operator.username)
     typed = f" {code[:4].upper()} {code[4:].upper()} "
-    assert client.post(reverse("accounts:verify"), {"token": typed}).status_code == 302
+    assert_signed_in(client.post(reverse("accounts:verify"), {"token": typed}))
     assert AuditEntry.objects.get(action=Action.BACKUP_CODE_USED).details == {"remaining": 9}
 
 
@@ -141,7 +147,7 @@ def test_backup_codes_survive_a_secret_key_rotation(client, operator, signed_in,
     settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
     settings.SECRET_KEY = "a-new-secret-key-for-this-test-only-0123456789"
     log_in(client, operator.username)
-    assert client.post(reverse("accounts:verify"), {"token": code}).status_code == 302
+    assert_signed_in(client.post(reverse("accounts:verify"), {"token": code}))
 
 
 def test_codes_stored_in_clear_before_the_upgrade_still_work_once_and_no_longer_in_clear(
@@ -154,7 +160,7 @@ def test_codes_stored_in_clear_before_the_upgrade_still_work_once_and_no_longer_
     migration.hash_clear_codes(django_apps, None)
     assert not StaticToken.objects.exists() and not StaticDevice.objects.exists()
     log_in(client, operator.username)
-    assert client.post(reverse("accounts:verify"), {"token": "abcd2345"}).status_code == 302
+    assert_signed_in(client.post(reverse("accounts:verify"), {"token": "abcd2345"}))
     second = Client()
     log_in(second, operator.username)
     assert second.post(reverse("accounts:verify"), {"token": "abcd2345"}).status_code == 200
@@ -218,15 +224,29 @@ def test_the_session_ends_after_inactivity(operator, signed_in, settings):
     assert response["Location"].startswith(reverse("accounts:login"))
 
 
-def test_keepalive_extends_the_session(operator, signed_in):
-    assert signed_in(operator).post(reverse("accounts:keepalive")).status_code == 204
+def test_keepalive_extends_the_session(operator, signed_in, settings):
+    """ "Stay signed in" a minute before the idle limit: the session outlives the moment it
+    would have ended without it (the test above shows that it ends without one)."""
+    import time_machine
+    from django.utils import timezone
+
+    age = timezone.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client = signed_in(operator)
+    with time_machine.travel(start + age - timezone.timedelta(minutes=1), tick=False):
+        assert client.post(reverse("accounts:keepalive")).status_code == 204
+    with time_machine.travel(start + age + timezone.timedelta(minutes=5), tick=False):
+        assert client.get("/").status_code == 200
 
 
 def test_logout_ends_the_session(operator, signed_in):
     client = signed_in(operator)
     response = client.post(reverse("accounts:logout"))
     assert response["Location"] == reverse("accounts:login")
-    assert client.get("/").status_code == 302
+    after_logout = client.get("/")
+    assert after_logout.status_code == 302
+    assert after_logout["Location"] == f"{reverse('accounts:login')}?next=%2F"
     assert AuditEntry.objects.filter(action=Action.LOGOUT, actor=operator).exists()
 
 

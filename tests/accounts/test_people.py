@@ -129,6 +129,7 @@ def test_resetting_the_second_factor_sends_the_operator_back_to_enrolment(
         reverse("accounts:reset_second_factor", args=[operator.pk])
     )
     assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:person", args=[operator.pk])
     assert not TOTPDevice.objects.filter(user=operator).exists()
     assert not BackupCode.objects.filter(device__user=operator).exists()
     client = Client()

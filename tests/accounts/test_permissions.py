@@ -110,4 +110,6 @@ def test_audit_lists_only_show_the_own_region(
 def test_deactivated_users_lose_access_at_once(operator, supervisor, signed_in):
     client = signed_in(operator)
     signed_in(supervisor).post(f"/accounts/people/{operator.pk}/deactivate/")
-    assert client.get("/").status_code == 302
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2F"

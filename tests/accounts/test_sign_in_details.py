@@ -65,6 +65,7 @@ def test_after_several_wrong_codes_the_message_says_how_long_to_wait_and_that_ba
         traveller.shift(timedelta(seconds=6))
         accepted = client.post(reverse("accounts:verify"), {"token": current_code(device)})
     assert accepted.status_code == 302
+    assert accepted["Location"] == reverse("home")
 
 
 def test_a_long_wait_is_said_in_minutes(operator):

@@ -78,6 +78,7 @@ def test_the_form_sends_back_the_document_in_force_unchanged(admin_client):
         data = form_data(admin_client, f"/app-settings/{platform}/draft/")
         response = admin_client.post(f"/app-settings/{platform}/draft/", {**data, "save": ""})
         assert response.status_code == 302, response.content.decode()[:2000]
+        assert response["Location"] == f"/app-settings/{platform}/draft/"
         draft = SettingsDraft.objects.get(platform=platform)
         assert draft.document == selectors.version_in_force(platform).document
 
@@ -112,7 +113,9 @@ def test_decimals_may_be_written_with_a_comma_in_italian(admin_client):
     data = form_data(admin_client, "/app-settings/ios/draft/")
     assert data["operational_info_without_exposure_sampling_rate"] == "0,6"
     data["operational_info_without_exposure_sampling_rate"] = "0,5"
-    assert admin_client.post("/app-settings/ios/draft/", data).status_code == 302
+    response = admin_client.post("/app-settings/ios/draft/", data)
+    assert response.status_code == 302
+    assert response["Location"] == "/app-settings/ios/draft/"
     assert (
         SettingsDraft.objects.get().document["operational_info_without_exposure_sampling_rate"]
         == 0.5
@@ -127,7 +130,9 @@ def test_a_concurrent_save_is_shown_and_nothing_of_either_is_lost(
     mine = form_data(me, "/app-settings/android/draft/")  # revision 0: no draft yet
     theirs = form_data(signed_in(colleague), "/app-settings/android/draft/")
     theirs["teks_packet_size"] = "90000"
-    assert signed_in(colleague).post("/app-settings/android/draft/", theirs).status_code == 302
+    response = signed_in(colleague).post("/app-settings/android/draft/", theirs)
+    assert response.status_code == 302
+    assert response["Location"] == "/app-settings/android/draft/"
 
     mine["teks_packet_size"] = "100000"
     response = me.post("/app-settings/android/draft/", mine)
@@ -142,7 +147,9 @@ def test_a_concurrent_save_is_shown_and_nothing_of_either_is_lost(
     revision = re.search(r'name="revision" value="(\d+)"', page).group(1)
     assert revision == str(SettingsDraft.objects.get().revision)
     mine["revision"] = revision
-    assert me.post("/app-settings/android/draft/", mine).status_code == 302
+    response = me.post("/app-settings/android/draft/", mine)
+    assert response.status_code == 302
+    assert response["Location"] == "/app-settings/android/draft/"
     assert SettingsDraft.objects.get().document["teks_packet_size"] == 100_000
 
 

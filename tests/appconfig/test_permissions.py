@@ -65,4 +65,6 @@ def test_a_deactivated_administrator_is_refused(administrator, signed_in, initia
     client = signed_in(administrator)
     administrator.is_active = False
     administrator.save()
-    assert client.get("/app-settings/").status_code == 302
+    response = client.get("/app-settings/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Fapp-settings%2F"

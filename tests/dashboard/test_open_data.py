@@ -241,4 +241,6 @@ def test_it_is_cached_between_requests(yesterday, count, lazio):
 
 def test_it_is_public_but_the_dashboard_is_not(db):
     assert Client().get("/open-data/daily.csv").status_code == 200
-    assert Client().get("/statistics/").status_code == 302
+    response = Client().get("/statistics/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Fstatistics%2F"

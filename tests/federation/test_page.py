@@ -117,6 +117,7 @@ def test_sync_now_uploads_and_downloads_and_audits_each_run(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/federation/sync/")
     assert response.status_code == 302
+    assert response["Location"] == "/federation/"
 
     upload_run = FederationRun.objects.get(kind=FederationRun.Kind.UPLOAD)
     download_run = FederationRun.objects.get(kind=FederationRun.Kind.DOWNLOAD)

@@ -49,6 +49,7 @@ def test_a_stored_key_ends_up_in_a_download_that_verifies_with_the_published_key
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in(administrator).post("/publishing/publish/")
     assert response.status_code == 302
+    assert response["Location"] == "/publishing/"
 
     phone = Client()
     assert phone.get("/v1/keys/index").json() == {"oldest": 1, "newest": 1}

@@ -28,6 +28,7 @@ def test_it_authorizes_the_code_for_a_short_time(operator, signed_in, lazio):
     with time_machine.travel(timezone.now(), tick=False):
         response = authorize(signed_in(operator))
         assert response.status_code == 302
+        assert response["Location"] == "/codes/"
         otp = stored(APP_CODE)
         assert otp.origin == OtpOrigin.AUTHORIZED
         assert otp.state == OtpState.PENDING
@@ -45,7 +46,9 @@ def test_it_confirms_with_the_reference_and_never_the_code(operator, signed_in):
 
 
 def test_it_accepts_what_people_type_spaces_dashes_lowercase(operator, signed_in):
-    assert authorize(signed_in(operator), "kj2 3iw-y5uj").status_code == 302
+    response = authorize(signed_in(operator), "kj2 3iw-y5uj")
+    assert response.status_code == 302
+    assert response["Location"] == "/codes/"
     assert stored(APP_CODE).state == OtpState.PENDING
 
 

@@ -63,7 +63,9 @@ def test_a_code_authorized_before_the_rotation_cannot_be_authorized_again(
 ):
     form = {"code": APP_CODE, "onset_kind": "symptoms", "onset_date": days_ago(2).isoformat()}
     settings.OTP_HMAC_KEY = OLD_KEY
-    assert signed_in(operator).post("/codes/authorize/", form).status_code == 302
+    response = signed_in(operator).post("/codes/authorize/", form)
+    assert response.status_code == 302
+    assert response["Location"] == "/codes/"
     settings.OTP_HMAC_KEY = NEW_KEY
     settings.OTP_HMAC_KEY_FALLBACKS = [OLD_KEY]
 

@@ -78,7 +78,6 @@ class LiveGunicorn:
             "GUESSING_NETWORK_BURST": "1000000",
             **env,
         }
-        self.env.pop("AUTHORITY_TESTING", None)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:

@@ -31,7 +31,12 @@ from authority.statistics.models import DailyCounter
 from tests.conftest import IN_CI
 from tests.robustness.live import LiveGunicorn, Upload, authorized_codes, send_all
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# `alone`: the restart cuts every connection to the server, other test workers' too.
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.alone,
+    pytest.mark.django_db(transaction=True),
+]
 
 UPLOADS = 360
 

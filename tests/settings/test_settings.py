@@ -141,13 +141,35 @@ def test_production_links_are_https_and_smtp_passwords_never_cross_in_clear(tmp_
     assert result.stdout.splitlines()[-1].split() == ["True", "465", "True"], result.stderr
 
 
-def test_production_refuses_the_test_switches():
-    """Review 12, finding 10: AUTHORITY_TESTING gives every process a cache of its own and
-    device responses without their constant delay."""
-    result = run_manage("check", **{**PRODUCTION_ENV, "AUTHORITY_TESTING": "true"})
+def test_the_product_s_settings_keep_their_production_defaults_under_pytest():
+    """`dev.py run` and production load authority.settings, which has no test mode: started
+    from inside a test run, it still holds answers to the uniform delay, queues tasks for the
+    worker and hashes passwords slowly (the suite's own values are in tests/django_settings.py)."""
+    program = (
+        "from django.conf import settings as s; print(s.DEVICE_API_MIN_RESPONSE_MS,"
+        " s.DEVICE_API_RESPONSE_SPREAD_MS, s.CELERY_TASK_ALWAYS_EAGER,"
+        " s.PASSWORD_HASHERS[0].rsplit('.', 1)[-1], s.CACHES['default']['BACKEND'])"
+    )
+    result = run_manage("shell", "-c", program)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == [
+        "150",
+        "100",
+        "False",
+        "PBKDF2PasswordHasher",
+        "django.core.cache.backends.db.DatabaseCache",
+    ]
+
+
+def test_production_refuses_any_test_mode():
+    result = run_manage("check", **{**PRODUCTION_ENV, "AUTHORITY_TESTING": "1"})
     assert result.returncode != 0
-    assert "AUTHORITY_TESTING cannot be on in production" in result.stderr
-    assert run_manage("check", **{**PRODUCTION_ENV, "AUTHORITY_TESTING": "0"}).returncode == 0
+    assert "AUTHORITY_TESTING is no longer read" in result.stderr
+    result = run_manage(
+        "check", **{**PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "tests.django_settings"}
+    )
+    assert result.returncode != 0
+    assert "tests.django_settings cannot be used with AUTHORITY_MODE=production" in result.stderr
 
 
 def test_production_must_say_how_many_proxies_stand_in_front():
