@@ -109,6 +109,9 @@ def _time_layout(
     # The day, written out, heads the unified hover label ("martedì 10 marzo 2026" in
     # Italian: dashboard.js gives plotly.js the language's names of months and days).
     xaxis = {"type": "date", "hoverformat": "%A %-d %B %Y", **extra.pop("xaxis", {})}
+    if days and len(set(days)) <= 7:
+        # A few days: plotly.js would otherwise tick every few hours of a day axis.
+        xaxis["dtick"] = 86_400_000
     if today is not None and days and today in days:
         start = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
         extra["shapes"] = [
