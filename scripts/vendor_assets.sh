@@ -5,9 +5,11 @@
 # Usage (from anywhere):  scripts/vendor_assets.sh
 # Upgrade:                BOOTSTRAP_ITALIA=2.19 AXE_CORE=4.15 scripts/vendor_assets.sh
 #   Each variable is an npm version or range; the newest matching version is used and
-#   written into static/vendor/SOURCES.md. plotly.min.js is taken from the Python plotly
-#   package in .venv (so the JS matches the figures the server builds); upgrade it by
-#   upgrading plotly in the locks (docs/dependencies.md), then re-run this script.
+#   written into static/vendor/SOURCES.md. plotly.js is the npm release of the version the
+#   Python plotly package in .venv ships (so the JS matches the figures the server builds):
+#   its partial "finance" bundle, the smallest official one with every trace type the
+#   charts use (bar, scatter, funnel), and its Italian locale. Upgrade it by upgrading
+#   plotly in the locks (docs/dependencies.md), then re-run this script.
 #   tests/test_vendored_assets.py checks the files against the SHA-256 this script records.
 #
 # Needs: npm, node, sha256sum. Works in a throw-away directory, never in the repository.
@@ -96,13 +98,21 @@ EOF
 # outside static/, so collectstatic never gathers it and production never serves it.
 cp "$axe/axe.min.js" "$axe/LICENSE" "$axe/LICENSE-3RD-PARTY.txt" "$test_assets/axe-core/"
 
-# plotly.js: the build shipped inside the Python package, plus the static stylesheet from the
-# npm release of the same version (lets a page opt out of plotly's injected <style>).
-cp "$python_plotly" "$out/plotly/plotly.min.js"
-cp "$plotly/dist/plotly.css" "$plotly/LICENSE" "$out/plotly/"
+# plotly.js, npm release of the Python package's version: the partial bundle with the trace
+# types the figures use (authority/dashboard/charts/figures.py: Scatter, Bar, Funnel;
+# authority/federation/charts.py: bar), a quarter of the full bundle's size; the static
+# stylesheet (lets a page opt out of plotly's injected <style>); the Italian locale, a
+# self-registering script (plotly.js-locales ships the same dictionary as a CommonJS module,
+# which a browser cannot load as it is).
 if ! cmp -s "$python_plotly" "$plotly/dist/plotly.min.js"; then
     echo "warning: the Python package's plotly.min.js differs from npm plotly.js@$plotly_version" >&2
 fi
+for trace in bar scatter funnel; do
+    grep -q "$trace" "$plotly/lib/index-finance.js" || [ "$trace" = scatter ] \
+        || { echo "the finance bundle lost the $trace trace" >&2; exit 1; }
+done
+cp "$plotly/dist/plotly-finance.min.js" "$plotly/dist/plotly-locale-it.js" \
+    "$plotly/dist/plotly.css" "$plotly/LICENSE" "$out/plotly/"
 
 # Every url() in the stylesheets must be a data: URI or resolve to a copied file.
 node - "$out" <<'EOF'
@@ -120,7 +130,7 @@ for (const css of ["bootstrap-italia/css/bootstrap-italia.min.css", "bootstrap-i
 if (bad) process.exit(1);
 EOF
 
-maplibre_style_id="$(grep -o 'getElementById("[0-9a-f]\{64\}")' "$out/plotly/plotly.min.js" | head -n 1 | cut -d'"' -f2)"
+maplibre_style_id="$(grep -o 'getElementById("[0-9a-f]\{64\}")' "$out/plotly/plotly-finance.min.js" | head -n 1 | cut -d'"' -f2)"
 size() { du -sh "$1" | cut -f1; }
 
 cat >"$out/SOURCES.md" <<EOF
@@ -141,7 +151,8 @@ SHA-256 and fails on a file that is not listed.
 | \`bootstrap-italia/fonts/\` (Titillium Web, Roboto Mono, Lora; \`.woff2\` only) | bootstrap-italia $bi_version | npm \`dist/fonts/\` | SIL OFL 1.1 (Titillium Web, Lora: \`OFL.txt\`), Apache-2.0 (Roboto Mono: \`LICENSE.txt\`) |
 | \`bootstrap-italia/css/fonts.css\` | generated | from npm \`src/js/plugins/fonts-loader.js\` (the @font-face rules \`loadFonts()\` would inject), \`woff2\` sources only | BSD-3-Clause |
 | \`tests/assets/axe-core/axe.min.js\` (tests only, not served) | axe-core $axe_version | npm \`axe-core@$axe_version\` | MPL-2.0 (\`axe-core/LICENSE\`, \`LICENSE-3RD-PARTY.txt\`) |
-| \`plotly/plotly.min.js\` | plotly.js $plotly_version | Python package \`plotly\` $python_plotly_version, \`plotly/package_data/plotly.min.js\` | MIT (\`plotly/LICENSE\`) |
+| \`plotly/plotly-finance.min.js\` | plotly.js $plotly_version | npm \`plotly.js@$plotly_version\` \`dist/plotly-finance.min.js\` (partial bundle: scatter, bar, funnel, histogram, pie, waterfall, funnelarea, indicator, ohlc, candlestick; the version Python \`plotly\` $python_plotly_version ships) | MIT (\`plotly/LICENSE\`) |
+| \`plotly/plotly-locale-it.js\` | plotly.js $plotly_version | npm \`plotly.js@$plotly_version\` \`dist/plotly-locale-it.js\` (the official Italian locale, as in \`plotly.js-locales\`) | MIT |
 | \`plotly/plotly.css\` | plotly.js $plotly_version | npm \`plotly.js@$plotly_version\` \`dist/plotly.css\` | MIT |
 
 npm integrity of the packages used:
@@ -183,12 +194,12 @@ bootstrap-italia.bundle.min.js
 - Everything else (Bootstrap, Popper) sets styles through the CSSOM (\`element.style.x\`),
   which CSP allows.
 
-plotly.min.js
+plotly-finance.min.js
 - On load, \`addStyleRule\` -> \`addRelatedStyleRule\` (src/lib/dom.js) creates
   \`<style id="plotly.js-style-global">\` and fills it with \`insertRule\`. It skips this if an
   element with that id and the class \`no-inline-styles\` already exists:
   \`<link rel="stylesheet" id="plotly.js-style-global" class="no-inline-styles" href="{% static 'vendor/plotly/plotly.css' %}">\`.
-- On load, the bundled maplibre-gl CSS is injected as
+- On load, the maplibre-gl CSS (in the core, even without map traces) is injected as
   \`<style id="${maplibre_style_id:-?}">\` unless an element with that id already exists
   (only map traces need that CSS, so any element with the id will do).
 - d3 \`.attr("style", ...)\` (setAttribute) for colorbar fills (empty value), image traces and

@@ -28,7 +28,7 @@ def test_every_recorded_file_is_there_with_the_recorded_hash():
     records = recorded()
     # The three packages are all there (a truncated list would pass the loop below).
     assert "static/vendor/bootstrap-italia/js/bootstrap-italia.bundle.min.js" in records
-    assert "static/vendor/plotly/plotly.min.js" in records
+    assert "static/vendor/plotly/plotly-finance.min.js" in records
     assert AXE in records
     changed = []
     for path, digest in records.items():

@@ -24,6 +24,9 @@ class Headline:
     keys_published_in_period: int
     last_batch: LastBatch | None
     signing_key: ActiveSigningKey | None
+    # Batches leave the index (and the database) 14 days after publication, while the counters
+    # stay: with no batch left, whether anything was ever published says which note is true.
+    ever_published: bool
 
     @property
     def redemption_rate(self) -> float | None:
@@ -46,6 +49,8 @@ def headline(scope: Scope) -> Headline:
             key_metrics.KEYS_PUBLISHED,
         ],
     )
+    last_batch = selectors.last_published_batch()
+    keys_published = period.get(key_metrics.KEYS_PUBLISHED, 0)
     return Headline(
         today=today,
         codes_today=sum(last_week[metric].get(today, 0) for metric in code_metrics.GRANTED),
@@ -53,7 +58,10 @@ def headline(scope: Scope) -> Headline:
         codes_in_period=sum(period.get(metric, 0) for metric in code_metrics.GRANTED),
         redeemed_in_period=period.get(code_metrics.OTP_REDEEMED, 0),
         uploads_in_period=period.get(device_metrics.UPLOADS, 0),
-        keys_published_in_period=period.get(key_metrics.KEYS_PUBLISHED, 0),
-        last_batch=selectors.last_published_batch(),
+        keys_published_in_period=keys_published,
+        last_batch=last_batch,
         signing_key=selectors.active_signing_key(),
+        ever_published=last_batch is not None
+        or keys_published > 0
+        or selectors.counted_ever(key_metrics.KEYS_PUBLISHED),
     )

@@ -224,3 +224,8 @@ def active_signing_key() -> ActiveSigningKey | None:
         .first()
     )
     return ActiveSigningKey(**key) if key else None
+
+
+def counted_ever(metric: str) -> bool:
+    """Whether the metric was ever counted, anywhere: tells "nothing yet" from "none now"."""
+    return DailyCounter.objects.filter(metric=metric, value__gt=0).exists()

@@ -38,6 +38,8 @@
         return window.Plotly.newPlot(container, chart.figure.data, layout, {
           displayModeBar: false,
           responsive: true,
+          // plotly.js's official locale, loaded on Italian pages (vendor/plotly/plotly-locale-it.js).
+          locale: document.documentElement.lang,
         }).then(function () {
           container.dataset.drawn = "true";
         });

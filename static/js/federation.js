@@ -70,6 +70,8 @@
         return window.Plotly.newPlot(container, chart.figure.data, chart.figure.layout, {
           displayModeBar: false,
           responsive: true,
+          // plotly.js's official locale, loaded on Italian pages (vendor/plotly/plotly-locale-it.js).
+          locale: document.documentElement.lang,
         }).then(function () { container.dataset.drawn = "true"; });
       })
       .catch(function () { showStatus(container, container.dataset.errorText, "chart-failed"); });

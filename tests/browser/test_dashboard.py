@@ -3,12 +3,15 @@ scenario's numbers, and nothing breaks the Content-Security-Policy."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django_otp import DEVICE_ID_SESSION_KEY
 from playwright.sync_api import expect
 
 from authority.accounts.sessions import SessionStore
+from tests.browser.conftest import ARTIFACTS
 from tests.conftest import enroll_authenticator
 from tests.dashboard import conftest as dashboard
 
@@ -114,3 +117,65 @@ def test_the_dashboard_has_no_serious_accessibility_violations(
     page.goto(f"/statistics/?{DAY}")
     drawn_charts(page)
     assert axe() == []
+
+
+MONTH_RANGE = "since=2026-02-01&until=2026-03-10"
+
+
+def tick_labels(page, chart: str) -> list[str]:
+    return page.locator(f"#chart-{chart} .xtick text").all_text_contents()
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "months", "download"),
+    [
+        ("en", "Statistics", r"\d{1,2} (Feb|Mar)(2026)?", "Download plot as a PNG"),
+        ("it", "Statistiche", r"\d{1,2} (feb|mar)(2026)?", "Scarica il grafico come immagine PNG"),
+    ],
+)
+def test_every_chart_is_drawn_in_the_pages_language(
+    page, live_server, scenario, administrator, axe, language, heading, months, download
+):
+    """Dates day before month in both languages, Italian month names lowercase, plotly.js's
+    own words (the modebar) from its official locale; no console error, no axe violation."""
+    sign_in(page, live_server, administrator)
+    page.context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
+    page.goto(f"/statistics/?{MONTH_RANGE}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    charts = drawn_charts(page)
+    assert len(charts) == 11 and all(chart["svg"] for chart in charts.values())
+    for chart in ("codes", "uploads", "publication", "app-info", "failed-checks", "requests"):
+        labels = tick_labels(page, chart)
+        assert labels and all(re.fullmatch(months, label) for label in labels), (chart, labels)
+    assert page.locator(f'#chart-codes .modebar-btn[data-title="{download}"]').count() == 1
+    # Today (the scenario's frozen day) is labelled as partial on every day axis.
+    expect(page.locator("#chart-codes .annotation-text")).to_have_count(1)
+    assert page.console_errors == []
+    assert axe() == []
+
+
+def test_the_italian_dashboard_at_phone_and_laptop_widths(
+    page, live_server, scenario, supervisor, axe
+):
+    """Screenshots for a person to look at (test-artifacts/screenshots/); the page never
+    scrolls sideways and every chart fits its card."""
+    sign_in(page, live_server, supervisor)
+    page.context.add_cookies([{"name": "django_language", "value": "it", "url": live_server.url}])
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"/statistics/?{MONTH_RANGE}")
+        drawn_charts(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        overflowing = page.evaluate(
+            """() => [...document.querySelectorAll('.chart-card')].filter(card =>
+                card.querySelector('svg.main-svg') &&
+                card.querySelector('svg.main-svg').getBoundingClientRect().width
+                    > card.getBoundingClientRect().width + 1).length"""
+        )
+        assert overflowing == 0, width
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"dashboard-it-{width}.png"), full_page=True)
+        assert axe() == []
+    assert page.console_errors == []

@@ -1,14 +1,20 @@
 """The dashboard's Plotly figures, drawn from the charts' tables with plotly's figure API.
 
 SVG trace types only (bar, scatter, funnel): WebGL traces would need 'unsafe-eval' in the
-Content-Security-Policy. The house style is one Plotly template, built and validated once;
+Content-Security-Policy, and the vendored plotly.js is the partial bundle that has these
+(static/vendor/SOURCES.md). The house style is one Plotly template, built and validated once;
 each figure's layout says only what differs. dashboard.js draws `data` and `layout`.
+
+Today's counts are the day so far: on a day axis today is shaded and labelled, its bars
+lighter and the last stretch of each line dotted, so that a morning's figures never read as
+a collapse.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -17,6 +23,7 @@ from django.utils.translation import gettext as _
 from plotly.utils import PlotlyJSONEncoder
 
 from authority.dashboard.charts.tables import Table, operator_series
+from authority.statistics.services import local_day
 
 # Bootstrap Italia's blues first, then colours that stay apart for colour-blind readers.
 PALETTE = [
@@ -33,6 +40,8 @@ PALETTE = [
 ]
 GRID = "#e6e9f2"
 HEIGHT = 360
+TODAY_SHADE = "#eef1f6"
+TODAY_OPACITY = 0.45  # today's bars: the day is not over
 
 TEMPLATE = go.layout.Template(
     layout=go.Layout(
@@ -89,9 +98,86 @@ def _layout(**extra: Any) -> go.Layout:
     )
 
 
-def _time_layout(**extra: Any) -> go.Layout:
-    xaxis = {"type": "date", **extra.pop("xaxis", {})}
+def _today() -> str:
+    return local_day().isoformat()
+
+
+def _time_layout(
+    *, today: str | None = None, days: list[str] | None = None, **extra: Any
+) -> go.Layout:
+    """A day axis; when the days drawn end today, today is shaded and labelled as partial."""
+    # The day, written out, heads the unified hover label ("martedì 10 marzo 2026" in
+    # Italian: dashboard.js gives plotly.js the language's names of months and days).
+    xaxis = {"type": "date", "hoverformat": "%A %-d %B %Y", **extra.pop("xaxis", {})}
+    if days and len(set(days)) <= 7:
+        # A few days: plotly.js would otherwise tick every few hours of a day axis.
+        xaxis["dtick"] = 86_400_000
+    if today is not None and days and today in days:
+        start = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
+        extra["shapes"] = [
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "paper",
+                "x0": f"{start} 12:00",
+                "x1": f"{today} 12:00",
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": TODAY_SHADE,
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        ]
+        extra["annotations"] = [
+            {
+                "text": _("today, so far"),
+                "xref": "x",
+                "yref": "paper",
+                "x": f"{today} 12:00",
+                "y": 1,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 11, "color": PALETTE[4]},
+            }
+        ]
     return _layout(hovermode="x unified", xaxis=xaxis, **extra)
+
+
+def _line(
+    *, name: str, x: list[str], y: list[Any], colour: str, today: str | None, **extra: Any
+) -> list[Any]:
+    """A daily line; when it ends today, its last stretch is a separate dotted trace (one
+    legend entry for both), so that today's partial count does not look like a fall."""
+    line = {"color": colour, **extra.pop("line", {})}
+    if today is None or len(x) < 2 or x[-1] != today:
+        return [go.Scatter(name=name, x=x, y=y, mode="lines", line=line, legendgroup=name, **extra)]
+    return [
+        go.Scatter(
+            name=name, x=x[:-1], y=y[:-1], mode="lines", line=line, legendgroup=name, **extra
+        ),
+        go.Scatter(
+            name=f"{name} ({_('today, so far')})",
+            x=x[-2:],
+            y=y[-2:],
+            mode="lines+markers",
+            line={**line, "dash": "dot"},
+            marker={"size": [0, 7], "color": colour},
+            legendgroup=name,
+            showlegend=False,
+            # Yesterday is already in the hover label, from the complete line.
+            hoverinfo=["none", "all"],
+            **extra,
+        ),
+    ]
+
+
+def _bar(*, name: str, x: list[str], y: list[Any], today: str | None, **extra: Any) -> Any:
+    """Daily bars; today's, partial, lighter."""
+    marker = dict(extra.pop("marker", {}))
+    if today is not None and today in x:
+        marker["opacity"] = [TODAY_OPACITY if day == today else 1 for day in x]
+    return go.Bar(name=name, x=x, y=y, marker=marker, **extra)
 
 
 def _right_axis(title: str) -> dict[str, Any]:
@@ -108,27 +194,39 @@ def _right_axis(title: str) -> dict[str, Any]:
     }
 
 
-def _lines(table: Table) -> list[Any]:
+def _lines(table: Table, today: str) -> list[Any]:
     x = table.column("day")
     return [
-        go.Scatter(name=column.label, x=x, y=table.column(column.key), mode="lines")
+        trace
+        for position, column in enumerate(table.columns[table.dimensions :])
+        for trace in _line(
+            name=column.label,
+            x=x,
+            y=table.column(column.key),
+            colour=PALETTE[position % len(PALETTE)],
+            today=today,
+        )
+    ]
+
+
+def _bars(table: Table, today: str) -> list[Any]:
+    x = table.column("day")
+    return [
+        _bar(name=column.label, x=x, y=table.column(column.key), today=today)
         for column in table.columns[table.dimensions :]
     ]
 
 
-def _bars(table: Table) -> list[Any]:
-    x = table.column("day")
-    return [
-        go.Bar(name=column.label, x=x, y=table.column(column.key))
-        for column in table.columns[table.dimensions :]
-    ]
+def _day_figure(table: Table, data: list[Any], today: str, **layout: Any) -> Figure:
+    return Figure(data, _time_layout(today=today, days=table.column("day"), **layout))
 
 
 # --- Codes -----------------------------------------------------------------------------------
 
 
 def codes_per_day(table: Table) -> Figure:
-    return Figure(_lines(table), _time_layout())
+    today = _today()
+    return _day_figure(table, _lines(table, today), today)
 
 
 def code_funnel(table: Table) -> Figure:
@@ -185,29 +283,42 @@ def time_to_redeem(table: Table) -> Figure:
 
 
 def uploads_per_day(table: Table) -> Figure:
+    today = _today()
     x = table.column("day")
     uploads, with_keys, keys = table.columns[1:]
     data = [
-        go.Bar(name=uploads.label, x=x, y=table.column(uploads.key), marker={"color": PALETTE[0]}),
-        go.Bar(
-            name=with_keys.label, x=x, y=table.column(with_keys.key), marker={"color": PALETTE[6]}
+        _bar(
+            name=uploads.label,
+            x=x,
+            y=table.column(uploads.key),
+            marker={"color": PALETTE[0]},
+            today=today,
         ),
-        go.Scatter(
+        _bar(
+            name=with_keys.label,
+            x=x,
+            y=table.column(with_keys.key),
+            marker={"color": PALETTE[6]},
+            today=today,
+        ),
+        *_line(
             name=keys.label,
             x=x,
             y=table.column(keys.key),
-            mode="lines",
+            colour=PALETTE[1],
+            today=today,
             yaxis="y2",
-            line={"color": PALETTE[1]},
         ),
     ]
-    layout = _time_layout(
+    return _day_figure(
+        table,
+        data,
+        today,
         barmode="group",
         yaxis={"title": {"text": _("Uploads")}},
         yaxis2=_right_axis(_("Keys")),
         margin={"r": 56},
     )
-    return Figure(data, layout)
 
 
 def keys_per_upload(table: Table) -> Figure:
@@ -224,66 +335,87 @@ def keys_per_upload(table: Table) -> Figure:
 
 
 def publication_per_day(table: Table) -> Figure:
+    today = _today()
     x = table.column("day")
     keys, batches = table.columns[1:]
     data = [
-        go.Bar(name=keys.label, x=x, y=table.column(keys.key), marker={"color": PALETTE[0]}),
-        go.Scatter(
+        _bar(
+            name=keys.label,
+            x=x,
+            y=table.column(keys.key),
+            marker={"color": PALETTE[0]},
+            today=today,
+        ),
+        *_line(
             name=batches.label,
             x=x,
             y=table.column(batches.key),
-            mode="lines",
+            colour=PALETTE[1],
+            today=today,
             yaxis="y2",
-            line={"color": PALETTE[1]},
         ),
     ]
-    layout = _time_layout(
+    return _day_figure(
+        table,
+        data,
+        today,
         yaxis={"title": {"text": _("Keys")}},
         yaxis2=_right_axis(_("Batches")),
         margin={"r": 56},
     )
-    return Figure(data, layout)
 
 
 # --- Device API ------------------------------------------------------------------------------
 
 
 def failed_checks_per_day(table: Table) -> Figure:
-    return Figure(_bars(table), _time_layout(barmode="stack"))
+    today = _today()
+    return _day_figure(table, _bars(table, today), today, barmode="stack")
 
 
 def requests_per_day(table: Table) -> Figure:
-    return Figure(_lines(table), _time_layout())
+    today = _today()
+    return _day_figure(table, _lines(table, today), today)
 
 
 # --- The apps' operational info ----------------------------------------------------------------
 
 
 def app_info_per_day(table: Table) -> Figure:
+    today = _today()
     x = table.column("day")
+    others = [c for c in table.columns[1:] if c.key != "exposure_notifications"]
     data: list[Any] = [
-        go.Scatter(name=column.label, x=x, y=table.column(column.key), mode="lines")
-        for column in table.columns[1:]
-        if column.key != "exposure_notifications"
+        trace
+        for position, column in enumerate(others)
+        for trace in _line(
+            name=column.label,
+            x=x,
+            y=table.column(column.key),
+            # PALETTE[3] is the notifications'.
+            colour=[c for c in PALETTE if c != PALETTE[3]][position],
+            today=today,
+        )
     ]
     # Far fewer than the reports: on their own axis, or they would lie flat on zero.
     notified = next(c for c in table.columns if c.key == "exposure_notifications")
-    data.append(
-        go.Scatter(
-            name=notified.label,
-            x=x,
-            y=table.column(notified.key),
-            mode="lines",
-            yaxis="y2",
-            line={"dash": "dot", "color": PALETTE[3]},
-        )
+    data += _line(
+        name=notified.label,
+        x=x,
+        y=table.column(notified.key),
+        colour=PALETTE[3],
+        today=today,
+        yaxis="y2",
+        line={"dash": "dot"},
     )
-    layout = _time_layout(
+    return _day_figure(
+        table,
+        data,
+        today,
         yaxis={"title": {"text": _("Apps")}},
         yaxis2=_right_axis(_("Exposure notifications")),
         margin={"r": 56},
     )
-    return Figure(data, layout)
 
 
 def _region_layout(regions: int, **extra: Any) -> go.Layout:
@@ -365,5 +497,10 @@ def regions_compared(table: Table) -> Figure:
 
 
 def codes_per_operator(table: Table) -> Figure:
-    data = [go.Bar(name=name, x=days, y=codes) for name, days, codes in operator_series(table)]
-    return Figure(data, _time_layout(barmode="stack"))
+    today = _today()
+    data = [
+        _bar(name=name, x=days, y=codes, today=today)
+        for name, days, codes in operator_series(table)
+    ]
+    days = sorted({day for _name, days, _codes in operator_series(table) for day in days})
+    return Figure(data, _time_layout(today=today, days=days, barmode="stack"))
