@@ -27,6 +27,7 @@ from authority.audit.chain import GENESIS_LINK, Keyring, legacy_link, links_matc
 from authority.audit.checkpoints import Checkpoint, UnreadableCheckpoint, read_checkpoints
 from authority.audit.models import Action, AuditChainHead, AuditEntry
 from authority.audit.services import current_keyring
+from authority.l10n import moments
 
 logger = logging.getLogger(__name__)
 
@@ -311,7 +312,8 @@ def _staleness(newest: Checkpoint | None, walk: _Walk, now: datetime) -> list[Fi
 
 
 def _when(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z")
+    # Numeric, so that it reads the same whichever language the check ran in.
+    return moments.short_datetime(moment, seconds=True, zone=True)
 
 
 class _Walk:

@@ -23,6 +23,7 @@ from authority.accounts import permissions
 from authority.accounts.models import Region
 from authority.audit.models import Action
 from authority.audit.verification import latest_report
+from authority.l10n.widgets import IsoDateInput
 
 
 class AuditFilterForm(forms.Form):
@@ -37,12 +38,8 @@ class AuditFilterForm(forms.Form):
     region = forms.ModelChoiceField(
         label=_("Region"), queryset=Region.objects.all(), required=False
     )
-    since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = forms.DateField(label=_("From"), required=False, widget=IsoDateInput())
+    until = forms.DateField(label=_("To"), required=False, widget=IsoDateInput())
 
     def __init__(self, *args: object, show_region: bool, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
