@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from authority.accounts import permissions
+from authority.accounts.audit_details import shown_details
 from authority.accounts.models import Region
 from authority.audit.models import Action
 from authority.audit.verification import latest_report
@@ -88,6 +89,7 @@ def audit_trail_view(request: HttpRequest) -> HttpResponse:
                 created_at__lte=datetime.combine(data["until"], time.max, zone)
             )
     page = Paginator(entries, settings.AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(entry, shown_details(entry.details)) for entry in page]
     # The whole trail's integrity is national: administrators see it.
     show_integrity = permissions.is_administrator(request.user)
     query = request.GET.copy()
@@ -97,6 +99,8 @@ def audit_trail_view(request: HttpRequest) -> HttpResponse:
         "audit/list.html",
         {
             "page": page,
+            "rows": rows,
+            "time_zone": settings.TIME_ZONE,
             "form": form,
             "query_string": query.urlencode(),
             "show_integrity": show_integrity,
