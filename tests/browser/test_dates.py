@@ -23,6 +23,8 @@ fresh_cache = dashboard.fresh_cache
 
 
 def in_language(page, live_server, language: str) -> None:
+    # The statistics page parses plotly.js before its body: slow on a loaded 2-core machine.
+    page.set_default_navigation_timeout(90_000)
     page.context.add_cookies(
         [{"name": "django_language", "value": language, "url": live_server.url}]
     )
