@@ -189,6 +189,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "authority.accounts.context_processors.navigation",
             ],
+            "libraries": {"datetimes": "authority.l10n.templatetags"},
         },
     },
 ]
@@ -342,7 +343,11 @@ SUPPORT_CONTACT = env_str("SUPPORT_CONTACT", "")
 # --- Language and time -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("it", _("Italiano"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Ours first; then Italian for what Django and third-party apps word otherwise or not at all
+# (lowercase month names, axes, django-otp): kept apart so that makemessages never drops it.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "authority" / "l10n" / "locale"]
+# One convention per language for dates and times (docs/dates-and-times.md).
+FORMAT_MODULE_PATH = ["authority.l10n.formats"]
 USE_I18N = True
 TIME_ZONE = env_str("AUTHORITY_TIME_ZONE", "Europe/Rome")
 USE_TZ = True

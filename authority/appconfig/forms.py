@@ -29,6 +29,7 @@ from authority.appconfig.catalogue import (
     Setting,
 )
 from authority.appconfig.display import describe_range, format_value, humanize_seconds
+from authority.l10n.widgets import IsoDateInput
 
 LANGUAGE_NAMES = {
     "it": gettext_lazy("Italian"),
@@ -485,7 +486,7 @@ class PublishForm(forms.Form):
     activates_on = forms.DateField(
         required=False,
         label=gettext_lazy("Date"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        widget=IsoDateInput(attrs={"class": "form-control"}),
     )
     activates_time = forms.TimeField(
         required=False,

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,6 +21,7 @@ from authority.appconfig.catalogue import PLATFORMS
 from authority.appconfig.diff import diff_contents
 from authority.appconfig.forms import OverrideForm, PublishForm, SettingsForm
 from authority.appconfig.models import Platform, SettingsVersion
+from authority.l10n import moments
 
 allowed = permissions.allowed_if(permissions.can_manage_app_settings)
 
@@ -40,7 +41,7 @@ def _actor(request: HttpRequest) -> User:
 
 
 def _when(moment: Any) -> str:
-    return formats.date_format(timezone.localtime(moment), "j F Y, H:i")
+    return moments.long_datetime(moment, zone=True)
 
 
 @allowed

@@ -40,6 +40,7 @@ from authority.audit.checkpoints import (
 )
 from authority.audit.models import Action, AuditChainHead, AuditEntry
 from authority.audit.services import current_keyring
+from authority.l10n import moments
 
 logger = logging.getLogger(__name__)
 
@@ -426,7 +427,8 @@ def _with_next(entries: Iterable[AuditEntry]) -> Iterator[tuple[AuditEntry, Audi
 
 
 def _when(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z")
+    # Numeric, so that it reads the same whichever language the check ran in.
+    return moments.short_datetime(moment, seconds=True, zone=True)
 
 
 class _Walk:

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from authority.accounts import permissions
 from authority.accounts.models import Region
 from authority.dashboard.selectors import Scope
+from authority.l10n import moments
+from authority.l10n.widgets import IsoDateInput
 from authority.statistics.services import local_day
 
 # Exposure notification began in 2020: no counter is older. The far end leaves room for a
@@ -23,12 +25,8 @@ LATEST_DAYS_AHEAD = 366
 
 
 class DashboardFilterForm(forms.Form):
-    since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = forms.DateField(label=_("From"), required=False, widget=IsoDateInput())
+    until = forms.DateField(label=_("To"), required=False, widget=IsoDateInput())
     region = forms.ModelChoiceField(
         label=_("Region"),
         queryset=Region.objects.none(),
@@ -54,7 +52,7 @@ class DashboardFilterForm(forms.Form):
         if day is not None and not EARLIEST_DAY <= day <= latest:
             raise forms.ValidationError(
                 _("Choose a date between %(earliest)s and %(latest)s.")
-                % {"earliest": EARLIEST_DAY.isoformat(), "latest": latest.isoformat()}
+                % {"earliest": moments.long_date(EARLIEST_DAY), "latest": moments.long_date(latest)}
             )
         return day
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from authority.keys.models import Batch, ClaimedKey, ExposureKey, PublicationRun, SigningKey
@@ -40,7 +40,12 @@ class PublishedFilter(admin.SimpleListFilter):
     parameter_name = "published"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("yes", _("Published")), ("pending", _("Being published")), ("no", _("Waiting"))]
+        # An exposure key (feminine in Italian), not a batch.
+        return [
+            ("yes", pgettext_lazy("exposure key", "Published")),
+            ("pending", _("Being published")),
+            ("no", _("Waiting")),
+        ]
 
     def queryset(
         self, request: HttpRequest, queryset: QuerySet[ExposureKey]

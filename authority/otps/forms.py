@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from authority.accounts import permissions
 from authority.accounts.models import Region, User
 from authority.formats.otp import ALPHABET, OTP_LENGTH, OtpFormatError, normalize_otp, parse_otp
+from authority.l10n.widgets import IsoDateInput
 from authority.otps.models import OnsetKind
 from authority.otps.services import validate_onset_date
 from authority.statistics.services import local_day
@@ -58,7 +59,7 @@ class OnsetForm(forms.Form):
     )
     onset_date = forms.DateField(
         label=_("Date"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

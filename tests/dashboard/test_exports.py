@@ -143,14 +143,14 @@ def refusal(response) -> str:
 )
 def test_dates_that_make_no_sense_are_refused_with_a_message(path, params, supervisor, signed_in):
     response = signed_in(supervisor).get(path, params)
-    assert "Choose a date between 2020-01-01 and " in refusal(response)
+    assert "Choose a date between 1 January 2020 and " in refusal(response)
 
 
 @pytest.mark.parametrize("params", [{"until": "0001-01-01"}, {"since": "9999-12-31"}])
 def test_the_page_shows_why_a_date_makes_no_sense(params, supervisor, signed_in):
     page = signed_in(supervisor).get("/statistics/", params)
     assert page.status_code == 200
-    assert "Choose a date between 2020-01-01 and " in page.content.decode()
+    assert "Choose a date between 1 January 2020 and " in page.content.decode()
     assert page.context["scope"].until == local_day()  # the default period meanwhile
 
 

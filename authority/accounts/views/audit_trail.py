@@ -20,9 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from authority.accounts import permissions
+from authority.accounts.audit_details import shown_details
 from authority.accounts.models import Region
 from authority.audit.models import Action
 from authority.audit.verification import latest_report, unresolved_checkpoint_alarm
+from authority.l10n.widgets import IsoDateInput
 
 
 class AuditFilterForm(forms.Form):
@@ -37,12 +39,8 @@ class AuditFilterForm(forms.Form):
     region = forms.ModelChoiceField(
         label=_("Region"), queryset=Region.objects.all(), required=False
     )
-    since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = forms.DateField(label=_("From"), required=False, widget=IsoDateInput())
+    until = forms.DateField(label=_("To"), required=False, widget=IsoDateInput())
 
     def __init__(self, *args: object, show_region: bool, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -91,6 +89,7 @@ def audit_trail_view(request: HttpRequest) -> HttpResponse:
                 created_at__lte=datetime.combine(data["until"], time.max, zone)
             )
     page = Paginator(entries, settings.AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(entry, shown_details(entry.details)) for entry in page]
     # The whole trail's integrity is national: administrators see it.
     show_integrity = permissions.is_administrator(request.user)
     query = request.GET.copy()
@@ -100,6 +99,8 @@ def audit_trail_view(request: HttpRequest) -> HttpResponse:
         "audit/list.html",
         {
             "page": page,
+            "rows": rows,
+            "time_zone": settings.TIME_ZONE,
             "form": form,
             "query_string": query.urlencode(),
             "show_integrity": show_integrity,

@@ -1,0 +1,1 @@
+"""How dates and times read on every page, e-mail and download, in English and Italian."""
