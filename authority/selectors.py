@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
 
 from axes.helpers import get_cache, get_client_cache_keys
 from axes.models import AccessAttempt
@@ -53,8 +52,8 @@ class Helpers:
     support_contact: str
 
 
-def helpers_for(user: Any) -> Helpers:
-    if not getattr(user, "is_authenticated", False):
+def helpers_for(user: permissions.Visitor) -> Helpers:
+    if not user.is_authenticated:
         return Helpers("", None, [], settings.SUPPORT_CONTACT)
     supervisors: list[str] = []
     if user.role == Role.OPERATOR and user.region_id is not None:
@@ -257,7 +256,7 @@ def people_to_watch(user: User) -> list[PersonToWatch]:
             watch.append(PersonToWatch(person, PersonToWatch.LOCKED_OUT))
         elif not person.has_usable_password():
             watch.append(PersonToWatch(person, PersonToWatch.INVITATION_PENDING))
-        elif not person.enrolled:  # type: ignore[attr-defined]
+        elif not person.enrolled:
             watch.append(PersonToWatch(person, PersonToWatch.NO_SECOND_FACTOR))
     # Locked-out people first: they are the ones waiting for someone to act.
     return sorted(watch, key=lambda item: item.reason != PersonToWatch.LOCKED_OUT)

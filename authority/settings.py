@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
 
 from authority.env import (
@@ -17,6 +18,10 @@ from authority.env import (
     env_minutes,
     env_str,
 )
+
+# Django's generic classes (admin.ModelAdmin[Region], forms.ModelChoiceField[Region]) take the
+# type arguments mypy checks at run time too.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("AUTHORITY_VAR_DIR", str(BASE_DIR / "var")))

@@ -6,10 +6,26 @@ A message the server refuses for good (5xx) is not tried again."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from authority.accounts.services import mail
 from tasks.celery import app
 
-_RETRIED = {
+
+class _RetryOptions(TypedDict):
+    """Options of `app.task`, typed so that mypy checks each against Celery's."""
+
+    autoretry_for: tuple[type[BaseException], ...]
+    retry_backoff: int
+    retry_backoff_max: int
+    retry_jitter: bool
+    max_retries: int
+    soft_time_limit: int
+    time_limit: int
+    ignore_result: bool
+
+
+_RETRIED: _RetryOptions = {
     "autoretry_for": (mail.DeliveryFailed,),
     "retry_backoff": 30,
     "retry_backoff_max": 1800,

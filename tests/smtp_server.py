@@ -57,7 +57,7 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         message["X-Test-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        self.messages.append(message)  # type: ignore[arg-type]
+        self.messages.append(message)
         self.starttls_used.append(session.ssl is not None)
         return "250 OK"
 
@@ -70,11 +70,11 @@ class Mailbox:
 
 
 def text_of(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def html_of(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    return message.get_body(preferencelist=("html",)).get_content()
 
 
 def link_in(message: EmailMessage, path_start: str) -> str:

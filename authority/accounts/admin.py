@@ -15,6 +15,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
@@ -32,14 +33,14 @@ for model in (TOTPDevice, StaticDevice):
         admin.site.unregister(model)
 
 
-class ProvinceInline(admin.TabularInline):
+class ProvinceInline(admin.TabularInline[Province, Region]):
     model = Province
     extra = 0
     fields = ["code", "name"]
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(admin.ModelAdmin[Region]):
     list_display = ["name", "code", "is_active", "province_codes"]
     list_filter = ["is_active"]
     search_fields = ["name", "code", "provinces__code"]
@@ -49,7 +50,7 @@ class RegionAdmin(admin.ModelAdmin):
     def province_codes(self, region: Region) -> str:
         return ", ".join(province.code for province in region.provinces.all())
 
-    def get_queryset(self, request: HttpRequest) -> Any:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Region]:
         return super().get_queryset(request).prefetch_related("provinces")
 
     def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:
@@ -59,7 +60,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
+class ProvinceAdmin(admin.ModelAdmin[Province]):
     list_display = ["code", "name", "region"]
     list_filter = ["region"]
     search_fields = ["code", "name"]
@@ -69,7 +70,7 @@ class ProvinceAdmin(admin.ModelAdmin):
 OWN_LOCKED_FIELDS = ("role", "region", "is_active")
 
 
-class StaffChangeForm(UserChangeForm):  # type: ignore[type-arg]
+class StaffChangeForm(UserChangeForm[User]):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         user = self.instance
@@ -87,7 +88,7 @@ class StaffChangeForm(UserChangeForm):  # type: ignore[type-arg]
 
 
 @admin.register(User)
-class StaffAdmin(UserAdmin):
+class StaffAdmin(UserAdmin[User]):
     list_display = [
         "username",
         "first_name",
@@ -125,13 +126,13 @@ class StaffAdmin(UserAdmin):
     form = StaffChangeForm
     actions = ["reset_second_factor"]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.pk == request.user.pk:
             fields += OWN_LOCKED_FIELDS
         return fields
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # Deactivate instead: audit entries keep pointing to the person, and a deletion would
         # leave no trace of who did it.
         return False
@@ -160,7 +161,7 @@ class StaffAdmin(UserAdmin):
         )
 
     @admin.action(description=_("Reset second factor (they enrol again at next login)"))
-    def reset_second_factor(self, request: HttpRequest, queryset: Any) -> None:
-        for user in queryset.exclude(pk=request.user.pk):
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset.exclude(pk=staff_member(request).pk):
             people.reset_second_factor(actor=staff_member(request), user=user)
         self.message_user(request, _("Second factors reset."))

@@ -77,7 +77,7 @@ class InviteForm(forms.Form):
         label=_("Language of the e-mails"), choices=settings.LANGUAGES, initial="it"
     )
     role = forms.ChoiceField(label=_("Role"))
-    region: forms.ModelChoiceField = forms.ModelChoiceField(
+    region: forms.ModelChoiceField[Region] = forms.ModelChoiceField(
         label=_("Region"), queryset=Region.objects.none(), required=False
     )
 
@@ -92,7 +92,7 @@ class InviteForm(forms.Form):
             (role.value, role.label) for role in roles
         ]
         cast(
-            forms.ModelChoiceField, self.fields["region"]
+            forms.ModelChoiceField[Region], self.fields["region"]
         ).queryset = permissions.assignable_regions(actor)
         if not permissions.is_administrator(actor):
             self.fields["role"].initial = Role.OPERATOR
@@ -100,7 +100,7 @@ class InviteForm(forms.Form):
             self.fields["region"].disabled = True
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
+        username: str = self.cleaned_data["username"]
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError(_("This username is already taken."))
         return username

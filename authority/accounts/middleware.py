@@ -45,7 +45,7 @@ class SecondFactorRequiredMiddleware:
         if not user.is_authenticated:
             login_url = resolve_url(settings.LOGIN_URL)
             return HttpResponseRedirect(f"{login_url}?{urlencode({'next': _way_back(request)})}")
-        if level == PASSWORD_ONLY or user.is_verified():  # type: ignore[union-attr]
+        if level == PASSWORD_ONLY or user.is_verified():
             return None
         step = "accounts:verify" if user_has_device(user, confirmed=True) else "accounts:enroll"
         return HttpResponseRedirect(

@@ -68,8 +68,7 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
-# django-otp's device manager is untyped, so the stubs cannot type the reverse accessor.
-class User(AbstractUser):  # type: ignore[django-manager-missing]
+class User(AbstractUser):
     """A member of staff. Operators and supervisors belong to one region; administrators to none."""
 
     # ASCII only: "admin" spelt with a Cyrillic "a" must not stand beside "admin" in the audit trail.
@@ -119,7 +118,7 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
         if self.role != Role.ADMINISTRATOR and self.region_id is None:
             raise ValidationError({"region": _("Operators and supervisors belong to a region.")})
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The Django admin's own permission checks follow the role; nobody sets these by hand.
         self.is_staff = self.is_superuser = self.role == Role.ADMINISTRATOR
         if self.role == Role.ADMINISTRATOR:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -46,7 +45,7 @@ def with_second_factor(people: QuerySet[User]) -> QuerySet[User]:
 
 
 def standing(
-    person: Any, *, has_second_factor: bool, locked_until: datetime | None, now: datetime
+    person: User, *, has_second_factor: bool, locked_until: datetime | None, now: datetime
 ) -> Standing:
     """Deactivation first (nothing else matters then), then a lockout, then how far the
     person got: a password (or a pending or expired invitation), then the second factor."""
@@ -81,7 +80,7 @@ def standings(people: list[User]) -> dict[int, Standing]:
     }
 
 
-def person_events(*, viewer: Any, person: User) -> QuerySet[AuditEntry]:
+def person_events(*, viewer: User, person: User) -> QuerySet[AuditEntry]:
     """This person's entries the viewer may see, as actor or as subject, newest first."""
     return (
         permissions.audit_visible_to(viewer)
@@ -91,5 +90,5 @@ def person_events(*, viewer: Any, person: User) -> QuerySet[AuditEntry]:
     )
 
 
-def recent_person_events(*, viewer: Any, person: User) -> list[AuditEntry]:
+def recent_person_events(*, viewer: User, person: User) -> list[AuditEntry]:
     return list(person_events(viewer=viewer, person=person)[:RECENT_EVENTS])

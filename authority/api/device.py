@@ -76,7 +76,7 @@ class DeviceApiView(MachineApiView):
         return _says_dummy(request)
 
     def validated(
-        self, serializer_class: type[serializers.Serializer], request: Request, *, dummy: bool
+        self, serializer_class: type[serializers.Serializer[Any]], request: Request, *, dummy: bool
     ) -> dict[str, Any]:
         """The body, validated by `serializer_class`.
 
@@ -86,7 +86,8 @@ class DeviceApiView(MachineApiView):
         """
         serializer = serializer_class(data=self.json_object(request), partial=dummy)
         serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        validated: dict[str, Any] = serializer.validated_data
+        return validated
 
     def count(self, *, dummy: bool) -> None:
         increment(metrics.DUMMY_REQUESTS if dummy else metrics.REAL_REQUESTS, bucket=self.endpoint)

@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
 
-class ErrorBodySerializer(serializers.Serializer):
+class ErrorBodySerializer(serializers.Serializer[dict[str, object]]):
     error_code = serializers.IntegerField(help_text="Numeric code of the error (DESIGN.md 7).")
     message = serializers.CharField(help_text="What went wrong, for people reading logs.")
 

@@ -19,7 +19,8 @@ from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from authority.ingestion.analytics.serializers import MAX_BUILD
+# Re-exported: the apps' settings and the analytics endpoint accept the same build numbers.
+from authority.ingestion.analytics.serializers import MAX_BUILD as MAX_BUILD
 from authority.ingestion.fields import MAX_PADDING
 from authority.ingestion.serializers import MAX_COUNTRIES, MAX_EXPOSURE_INFOS, MAX_SUMMARIES
 from authority.ingestion.views import CHECK_OTP_MAX_BODY_BYTES, UPLOAD_MAX_BODY_BYTES

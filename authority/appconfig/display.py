@@ -4,6 +4,7 @@ hours or days."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -13,7 +14,8 @@ from authority.appconfig.catalogue import Kind, Setting
 
 NONE = "—"
 
-_UNITS = (
+# Each unit's size in seconds, and its words for a count of it.
+_UNITS: tuple[tuple[int, Callable[[int], str]], ...] = (
     (86400, lambda n: ngettext("%(n)s day", "%(n)s days", n)),
     (3600, lambda n: ngettext("%(n)s hour", "%(n)s hours", n)),
     (60, lambda n: ngettext("%(n)s minute", "%(n)s minutes", n)),

@@ -29,7 +29,7 @@ from authority.dashboard.forms import scope_from_request
 from authority.dashboard.selectors import Scope
 
 
-def _may_see(user: Any, chart: Chart, scope: Scope) -> bool:
+def _may_see(user: permissions.Visitor, chart: Chart, scope: Scope) -> bool:
     if chart.audience is Audience.ADMINISTRATORS:
         return permissions.can_view_device_traffic(user)
     if chart.audience is Audience.NATIONAL:
@@ -42,7 +42,7 @@ def _may_see(user: Any, chart: Chart, scope: Scope) -> bool:
 def _chart_data(chart: Chart, scope: Scope) -> ChartData:
     """Built from the counters, then served from the cache for a while (per language)."""
     key = f"dashboard:{chart.slug}:{get_language()}:{scope.cache_key}"
-    data = cache.get(key)
+    data: ChartData | None = cache.get(key)
     if data is None:
         data = chart.build(scope)
         if settings.DASHBOARD_CACHE_SECONDS:
@@ -173,7 +173,7 @@ def _export_table(chart: Chart, scope: Scope, data: ChartData) -> exports.Export
     """Withholding reads every area's counters over the period: cached like the chart."""
     k = settings.STATISTICS_SUPPRESS_BELOW
     key = f"dashboard-export:{chart.slug}:{get_language()}:{k}:{scope.cache_key}"
-    table = cache.get(key)
+    table: exports.ExportTable | None = cache.get(key)
     if table is None:
         table = exports.export_table(data.table, scope, k=k)
         if settings.DASHBOARD_CACHE_SECONDS:

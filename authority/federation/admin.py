@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
 from django.contrib import admin
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from authority.federation.models import FederationRun, InboundBatch, InboundChunk, OutboundBatch
 
+_M = TypeVar("_M", bound=Model)
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+
+class ReadOnlyAdmin(admin.ModelAdmin[_M]):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
 
 
 @admin.register(FederationRun)
-class FederationRunAdmin(ReadOnlyAdmin):
+class FederationRunAdmin(ReadOnlyAdmin[FederationRun]):
     list_display = ["id", "kind", "trigger", "status", "started_at", "finished_at", "batches",
                     "keys_shared", "keys_received", "keys_refused", "keys_invalid"]  # fmt: skip
     list_filter = ["kind", "status", "trigger"]
@@ -31,7 +35,7 @@ class FederationRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OutboundBatch)
-class OutboundBatchAdmin(ReadOnlyAdmin):
+class OutboundBatchAdmin(ReadOnlyAdmin[OutboundBatch]):
     list_display = [
         "batch_tag",
         "status",
@@ -46,7 +50,7 @@ class OutboundBatchAdmin(ReadOnlyAdmin):
     exclude = ["batch_signature", "leased_until"]
 
 
-class InboundChunkInline(admin.TabularInline):
+class InboundChunkInline(admin.TabularInline[InboundChunk, InboundBatch]):
     model = InboundChunk
     extra = 0
     can_delete = False
@@ -54,7 +58,7 @@ class InboundChunkInline(admin.TabularInline):
         "position", "country", "key_count", "uploaded_at", "verified", "reason", "message",
     )  # fmt: skip
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: InboundBatch | None = None) -> bool:
         return False
 
 
@@ -62,17 +66,21 @@ class RefusedFilter(admin.SimpleListFilter):
     title = _("refusals")
     parameter_name = "refused"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[InboundBatch]
+    ) -> list[tuple[str, StrOrPromise]]:
         return [("yes", _("With refused parts"))]
 
-    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[InboundBatch]
+    ) -> QuerySet[InboundBatch]:
         if self.value() == "yes":
             return queryset.filter(chunks__verified=False).distinct()
         return queryset
 
 
 @admin.register(InboundBatch)
-class InboundBatchAdmin(ReadOnlyAdmin):
+class InboundBatchAdmin(ReadOnlyAdmin[InboundBatch]):
     list_display = ["batch_tag", "batch_date", "status", "keys_received", "keys_accepted",
                     "keys_refused", "keys_invalid", "keys_duplicate", "downloaded_at"]  # fmt: skip
     list_filter = ["status", RefusedFilter, "batch_date"]

@@ -7,7 +7,10 @@ import logging
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -29,6 +32,9 @@ from authority.formats.efgs.batch import (
 from authority.formats.efgs.verification import AuditEntry, Chunk, split_and_verify
 from authority.statistics.services import increment
 
+if TYPE_CHECKING:
+    from authority.accounts.models import User
+
 logger = logging.getLogger(__name__)
 
 MAX_BATCHES_PER_RUN = 2000
@@ -41,11 +47,16 @@ class DownloadStopped(Exception):
     """The gateway refused the download itself (403, 406, 415, ...): stop the run."""
 
 
-def _call(operation, *, federation: Federation, sleep) -> GatewayResponse:  # type: ignore[no-untyped-def]
+def _call(
+    operation: Callable[[], GatewayResponse],
+    *,
+    federation: Federation,
+    sleep: Callable[[float], None],
+) -> GatewayResponse:
     """A read, retried with backoff on an unknown outcome; downloads are safe to repeat."""
     for attempt in range(federation.attempts):
         try:
-            return operation()  # type: ignore[no-any-return]
+            return operation()
         except GatewayUnreachable as error:
             logger.warning("Federation download: %s", error)
             if attempt + 1 == federation.attempts:
@@ -64,10 +75,10 @@ def _stop(response: GatewayResponse) -> DownloadStopped:
 def run_download(
     *,
     trigger: str = FederationRun.Trigger.SCHEDULE,
-    requested_by=None,  # type: ignore[no-untyped-def]
+    requested_by: User | None = None,
     run_id: int | None = None,
     now: datetime | None = None,
-    sleep=time.sleep,  # type: ignore[no-untyped-def]
+    sleep: Callable[[float], None] = time.sleep,
 ) -> FederationRun | None:
     """One download run, from where the last one stopped to the newest batch. None when off."""
     if not configuration.enabled():
@@ -104,8 +115,13 @@ def _end(run: FederationRun, status: str, message: str) -> FederationRun:
 
 
 def _follow_chain(
-    *, run: FederationRun, federation: Federation, client: GatewayClient, now: datetime, sleep
-) -> None:  # type: ignore[no-untyped-def]
+    *,
+    run: FederationRun,
+    federation: Federation,
+    client: GatewayClient,
+    now: datetime,
+    sleep: Callable[[float], None],
+) -> None:
     today = now.astimezone(UTC).date()
     oldest = today - timedelta(days=settings.FEDERATION_DOWNLOAD_DAYS)
     cursor = InboundBatch.objects.order_by("-id").first()
@@ -118,7 +134,7 @@ def _follow_chain(
     restarted = False
     for _count in range(MAX_BATCHES_PER_RUN):
         response = _call(
-            lambda day=day, tag=tag: client.download(day=day, batch_tag=tag),
+            partial(client.download, day=day, batch_tag=tag),
             federation=federation,
             sleep=sleep,
         )
@@ -164,8 +180,8 @@ def _audit(
     batch_tag: str,
     requested_day: date,
     now: datetime,
-    sleep,
-) -> tuple[date, list[AuditEntry] | None]:  # type: ignore[no-untyped-def]
+    sleep: Callable[[float], None],
+) -> tuple[date, list[AuditEntry] | None]:
     """The batch's day and audit entries; None when no day of the gateway's window knows the batch.
 
     The audit wants the batch's own day, which the download does not say: try the day its
@@ -184,7 +200,7 @@ def _audit(
         day += timedelta(days=1)
     for candidate in days:
         response = _call(
-            lambda candidate=candidate: client.audit(day=candidate, batch_tag=batch_tag),
+            partial(client.audit, day=candidate, batch_tag=batch_tag),
             federation=federation,
             sleep=sleep,
         )
@@ -246,7 +262,7 @@ def _keep_batch(
     requested_day: date,
     body: bytes,
     now: datetime,
-    sleep,  # type: ignore[no-untyped-def]
+    sleep: Callable[[float], None],
 ) -> None:
     """Verify one downloaded batch and keep, in one transaction, its record and its good keys."""
     try:

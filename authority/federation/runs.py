@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -160,7 +160,7 @@ def download_on_notification(*, enqueue: Callable[[FederationRun], object]) -> F
 
 
 def start_run(
-    *, kind: str, trigger: str, requested_by: Any = None, run_id: int | None = None
+    *, kind: str, trigger: str, requested_by: User | None = None, run_id: int | None = None
 ) -> FederationRun:
     """The run a task works on: the queued one it was given, or a new one (on a schedule, a
     command, a notification, or a task delivered again after its run was closed: the work is

@@ -21,7 +21,9 @@ import math
 import secrets
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -34,6 +36,9 @@ from authority.federation.models import FederationRun, OutboundBatch, OutboundKe
 from authority.formats.efgs.batch import DiagnosisKey, batch_signing_bytes, encode_batch
 from authority.formats.efgs.signing import sign_batch
 from authority.statistics.services import increment
+
+if TYPE_CHECKING:
+    from authority.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +173,7 @@ def send_batch(
     federation: Federation,
     client: GatewayClient,
     run: FederationRun,
-    sleep=time.sleep,  # type: ignore[no-untyped-def]
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[OutboundBatch]:
     """Send one batch until the gateway's answer is known; the batches that replace it, if any."""
     pairs = _keys_of(batch, federation.country)
@@ -297,10 +302,10 @@ def _handle_answer(
 def run_upload(
     *,
     trigger: str = FederationRun.Trigger.SCHEDULE,
-    requested_by=None,  # type: ignore[no-untyped-def]
+    requested_by: User | None = None,
     run_id: int | None = None,
     now: datetime | None = None,
-    sleep=time.sleep,  # type: ignore[no-untyped-def]
+    sleep: Callable[[float], None] = time.sleep,
 ) -> FederationRun | None:
     """One upload run: claim what is due, then send every pending batch. None when federation is off."""
     if not configuration.enabled():

@@ -64,7 +64,7 @@ class PaddingField(StrictCharField):
         return value
 
 
-class PaddedRequestSerializer(serializers.Serializer):
+class PaddedRequestSerializer(serializers.Serializer[dict[str, object]]):
     """Every body may carry `padding` so that request sizes say nothing (DESIGN.md 7)."""
 
     padding = PaddingField()
@@ -103,7 +103,7 @@ class ProvinceField(StrictCharField):
 
 
 @extend_schema_field({"type": "integer", "minimum": 0, "maximum": 1})
-class FlagField(serializers.Field):
+class FlagField(serializers.Field[bool, object, int, object]):
     """0 or 1, as the apps send their switches: not true, not "1", not 1.0."""
 
     default_error_messages = {"invalid": _("Must be the integer 0 or 1.")}
@@ -118,7 +118,7 @@ class FlagField(serializers.Field):
 
 
 @extend_schema_field(OpenApiTypes.DATE)
-class RecentDateField(serializers.Field):
+class RecentDateField(serializers.Field[date, object, str, object]):
     """A day as YYYY-MM-DD, neither after tomorrow nor more than 180 days ago."""
 
     default_error_messages = {
@@ -143,7 +143,7 @@ class RecentDateField(serializers.Field):
             )
         return day
 
-    def to_representation(self, value: Any) -> str:
+    def to_representation(self, value: date) -> str:
         return value.isoformat()
 
 

@@ -64,7 +64,7 @@ class Base64KeyField(serializers.CharField):
 
 
 # What a key looks like, for the OpenAPI schema; `TeksField` does the validation.
-class TemporaryExposureKeySerializer(serializers.Serializer):
+class TemporaryExposureKeySerializer(serializers.Serializer[dict[str, object]]):
     key_data = Base64KeyField()
     rolling_start_number = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
     rolling_period = serializers.IntegerField(min_value=1, max_value=INTERVALS_PER_DAY)
@@ -83,7 +83,7 @@ _AT_MOST = IntegerField.default_error_messages["max_value"]
 _INTEGER_TEXT = re.compile(r"^-?[0-9]{1,19}$")
 
 
-def _integer(value: Any, low: int, high: int) -> int:
+def _integer(value: object, low: int, high: int) -> int:
     """DRF's IntegerField rules (ints, or their decimal text), without a field per value."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise serializers.ValidationError(_NOT_AN_INTEGER)
@@ -205,7 +205,7 @@ def _validate_list(
 
 
 @extend_schema_field(TemporaryExposureKeySerializer(many=True, max_length=MAX_KEYS))  # type: ignore[call-arg]
-class TeksField(Field):
+class TeksField(Field[list[dict[str, Any]], object, list[dict[str, Any]], object]):
     """The list of keys, validated by plain functions: as nested serializers (one per key,
     each copying its fields) they cost more CPU than the rest of an upload together."""
 
@@ -247,7 +247,7 @@ def _summary(item: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 # What a summary looks like, for the OpenAPI schema; `SummariesField` does the validation.
-class ExposureInfoSerializer(serializers.Serializer):
+class ExposureInfoSerializer(serializers.Serializer[dict[str, object]]):
     date = serializers.DateField()
     duration = serializers.IntegerField(min_value=0, max_value=LARGEST_FIGURE)
     attenuation_value = serializers.IntegerField(min_value=0, max_value=LARGEST_FIGURE)
@@ -262,7 +262,7 @@ class ExposureInfoSerializer(serializers.Serializer):
     total_risk_score = serializers.IntegerField(min_value=0, max_value=LARGEST_FIGURE)
 
 
-class ExposureDetectionSummarySerializer(serializers.Serializer):
+class ExposureDetectionSummarySerializer(serializers.Serializer[dict[str, object]]):
     date = serializers.DateField()
     matched_key_count = serializers.IntegerField(min_value=0, max_value=LARGEST_FIGURE)
     days_since_last_exposure = serializers.IntegerField(min_value=0, max_value=LARGEST_FIGURE)
@@ -276,7 +276,7 @@ class ExposureDetectionSummarySerializer(serializers.Serializer):
 
 
 @extend_schema_field(ExposureDetectionSummarySerializer(many=True, max_length=MAX_SUMMARIES))  # type: ignore[call-arg]
-class SummariesField(Field):
+class SummariesField(Field[list[dict[str, Any]], object, list[dict[str, Any]], object]):
     """The exposure detection summaries (may be empty), validated like the keys: by plain
     functions, each error named (`exposure_detection_summaries.0.date: ...`)."""
 

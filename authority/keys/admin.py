@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST
+from django_stubs_ext import StrOrPromise
 
 from authority.keys.models import Batch, ClaimedKey, ExposureKey, PublicationRun, SigningKey
 from authority.keys.planning import hash_joins_only
@@ -21,17 +22,19 @@ from authority.keys.services.signing_keys import (
     rotate_signing_key,
 )
 
+_M = TypeVar("_M", bound=Model)
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+
+class ReadOnlyAdmin(admin.ModelAdmin[_M]):
     """Rows written only by the publication and retention services."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
 
 
@@ -39,7 +42,9 @@ class PublishedFilter(admin.SimpleListFilter):
     title = _("publication")
     parameter_name = "published"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[ExposureKey]
+    ) -> list[tuple[str, StrOrPromise]]:
         # An exposure key (feminine in Italian), not a batch.
         return [
             ("yes", pgettext_lazy("exposure key", "Published")),
@@ -60,7 +65,7 @@ class PublishedFilter(admin.SimpleListFilter):
 
 
 @admin.register(ExposureKey)
-class ExposureKeyAdmin(ReadOnlyAdmin):
+class ExposureKeyAdmin(ReadOnlyAdmin[ExposureKey]):
     list_display = [
         "key_prefix",
         "rolling_start_interval_number",
@@ -101,7 +106,7 @@ class ExposureKeyAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Batch)
-class BatchAdmin(ReadOnlyAdmin):
+class BatchAdmin(ReadOnlyAdmin[Batch]):
     list_display = [
         "index",
         "country",
@@ -124,7 +129,7 @@ class BatchAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PublicationRun)
-class PublicationRunAdmin(ReadOnlyAdmin):
+class PublicationRunAdmin(ReadOnlyAdmin[PublicationRun]):
     list_display = [
         "id",
         "created_at",
@@ -154,7 +159,7 @@ SIGNING_KEY_FIELDS = (
 
 
 @admin.register(SigningKey)
-class SigningKeyAdmin(admin.ModelAdmin):
+class SigningKeyAdmin(admin.ModelAdmin[SigningKey]):
     """Created only by rotation; the private key is neither a field nor a column shown here."""
 
     list_display = [
@@ -185,13 +190,13 @@ class SigningKeyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: SigningKey | None = None) -> bool:
         return obj is None  # the list and its actions; no edit form
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: SigningKey | None = None) -> bool:
         return False  # files signed with it must stay verifiable: retire instead
 
-    def get_urls(self) -> list[Any]:
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "rotate/",

@@ -24,19 +24,19 @@ from authority.keys import selectors
 from authority.keys.services.batch_files import batch_storage
 
 
-class KeysIndexSerializer(serializers.Serializer):
+class KeysIndexSerializer(serializers.Serializer[dict[str, int]]):
     oldest = serializers.IntegerField(help_text="Number of the oldest batch still published.")
     newest = serializers.IntegerField(help_text="Number of the newest batch.")
 
 
-class PublicKeySerializer(serializers.Serializer):
+class PublicKeySerializer(serializers.Serializer[dict[str, str]]):
     verification_key_id = serializers.CharField()
     verification_key_version = serializers.CharField()
     signature_algorithm = serializers.CharField()
     public_key = serializers.CharField(help_text="SubjectPublicKeyInfo PEM")
 
 
-class PublicKeysSerializer(serializers.Serializer):
+class PublicKeysSerializer(serializers.Serializer[dict[str, list[dict[str, str]]]]):
     keys = PublicKeySerializer(many=True)
 
 

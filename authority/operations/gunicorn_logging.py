@@ -5,13 +5,20 @@ whatever `access_log_format` asks for, and an error log that goes through Redact
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
 from authority.operations.logging import RedactSecrets, loggable_path
+
+if TYPE_CHECKING:
+    # Types of gunicorn's stubs only (types-gunicorn): the atoms dictionary, a request, a response.
+    from gunicorn.glogging import _AtomsDict
+    from gunicorn.http import Request
+    from gunicorn.http.wsgi import Response
 
 
 class GunicornLogger(Logger):
@@ -24,8 +31,12 @@ class GunicornLogger(Logger):
             self.error_log.addFilter(RedactSecrets())
 
     def atoms(
-        self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta
-    ) -> dict[str, Any]:
+        self,
+        resp: Response,
+        req: Request,
+        environ: MutableMapping[str, Any],
+        request_time: timedelta,
+    ) -> _AtomsDict:
         """gunicorn's atoms less everything a request carries that is not the method, the
         route and the protocol: no %(h)s address, %(a)s user agent, %(f)s referrer (it would
         name the invitation page a browser came from), %(u)s user, %(q)s query string, and no
@@ -34,7 +45,12 @@ class GunicornLogger(Logger):
         path = loggable_path(environ.get("PATH_INFO") or getattr(req, "path", "") or "")
         method = environ.get("REQUEST_METHOD") or "-"
         protocol = environ.get("SERVER_PROTOCOL") or "-"
-        safe = {name: value for name, value in atoms.items() if not name.startswith("{")}
+        # At run time gunicorn's dictionary also holds the header and environment atoms, which
+        # its stubs do not name: what is left once they are dropped is the stubs' dictionary.
+        safe = cast(
+            "_AtomsDict",
+            {name: value for name, value in atoms.items() if not name.startswith("{")},
+        )
         safe.update(
             {
                 "h": "-",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -13,20 +13,22 @@ from django.utils.translation import ngettext
 from authority.otps import services
 from authority.otps.models import ApiKey, Otp
 
+_M = TypeVar("_M", bound=Model)
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+
+class ReadOnlyAdmin(admin.ModelAdmin[_M]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
 
 
 @admin.register(Otp)
-class OtpAdmin(ReadOnlyAdmin):
+class OtpAdmin(ReadOnlyAdmin[Otp]):
     # Never the keyed hash: it is no use to a person, and one less thing to copy around.
     fields = list_display = [  # type: ignore[assignment]
         "id",
@@ -44,7 +46,7 @@ class OtpAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ReadOnlyAdmin):
+class ApiKeyAdmin(ReadOnlyAdmin[ApiKey]):
     fields = list_display = [  # type: ignore[assignment]
         "name",
         "region",
@@ -59,11 +61,11 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     search_fields = ["name", "prefix"]
     actions = ["revoke"]
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
         # Needed for the revoke action; the form itself has only read-only fields.
         return obj is None
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
         return list(self.fields or [])  # type: ignore[arg-type]
 
     @admin.action(description=_("Revoke the selected API keys"))

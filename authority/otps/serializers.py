@@ -12,7 +12,7 @@ from authority.otps.forms import otp_error_message
 from authority.otps.services import validate_onset_date
 
 
-class OnsetSerializer(serializers.Serializer):
+class OnsetSerializer(serializers.Serializer[dict[str, object]]):
     symptoms_started_on = serializers.DateField(
         help_text="Day the symptoms started, or day of the positive test for patients without"
         " symptoms (YYYY-MM-DD). Not in the future, not older than 14 days (configurable)."
@@ -42,6 +42,6 @@ class IssueOtpSerializer(OnsetSerializer):
     pass
 
 
-class IssuedOtpSerializer(serializers.Serializer):
+class IssuedOtpSerializer(serializers.Serializer[dict[str, object]]):
     otp = serializers.CharField(help_text="The code, returned this once and never stored.")
     expires_at = serializers.DateTimeField()

@@ -181,7 +181,7 @@ def codes_view(request: HttpRequest) -> HttpResponse:
         "state": state,
         "states": OtpState.choices,
         "query_string": f"state={state}" if state else "",
-        "show_issuer": not permissions.is_regional_staff(user) or user.is_supervisor,  # type: ignore[union-attr]
+        "show_issuer": not permissions.is_regional_staff(user) or user.is_supervisor,
         "show_region": permissions.is_administrator(user),
         "can_issue": permissions.can_issue_codes(user),
         "grace_hours": settings.OTP_RECORD_GRACE_HOURS,

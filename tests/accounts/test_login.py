@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from base64 import b32decode, b32encode
+from datetime import timedelta
 from importlib import import_module
 from urllib.parse import urlencode
 
@@ -216,9 +217,7 @@ def test_the_session_ends_after_inactivity(operator, signed_in, settings):
     from django.utils import timezone
 
     client = signed_in(operator)
-    with time_machine.travel(
-        timezone.now() + timezone.timedelta(seconds=settings.SESSION_COOKIE_AGE + 5)
-    ):
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE + 5)):
         response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))

@@ -81,7 +81,7 @@ def page(browser, live_server):
     page.on(
         "console", lambda message: errors.append(message.text) if message.type == "error" else None
     )
-    page.console_errors = errors  # type: ignore[attr-defined]
+    page.console_errors = errors
     yield page
     context.close()
 

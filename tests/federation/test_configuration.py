@@ -58,7 +58,7 @@ def test_a_complete_configuration_loads(configured: Any, pki: Pki) -> None:
 )
 def test_a_start_with_unusable_files_is_refused(
     configured: Any, pki: Pki, setting: str, value_of, message: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     setattr(configured, setting, value_of(pki))
     with pytest.raises(ImproperlyConfigured, match=message):
         configuration.check_at_start_up()

@@ -71,7 +71,7 @@ def test_keys_are_shared_with_the_countries_the_patient_visited(
     assert _counter(metrics.KEYS_SHARED_WITH, "DE") == 3
     assert _counter(metrics.KEYS_SHARED_WITH, "FR") == 3
     # A second run has nothing left to send.
-    assert upload.run_upload(sleep=_no_sleep).status == FederationRun.Status.SUCCEEDED  # type: ignore[union-attr]
+    assert upload.run_upload(sleep=_no_sleep).status == FederationRun.Status.SUCCEEDED
     assert len(_gateway_keys(federation)) == 3
     assert [r["status"] for r in federation.state()["requests"]] == [201]
 
@@ -348,7 +348,7 @@ def test_a_gateway_that_never_answers_fails_the_run_and_keeps_the_batch(
     assert "did not answer" in run.message
     batch = OutboundBatch.objects.get()
     assert (batch.status, batch.attempts) == (OutboundBatch.Status.PENDING, 3)
-    assert upload.run_upload(sleep=_no_sleep).status == FederationRun.Status.SUCCEEDED  # type: ignore[union-attr]
+    assert upload.run_upload(sleep=_no_sleep).status == FederationRun.Status.SUCCEEDED
     batch.refresh_from_db()
     assert batch.status == OutboundBatch.Status.SHARED
     assert len(_gateway_keys(federation)) == 2

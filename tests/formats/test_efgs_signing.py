@@ -28,25 +28,25 @@ CONTENT = b"I8e3NiWMh2V5QmdRwsuLIg==.sF/INQ==.qTYXJw==.aQ82ag==.REU=.REU=.AAAAAQ
 
 
 @pytest.fixture(params=["ec", "rsa"])
-def signer(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def signer(request: pytest.FixtureRequest):
     return issue(None, common_name="Signing IT", country="IT", kind=request.param, usage="sign")
 
 
-def test_our_signature_verifies(signer) -> None:  # type: ignore[no-untyped-def]
+def test_our_signature_verifies(signer) -> None:
     signature = sign_batch(CONTENT, certificate=signer.certificate, private_key=signer.key)
     verified = verify_batch_signature(CONTENT, signature)
     assert verified.certificate == signer.certificate
     assert verified.thumbprint == thumbprint(signer.certificate)
 
 
-def test_other_content_does_not_verify(signer) -> None:  # type: ignore[no-untyped-def]
+def test_other_content_does_not_verify(signer) -> None:
     signature = sign_batch(CONTENT, certificate=signer.certificate, private_key=signer.key)
     with pytest.raises(BatchSignatureError) as refused:
         verify_batch_signature(CONTENT.replace(b"REU=", b"SVQ=", 1), signature)
     assert refused.value.reason == "signature"
 
 
-def test_the_signature_is_detached_and_carries_only_the_signing_certificate(signer) -> None:  # type: ignore[no-untyped-def]
+def test_the_signature_is_detached_and_carries_only_the_signing_certificate(signer) -> None:
     # The gateway's SecReq-017/018/019: no eContent, the signing certificate and nothing else.
     from asn1crypto import cms
 
@@ -67,7 +67,7 @@ def test_what_is_not_a_signature_is_refused(garbage: str) -> None:
 
 
 @needs_openssl
-def test_openssl_verifies_our_signature(signer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_openssl_verifies_our_signature(signer, tmp_path: Path) -> None:
     # An implementation independent of ours (the gateway uses BouncyCastle) accepts it.
     signature = sign_batch(CONTENT, certificate=signer.certificate, private_key=signer.key)
     (tmp_path / "signature.der").write_bytes(base64.b64decode(signature))
@@ -83,7 +83,7 @@ def test_openssl_verifies_our_signature(signer, tmp_path: Path) -> None:  # type
 
 
 @needs_openssl
-def test_we_verify_a_signature_made_by_openssl(signer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_we_verify_a_signature_made_by_openssl(signer, tmp_path: Path) -> None:
     cert_path, key_path = signer.write(tmp_path, "signer")
     (tmp_path / "content").write_bytes(CONTENT)
     subprocess.run(

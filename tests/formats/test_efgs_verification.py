@@ -84,7 +84,7 @@ def test_parts_follow_the_audit_entries_in_order(
 )
 def test_a_part_is_refused_for_each_broken_link(
     anchor: Identity, signers: dict[str, Identity], change, reason: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     keys = _keys(2, "DE")
     entry = change(_entry(keys, signers["DE"], anchor, "DE"), certificate_authority("Other anchor"))
     (chunk,) = split_and_verify(keys, [entry], own_country="IT", trust_anchor=anchor.certificate)

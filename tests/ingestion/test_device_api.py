@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from base64 import b64encode
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client, override_settings
@@ -80,7 +80,7 @@ def test_unknown_codes_are_refused_and_counted(app_client):
 def test_expired_codes_are_refused(app_client, authorized_otp):
     import time_machine
 
-    with time_machine.travel(timezone.now() + timezone.timedelta(hours=2)):
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
         assert_error(app_client.upload(authorized_otp), 401, 1101)
 
 

@@ -96,7 +96,7 @@ def time_now() -> float:
 def auth_headers(otp_sha: str | None = None, **kwargs: str | None) -> dict[str, str]:
     """Immuni's `auth_headers`: the SHA-256 of "12345" unless a code's is given."""
     bearer = otp_sha or sha256(b"12345").hexdigest()
-    return {**headers(**kwargs), "HTTP_AUTHORIZATION": f"Bearer {bearer}"}  # type: ignore[arg-type]
+    return {**headers(**kwargs), "HTTP_AUTHORIZATION": f"Bearer {bearer}"}
 
 
 def post(path: str, body: object, sent: dict[str, str]):
@@ -346,7 +346,7 @@ def test_immuni_ingestion_upload_otp_complete(operator):
         if not include_teks:
             body["teks"] = []
         midnight = interval(datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0))
-        body["teks"] = [tek for tek in body["teks"] if tek["rolling_start_number"] < midnight]  # type: ignore[attr-defined, index]
+        body["teks"] = [tek for tek in body["teks"] if tek["rolling_start_number"] < midnight]
 
         response = post(UPLOAD, body, auth_headers(otp))
 

@@ -200,7 +200,7 @@ def test_a_worker_lost_between_two_files_leaves_claims_the_next_run_publishes_on
     settings.KEYS_MIN_PER_FILE = 0
     keys = store_keys(10)
     write_file = publication._Publication._write_file
-    written = []
+    written: list[int] = []
 
     def lost_at_the_second_file(self, batch, signers):
         if written:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from authority.audit.models import Action, AuditEntry
 from authority.federation.models import ReceivedKey
 from authority.federation.retention import apply_retention as federation_retention
+from authority.formats.gaen import export_pb2
 from authority.keys import metrics
 from authority.keys.models import Batch, ClaimedReceivedKey, PublicationRun
 from authority.keys.services import publication
@@ -74,7 +75,7 @@ def series(client: Client, prefix: str) -> list:
     index = client.get(f"{prefix}/index")
     if index.status_code == 404:
         return []
-    keys = []
+    keys: list[export_pb2.TemporaryExposureKey] = []
     for number in range(index.json()["oldest"], index.json()["newest"] + 1):
         _bin, export, _sigs = read_batch(client.get(f"{prefix}/{number}").getvalue())
         keys.extend(export.keys)

@@ -35,7 +35,7 @@ def publish(user=None) -> PublicationRun:
 def published_key_data(client: Client) -> list[bytes]:
     """Every key in every file of the index, as a phone would download them."""
     index = client.get("/v1/keys/index").json()
-    keys = []
+    keys: list[bytes] = []
     for number in range(index["oldest"], index["newest"] + 1):
         _bin, export, _sigs = read_batch(client.get(f"/v1/keys/{number}").getvalue())
         keys.extend(key.key_data for key in export.keys)

@@ -18,7 +18,7 @@ def crash(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("something broke")
 
 
-def refuse_queries(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+def refuse_queries(execute, sql, params, many, context):
     raise OperationalError("the database went away")
 
 

@@ -274,7 +274,7 @@ def test_exposure_summary_dates_out_of_range_are_refused_or_harmless(
 @pytest.mark.parametrize("rolling_start_number", [0, 1, 2**31 - 1, "future", "old"], ids=str)
 def test_keys_out_of_their_window_are_refused(app_client, authorized_otp, rolling_start_number):
     teks = make_teks(1)
-    today = int(teks[0]["rolling_start_number"])  # type: ignore[arg-type]
+    today = int(teks[0]["rolling_start_number"])
     teks[0]["rolling_start_number"] = {"future": today + 144, "old": today - 144 * 15}.get(
         str(rolling_start_number), rolling_start_number
     )

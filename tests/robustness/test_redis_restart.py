@@ -78,7 +78,7 @@ def test_a_crash_after_the_flush_committed_is_not_applied_twice(buffered, monkey
     server = buffered()
     before = count(60)
     apply = buffer.add_to_counter
-    crashed = []
+    crashed: list[bool] = []
 
     def crash_then_apply(key, amount):
         if not crashed:

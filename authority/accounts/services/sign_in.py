@@ -39,13 +39,19 @@ def pending_authenticator(*, user: User, pending_id: int | None) -> TOTPDevice:
     earlier unconfirmed devices go, so someone who once had the password and saw the page
     does not know the secret the real user enrols.
     """
+    # django-otp's DeviceManager is an unparameterised Manager: its results are typed here.
     if pending_id is not None:
-        device = TOTPDevice.objects.filter(pk=pending_id, user=user, confirmed=False).first()
+        device: TOTPDevice | None = TOTPDevice.objects.filter(
+            pk=pending_id, user=user, confirmed=False
+        ).first()
         if device is not None:
             return device
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        return TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
+        created: TOTPDevice = TOTPDevice.objects.create(
+            user=user, name=AUTHENTICATOR_NAME, confirmed=False
+        )
+        return created
 
 
 def confirm_authenticator(*, user: User, device: TOTPDevice, token: str) -> list[str] | None:
@@ -69,7 +75,7 @@ def confirm_authenticator(*, user: User, device: TOTPDevice, token: str) -> list
 def verify_second_factor(*, user: User, token: str) -> Device | None:
     """The user's device that accepts `token` (an authenticator code, or a backup code, which
     is then used up), or None. Either way the audit trail records the attempt."""
-    device = match_token(user, token)
+    device: Device | None = match_token(user, token)
     if device is None:
         record_event(action=Action.SECOND_FACTOR_FAILED, actor=user)
         return None

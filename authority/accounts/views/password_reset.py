@@ -66,7 +66,7 @@ class NewPasswordView(auth_views.PasswordResetConfirmView):
         # disabled the password (a new invitation is the way back then).
         if user is None or not user.is_active or not user.has_usable_password():
             return None
-        return user  # type: ignore[no-any-return]
+        return user
 
     def form_valid(self, form: Any) -> HttpResponse:
         try:

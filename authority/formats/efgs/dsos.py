@@ -12,7 +12,13 @@ from __future__ import annotations
 DAYS_RANGE = 14
 ASYMPTOMATIC_OFFSET = 3000
 UNKNOWN_STATUS_OFFSET = 4000
-_OFFSETS = (0, *range(100, 2000, 100), 2000, ASYMPTOMATIC_OFFSET, UNKNOWN_STATUS_OFFSET)
+_OFFSETS: tuple[int, ...] = (
+    0,
+    *range(100, 2000, 100),
+    2000,
+    ASYMPTOMATIC_OFFSET,
+    UNKNOWN_STATUS_OFFSET,
+)
 
 
 def decode(value: int) -> int | None:

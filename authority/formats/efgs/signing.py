@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
@@ -68,8 +69,8 @@ def certificate_valid_at(certificate: x509.Certificate, moment: datetime) -> boo
 
 
 def public_key_matches(certificate: x509.Certificate, private_key: SigningKey) -> bool:
-    def spki(key: object) -> bytes:
-        return key.public_bytes(  # type: ignore[attr-defined]
+    def spki(key: CertificatePublicKeyTypes) -> bytes:
+        return key.public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 

@@ -208,7 +208,8 @@ def decode_export_bin(data: bytes) -> tuple[ExportMetadata, list[ExposureKey]]:
         )
     message = export_pb2.TemporaryExposureKeyExport()
     try:
-        message.ParseFromString(memoryview(data)[len(EXPORT_BIN_HEADER) :])
+        # protobuf parses any buffer, where its stubs say bytes: the view spares copying the file.
+        message.ParseFromString(memoryview(data)[len(EXPORT_BIN_HEADER) :])  # type: ignore[arg-type]
     except DecodeError as error:
         raise ExportFormatError(f"export.bin is not a valid protobuf export: {error}") from None
     if message.revised_keys:

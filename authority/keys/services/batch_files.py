@@ -89,7 +89,7 @@ def received_key_blocks(batch: Batch) -> Iterator[list[KeyRow]]:
     )
     block: list[KeyRow] = []
     for key_data, *fields in rows:
-        block.append((bytes(key_data), *fields))  # type: ignore[arg-type]
+        block.append((bytes(key_data), *fields))
         if len(block) == STREAM_CHUNK_SIZE:
             yield block
             block = []

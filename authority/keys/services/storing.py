@@ -96,4 +96,5 @@ def _insert_new_keys(rows: list[ExposureKey]) -> int:
         params = [value for row_values in zip(*values, strict=True) for value in row_values]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        inserted: int = cursor.rowcount
+        return inserted

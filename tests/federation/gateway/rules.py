@@ -295,7 +295,7 @@ class Gateway:
 
     def run_batching(self) -> list[str]:
         """DiagnosisKeyBatchService.batchDocuments: whole uploads into batches of <= doclimit keys."""
-        created = []
+        created: list[str] = []
         with self.lock:
             while True:
                 tags: list[str] = []
