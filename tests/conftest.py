@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection, connections
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 
@@ -118,6 +121,9 @@ def _fresh_process_state() -> None:
     table, and the (in-memory) cache with the throttles' counts."""
     forget_provinces()
     cache.clear()
+    # A language activated by an earlier test in this thread (a page rendered in Italian with
+    # no request around it) would otherwise translate this test's API messages.
+    translation.deactivate()
 
 
 @pytest.fixture
@@ -241,3 +247,28 @@ def one_throttle_window() -> Iterator[None]:
         start -= timedelta(hours=1)
     with time_machine.travel(start, tick=False):
         yield
+
+
+@contextmanager
+def log_of(name: str) -> Iterator[list[str]]:
+    """The messages the logger `name` (and its children) writes meanwhile, caught on the logger
+    itself: pytest's caplog listens at the root, which a Celery worker set-up or a logging
+    configuration run by another test in the same process can cut off (propagation, a level, a
+    disabled logger)."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger(name)
+    handler = Collect(level=logging.DEBUG)
+    saved = (logger.level, logger.disabled)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.disabled = False
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.level, logger.disabled = saved

@@ -25,7 +25,8 @@ def current_interval() -> int:
 # Why a well-formed key was left out of an upload (the buckets of metrics.KEYS_LEFT_OUT).
 TOO_OLD = "too-old"
 IN_THE_FUTURE = "future"
-INTERVAL_REPEATED = "interval-repeated"
+# Buckets are at most 16 characters (statistics.models.DailyCounter.bucket).
+INTERVAL_REPEATED = "same-interval"
 
 
 @dataclass(frozen=True)

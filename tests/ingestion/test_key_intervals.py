@@ -94,7 +94,7 @@ def test_gaen_1_5_keys_read_twice_in_one_interval_keep_one_key_for_that_interval
         b64encode(bytes(k)).decode() for k in ExposureKey.objects.values_list("key_data", flat=True)
     }
     assert first["key_data"] in kept and second["key_data"] not in kept  # the first sent is kept
-    assert left_out() == {"interval-repeated": 1}
+    assert left_out() == {"same-interval": 1}
 
 
 def test_google_transform_overlapping_allowed_number_of_same_day_keys(app_client, authorized_otp):
@@ -115,7 +115,7 @@ def test_google_transform_overlapping_too_many_same_day_keys(app_client, authori
     teks = [at(two_days_ago, period) for period in (44, 88, 144, 88)]
     assert app_client.upload(authorized_otp, upload_body(teks)).status_code == 204
     assert stored() == spans(teks[:3])
-    assert left_out() == {"interval-repeated": 1}
+    assert left_out() == {"same-interval": 1}
 
 
 def test_a_phone_that_retried_many_times_has_every_key_stored(app_client, authorized_otp):
@@ -236,3 +236,14 @@ def test_the_refusal_is_worded_in_italian_for_italian_phones(app_client, authori
     )
     assert response.status_code == 400
     assert response.json()["message"] == "teks: La stessa chiave compare due volte."
+
+
+def test_every_reason_a_key_is_left_out_fits_the_counters_bucket():
+    """The reasons are counter buckets: PostgreSQL refuses a longer one (a 500 on upload) where
+    SQLite would store it."""
+    from authority.ingestion import key_rules
+    from authority.statistics.models import DailyCounter
+
+    limit = DailyCounter._meta.get_field("bucket").max_length
+    reasons = (key_rules.TOO_OLD, key_rules.IN_THE_FUTURE, key_rules.INTERVAL_REPEATED)
+    assert all(len(reason) <= limit for reason in reasons)

@@ -182,7 +182,7 @@ def test_a_crash_under_the_api_is_a_json_500():
 
 
 def test_a_refusal_under_the_api_is_a_json_403():
-    assert_api_error(anonymous("it").get("/v1/forbidden/"), 403, 1102)
+    assert_api_error(anonymous("it").get("/v1/forbidden/"), 403, 1103)
 
 
 def test_a_forged_host_under_the_api_is_a_json_400():
@@ -192,4 +192,4 @@ def test_a_forged_host_under_the_api_is_a_json_400():
 
 def test_a_refused_form_under_the_api_is_a_json_403():
     response = anonymous("it", enforce_csrf_checks=True).post("/v1/form/", {"a": "b"})
-    assert_api_error(response, 403, 1102)
+    assert_api_error(response, 403, 1103)
