@@ -230,6 +230,8 @@ CACHES: dict[str, dict[str, object]]
 # The throttles and the guessing budgets live in the cache: one that culls at Django's default
 # 300 entries would forget which networks were guessing as soon as many addresses call.
 _CACHE_OPTIONS = {"MAX_ENTRIES": 1_000_000}
+# How long a request waits for the cache's Redis before failing (not hanging).
+REDIS_SOCKET_TIMEOUT = env_int("REDIS_SOCKET_TIMEOUT", 2, minimum=1, maximum=60)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -239,7 +241,10 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             # Seconds: a Redis that stops answering fails a request, never hangs it.
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            },
         }
     }
 else:
