@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import cache as memoize
 
 import redis
 from django.conf import settings
@@ -13,6 +12,8 @@ from django.core.cache import cache, caches
 from django.core.files.storage import storages
 from django.db import connection
 from django_redis.cache import RedisCache
+
+from authority.operations.redis_clients import shared_client
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +83,6 @@ UNKNOWN = "unknown"  # the server refused CONFIG GET (managed services often dis
 _reported: set[tuple[str, str]] = set()
 
 
-@memoize
-def _redis_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-
-
 def redis_servers() -> dict[str, str]:
     """What each Redis holds, by its URL: the cache, the buffered statistics, the broker."""
     servers: dict[str, str] = {}
@@ -102,7 +98,7 @@ def redis_servers() -> dict[str, str]:
 def eviction_policy(url: str) -> str:
     """The server's maxmemory-policy, or UNKNOWN when it cannot be read."""
     try:
-        answer = _redis_client(url).config_get("maxmemory-policy")
+        answer = shared_client(url).config_get("maxmemory-policy")
     except redis.RedisError:
         return UNKNOWN
     policy = answer.get("maxmemory-policy", UNKNOWN)

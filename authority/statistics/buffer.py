@@ -27,13 +27,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
 
 import redis
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from authority.operations.redis_clients import shared_client
 from authority.statistics.counters import CounterKey, add_to_counter
 from authority.statistics.models import AppliedFlush
 
@@ -47,13 +47,8 @@ FLUSH_RECORD_DAYS = 30
 RECEIPT_SECONDS = 60
 
 
-@cache
-def _client_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-
-
 def client() -> redis.Redis:
-    return _client_for(settings.STATISTICS_REDIS_URL)
+    return shared_client(settings.STATISTICS_REDIS_URL)
 
 
 def pending_key() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -32,6 +33,8 @@ from authority.formats.otp import generate_otp, otp_sha256_hex
 from authority.otps.services import authorize_otp
 
 ROOT = Path(__file__).resolve().parents[2]
+# gunicorn's access-log line as gunicorn.conf.py writes it: [time] "METHOD path" status size ms
+ACCESS_LINE = re.compile(r'^\[[^\]]+\] "[A-Z]+ \S+" \d{3} ')
 
 
 def database_url() -> str:
@@ -114,8 +117,11 @@ class LiveGunicorn:
         raise RuntimeError(f"gunicorn did not answer: {self.log_tail()}")
 
     def log_tail(self, chars: int = 6000) -> str:
-        """The end of what gunicorn and the app logged: a failing assertion shows it."""
-        return self.log.read_text(errors="replace")[-chars:]
+        """What gunicorn and the app logged, for a failing assertion: first every line that is
+        not an access-log line (errors and their tracebacks), then the end of the log."""
+        text = self.log.read_text(errors="replace")
+        other = [line for line in text.splitlines() if not ACCESS_LINE.match(line)]
+        return "\n".join(other)[-chars:] + "\n--- end of the log ---\n" + text[-chars // 3 :]
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
