@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -67,12 +68,12 @@ def prepare(days: int) -> None:
     from itertools import islice
 
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from authority.accounts.models import Region, Role, User
+    from authority.accounts.sessions import SessionStore
     from authority.dashboard.demo import DemoRegion, history
     from authority.statistics.models import DailyCounter
     from authority.statistics.services import local_day
@@ -138,6 +139,10 @@ def load(browser, base: str, session: str, path: str, charts: bool) -> dict[str,
             result = {"ms": ms, "charts": 0, "failed": 0}
         server = page.evaluate("performance.getEntriesByType('navigation')[0].responseEnd")
         assert not result["failed"], f"{result['failed']} charts failed on {path}"
+        # A refused session lands on the login page, which has no charts: that is no figure.
+        landed = urlsplit(page.url)
+        assert landed.path + (f"?{landed.query}" if landed.query else "") == path, page.url
+        assert result["charts"] or not charts, f"no chart on {page.url}"
         assert not errors, errors
         return {"ms": result["ms"], "charts": result["charts"], "html_done_ms": server}
     finally:
