@@ -10,6 +10,11 @@ from django.test import Client
 
 LOGIN = "login"  # redirected to the login page
 
+# What an actor gets: LOGIN, or the status code of the answer.
+Outcome = str | int
+# (method, path, the outcome for each actor in ACTORS order)
+Row = tuple[str, str, list[Outcome]]
+
 # The subject of a row lives in Lazio: "operator" and "supervisor" are of its region,
 # "foreign_operator" and "foreign_supervisor" of another one.
 ACTORS = [
@@ -22,9 +27,7 @@ ACTORS = [
 ]
 
 
-def matrix(
-    rows: Sequence[tuple[str, str, list[Any]]], actors: Sequence[str] = ACTORS
-) -> Callable[[Any], Any]:
+def matrix(rows: Sequence[Row], actors: Sequence[str] = ACTORS) -> Callable[[Any], Any]:
     """Parametrize a test over every (row, actor) cell: arguments method, path, outcome, actor."""
     cells = [
         (method, path, outcomes[i], actor)
@@ -39,7 +42,7 @@ def client_as(actor: str, user: Any, signed_in: Callable[[Any], Client]) -> Clie
     return Client() if actor == "anonymous" else signed_in(user)
 
 
-def assert_outcome(response: Any, outcome: Any) -> None:
+def assert_outcome(response: Any, outcome: Outcome) -> None:
     if outcome == LOGIN:
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")

@@ -297,7 +297,8 @@ def test_asking_never_tells_whether_an_address_is_known(smtp, owner, lazio, comm
     gone.set_password(PASSWORD)
     gone.save()
 
-    pages = []
+    # For each address, the redirect (status, target), then the page it leads to.
+    pages: list[tuple[int, str] | str] = []
     with committed():
         for address in (owner.email, "nobody@asl.example.org", invited.email, gone.email):
             browser = Client()

@@ -229,13 +229,13 @@ def test_keepalive_extends_the_session(operator, signed_in, settings):
     import time_machine
     from django.utils import timezone
 
-    age = timezone.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    age = timedelta(seconds=settings.SESSION_COOKIE_AGE)
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         client = signed_in(operator)
-    with time_machine.travel(start + age - timezone.timedelta(minutes=1), tick=False):
+    with time_machine.travel(start + age - timedelta(minutes=1), tick=False):
         assert client.post(reverse("accounts:keepalive")).status_code == 204
-    with time_machine.travel(start + age + timezone.timedelta(minutes=5), tick=False):
+    with time_machine.travel(start + age + timedelta(minutes=5), tick=False):
         assert client.get("/").status_code == 200
 
 

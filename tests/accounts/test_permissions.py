@@ -7,13 +7,13 @@ from django.test import Client
 
 from authority.accounts import permissions
 from authority.accounts.models import Role
-from tests.matrix import LOGIN, assert_outcome, client_as, matrix
+from tests.matrix import LOGIN, Row, assert_outcome, client_as, matrix
 
 pytestmark = pytest.mark.django_db
 
 
 # (method, path template, expected outcome per actor, in ACTORS order)
-MATRIX = [
+MATRIX: list[Row] = [
     ("get", "/", [LOGIN, 200, 200, 200, 200, 200]),
     ("get", "/accounts/backup-codes/", [LOGIN, 200, 200, 200, 200, 200]),
     ("get", "/accounts/people/", [LOGIN, 403, 403, 200, 200, 200]),

@@ -82,7 +82,9 @@ def test_a_session_row_opens_only_with_its_own_cookie(operator, supervisor, sign
             " WHERE session_key = %s",
             [supervisors_row, operators_row],
         )
-    assert operator_browser.get("/accounts/people/").status_code == 302
+    refused = operator_browser.get("/accounts/people/")
+    assert refused.status_code == 302  # the row opens for no one: the operator signs in again
+    assert refused["Location"] == "/accounts/login/?next=%2Faccounts%2Fpeople%2F"
     assert supervisor_browser.get("/accounts/people/").status_code == 200
 
 
@@ -107,6 +109,7 @@ def test_logging_in_starts_a_new_session_and_ends_the_old_one(operator):
         {"username": operator.username, "password": "correct horse battery staple"},
     )
     assert response.status_code == 302
+    assert response["Location"] == "/accounts/enroll/"  # signed in: on to the second factor
     after = cookie_of(browser)
     assert after != before
     assert not SessionStore().exists(before)

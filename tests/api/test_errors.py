@@ -119,12 +119,12 @@ IMMUNI_CODES = {1000, 1001, 1101, 1102, 1300, 1301, 1400}
 
 
 def test_immuni_codes_mean_here_what_they_mean_to_the_apps():
-    assert ErrorCode.UNEXPECTED == 1000
-    assert ErrorCode.SCHEMA == 1001
-    assert ErrorCode.UNAUTHORIZED_OTP == 1101
-    assert ErrorCode.BATCH_NOT_FOUND == 1300
-    assert ErrorCode.NO_BATCHES == 1301
-    assert ErrorCode.OTP_ALREADY_AUTHORIZED == 1400
+    assert int(ErrorCode.UNEXPECTED) == 1000
+    assert int(ErrorCode.SCHEMA) == 1001
+    assert int(ErrorCode.UNAUTHORIZED_OTP) == 1101
+    assert int(ErrorCode.BATCH_NOT_FOUND) == 1300
+    assert int(ErrorCode.NO_BATCHES) == 1301
+    assert int(ErrorCode.OTP_ALREADY_AUTHORIZED) == 1400
     # 1102 is DgcNotFound to the iOS app (.noDgcFound), a service this product has not.
     assert 1102 not in {int(code) for code in ErrorCode}
 
@@ -132,5 +132,5 @@ def test_immuni_codes_mean_here_what_they_mean_to_the_apps():
 def test_a_permission_denied_is_a_403_with_the_forbidden_code():
     response = post(view_raising(PermissionDenied()))
     assert response.status_code == 403
-    assert response.data["error_code"] == ErrorCode.FORBIDDEN == 1103
+    assert response.data["error_code"] == int(ErrorCode.FORBIDDEN) == 1103
     assert ErrorCode.FORBIDDEN not in IMMUNI_CODES

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from wsgiref.types import WSGIEnvironment
 
 import pytest
 from django.test import Client
@@ -41,7 +42,7 @@ def his(supervisor, lazio) -> APIClient:
     return client
 
 
-def device_headers() -> dict[str, str]:
+def device_headers() -> WSGIEnvironment:
     return {
         "HTTP_AUTHORIZATION": f"Bearer {secrets.token_hex(32)}",
         "HTTP_IMMUNI_DUMMY_DATA": "0",
@@ -58,7 +59,7 @@ def test_no_endpoint_describes_itself_to_options(path, regions, his):
     assert response["Cache-Control"] == "no-store"
 
 
-def client_for(path: str, his: APIClient) -> tuple[Client, dict[str, str]]:
+def client_for(path: str, his: APIClient) -> tuple[Client, WSGIEnvironment]:
     """A HIS's client (its key) for a HIS endpoint, a phone's (a well-formed bearer and the
     Immuni headers) for a device endpoint: each request gets past everything but its body."""
     if path in HIS_POSTS:

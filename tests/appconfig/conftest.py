@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
+from wsgiref.types import WSGIEnvironment
 
 import pytest
 from django.test import Client
@@ -51,7 +52,8 @@ def initial_versions(db: None) -> dict[str, SettingsVersion]:
 
 
 def get_settings(client: Client, platform: str, build: int | str, **headers: str) -> Any:
-    return client.get(f"/v1/settings?platform={platform}&build={build}", **headers)
+    sent: WSGIEnvironment = headers
+    return client.get(f"/v1/settings?platform={platform}&build={build}", **sent)
 
 
 def served(client: Client, platform: str, build: int | str = 1) -> dict[str, Any]:

@@ -256,12 +256,15 @@ def test_an_override_stores_only_what_differs(admin_client, administrator):
     path = "/app-settings/android/draft/overrides/new/"
     data = form_data(admin_client, path)
     data.update(from_build="100", teks_packet_size="100000")
-    assert admin_client.post(path, data).status_code == 302
+    response = admin_client.post(path, data)
+    assert response.status_code == 302
+    assert response["Location"] == "/app-settings/android/draft/"  # back to the draft
     draft = SettingsDraft.objects.get()
     assert draft.overrides == [
         {"from_build": 100, "to_build": None, "values": {"teks_packet_size": 100_000}}
     ]
-    page = admin_client.get("/app-settings/android/draft/").content.decode()
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Build override saved in the draft." in page
     assert "Builds 100 and later: Size every request is padded to = 100000" in page
 
 

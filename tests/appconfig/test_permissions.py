@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from authority.accounts import permissions
-from tests.matrix import LOGIN, assert_outcome, client_as, matrix
+from tests.matrix import LOGIN, Outcome, Row, assert_outcome, client_as, matrix
 
 pytestmark = pytest.mark.django_db
 
-REFUSED = [LOGIN, 403, 403, 403, 403]
+REFUSED: list[Outcome] = [LOGIN, 403, 403, 403, 403]
 
 # (method, path, outcome per actor in tests/matrix.py ACTORS order); {draft}: a draft exists.
-MATRIX = [
+MATRIX: list[Row] = [
     ("get", "/app-settings/", [*REFUSED, 200]),
     ("get", "/app-settings/android/", [*REFUSED, 200]),
     ("get", "/app-settings/ios/", [*REFUSED, 200]),

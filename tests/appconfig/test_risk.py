@@ -144,10 +144,11 @@ def test_immuni_warns_from_a_quarter_of_an_hour_within_about_two_metres():
     close_long = risk.Exposure(signal=((55, 20),), days_since=3)
     close_short = risk.Exposure(signal=((55, 15),), days_since=3)
     far_long = risk.Exposure(signal=((70, 30),), days_since=3)
-    for configuration, warns_from, platform in (
+    phones: tuple[tuple[risk.ExposureConfiguration, int, risk.Platform], ...] = (
         (IMMUNI_ANDROID, 20, "android"),
         (IMMUNI_IOS, 12, "ios"),
-    ):
+    )
+    for configuration, warns_from, platform in phones:
         assert risk.phone_warns(risk.score(configuration, close_long, platform), warns_from)
         assert not risk.phone_warns(risk.score(configuration, close_short, platform), warns_from)
         assert not risk.phone_warns(risk.score(configuration, far_long, platform), warns_from)

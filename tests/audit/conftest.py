@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from io import StringIO
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from authority.audit.services import record_event
 
 KEY = "audit-key-of-the-tests-0123456789abcdef"
 OTHER_KEY = "another-audit-key-of-the-tests-0123456789"
+
+# A raw SQL statement and its parameters, of the types the database driver adapts.
+SqlParameter = str | int | datetime | None
+Statement = tuple[str, Sequence[SqlParameter]]
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +58,7 @@ def make_entries(operator: User) -> Callable[..., list[AuditEntry]]:
     return make
 
 
-def as_database_administrator(*statements: tuple[str, Sequence[object]]) -> None:
+def as_database_administrator(*statements: Statement) -> None:
     """Run raw SQL as the tables' owner would: on PostgreSQL with the append-only triggers
     switched off for the while (the chain, not the trigger, is what must tell)."""
     with connection.cursor() as cursor:
@@ -67,15 +72,13 @@ def as_database_administrator(*statements: tuple[str, Sequence[object]]) -> None
             cursor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER audit_entry_append_only")
 
 
-def empty_the_table() -> tuple[str, Sequence[object]]:
+def empty_the_table() -> Statement:
     if connection.vendor == "postgresql":
         return "TRUNCATE audit_auditentry", []
     return "DELETE FROM audit_auditentry", []
 
 
-def reset_head(
-    *, link: str = "0" * 64, length: int = 0, key_id: str = ""
-) -> tuple[str, list[object]]:
+def reset_head(*, link: str = "0" * 64, length: int = 0, key_id: str = "") -> Statement:
     return (
         "UPDATE audit_auditchainhead SET last_hash = %s, length = %s, key_id = %s WHERE id = 1",
         [link, length, key_id],

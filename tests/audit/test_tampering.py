@@ -18,6 +18,8 @@ from django.utils import timezone
 from authority.audit.chain import AuditKey, legacy_link
 from authority.audit.models import AuditChainHead, AuditEntry
 from tests.audit.conftest import (
+    SqlParameter,
+    Statement,
     as_database_administrator,
     empty_the_table,
     reset_head,
@@ -34,7 +36,7 @@ COLUMNS = (
 )
 
 
-def row_of(entry: AuditEntry) -> list[object]:
+def row_of(entry: AuditEntry) -> list[SqlParameter]:
     return [
         entry.created_at,
         entry.actor_id,
@@ -50,13 +52,13 @@ def row_of(entry: AuditEntry) -> list[object]:
     ]
 
 
-def insert(entry: AuditEntry) -> tuple[str, list[object]]:
+def insert(entry: AuditEntry) -> Statement:
     return f"INSERT INTO audit_auditentry ({COLUMNS}) VALUES ({', '.join(['%s'] * 11)})", row_of(
         entry
     )
 
 
-def rewrite(entry: AuditEntry) -> tuple[str, list[object]]:
+def rewrite(entry: AuditEntry) -> Statement:
     return (
         "UPDATE audit_auditentry SET target = %s, previous_hash = %s, entry_hash = %s, "
         "key_id = %s, position = %s WHERE id = %s",

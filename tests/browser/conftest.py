@@ -11,11 +11,13 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
+from pluggy import Result
 
 from tests.conftest import IN_CI, PASSWORD
 
@@ -42,12 +44,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Result[pytest.TestReport], None]:
     outcome = yield
-    report = outcome.get_result()  # type: ignore[attr-defined]
-    if report.when == "call" and report.failed:
-        page = item.funcargs.get("page")  # type: ignore[attr-defined]
-        if page is not None:
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and isinstance(item, pytest.Function):
+        page = item.funcargs.get("page")
+        if isinstance(page, Page):
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             name = re.sub(r"[^\w.-]+", "_", item.nodeid)
             try:

@@ -17,7 +17,7 @@ from authority.formats.otp import otp_sha256_hex
 from authority.keys.services.signing_keys import rotate_signing_key
 from authority.statistics.services import local_day
 from tests.browser.conftest import enroll, log_in, run_axe
-from tests.ingestion.conftest import make_teks, upload_body
+from tests.ingestion.conftest import Tek, make_teks, upload_body
 from tests.keys.gaen_reader import read_batch, signature_verifies
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,7 +29,7 @@ def sign_in(page, user) -> None:
     page.get_by_role("link", name="I have saved them, continue").click()
 
 
-def phone_uploads(base_url: str, code: str, teks: list[dict[str, object]]) -> int:
+def phone_uploads(base_url: str, code: str, teks: list[Tek]) -> int:
     request = urllib.request.Request(
         f"{base_url}/v1/ingestion/upload",
         data=json.dumps(upload_body(teks)).encode(),

@@ -12,6 +12,7 @@ import time_machine
 from django.db import transaction
 
 from authority.statistics import buffer
+from authority.statistics.counters import add_to_counter
 from authority.statistics.models import AppliedFlush, DailyCounter
 from authority.statistics.services import CounterKey, increment, local_day
 from tasks.statistics import flush_counters
@@ -143,7 +144,7 @@ def test_a_flush_that_died_after_committing_is_not_applied_twice(
     increment_as_committed = CounterKey(day=local_day(), metric="uploads", region_id=3)
     with transaction.atomic():
         AppliedFlush.objects.create(flush_id="0002-committed", counters=1)
-        buffer.add_to_counter(increment_as_committed, 2)
+        add_to_counter(increment_as_committed, 2)
     report = buffer.flush()
     assert report.discarded == 1 and report.flushes == []
     assert counter("uploads", region_id=3) == 2
@@ -157,7 +158,7 @@ def test_a_database_failure_mid_flush_keeps_everything_for_the_next_flush(
     with django_capture_on_commit_callbacks(execute=True):
         increment("uploads", region_id=3, amount=2)
         increment("uploads", region_id=4, amount=5)
-    real_add = buffer.add_to_counter
+    real_add = add_to_counter
     calls = []
 
     def failing_add(key: CounterKey, amount: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from wsgiref.types import WSGIEnvironment
 
 import pytest
 import time_machine
@@ -32,7 +33,7 @@ def subscribed(federation: GatewayHandle, settings: Any) -> GatewayHandle:
 
 
 def _notify(client: Client, verified: str | None = "SUCCESS", **query: str):
-    headers = {} if verified is None else {"HTTP_X_SSL_CLIENT_VERIFY": verified}
+    headers: WSGIEnvironment = {} if verified is None else {"HTTP_X_SSL_CLIENT_VERIFY": verified}
     return client.get("/v1/federation/callback", {**QUERY, **query}, **headers)
 
 

@@ -16,7 +16,7 @@ from authority.federation.sharing import offer_for_sharing
 from authority.statistics.services import increment, local_day
 from tests.federation.conftest import GatewayHandle, Pki, day_start, foreign_key
 from tests.federation.pki import issue
-from tests.matrix import LOGIN, assert_outcome, client_as, matrix
+from tests.matrix import LOGIN, Row, assert_outcome, client_as, matrix
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def cast(staff: dict[str, Any]) -> dict[str, Any]:
 
 
 # Federation is off here: "Sync now" only says so (and redirects).
-MATRIX = [
+MATRIX: list[Row] = [
     ("get", "/federation/", [LOGIN, 403, 403, 403, 403, 200]),
     ("post", "/federation/sync/", [LOGIN, 403, 403, 403, 403, 302]),
     ("get", "/federation/runs/{run}/progress/", [LOGIN, 403, 403, 403, 403, 200]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import random
 from pathlib import Path
 
@@ -111,15 +112,11 @@ def test_efgs_batch_signature_utils_max_uint_value() -> None:
 
 def test_negative_days_since_onset_are_twos_complement() -> None:
     key = _key(b"k" * 16, 1, 144, 0x7FFFFFFF, [])
-    key = DiagnosisKey(**{**_fields(key), "days_since_onset_of_symptoms": -16})
+    key = dataclasses.replace(key, days_since_onset_of_symptoms=-16)
     fields = key_signing_bytes(key).split(b".")
     assert base64.b64decode(fields[7]) == b"\xff\xff\xff\xf0"
     assert base64.b64decode(fields[3]) == b"\x7f\xff\xff\xff"
     assert fields[4] == b""  # no visited country: the base64 of nothing
-
-
-def _fields(key: DiagnosisKey) -> dict[str, object]:
-    return {name: getattr(key, name) for name in DiagnosisKey.__slots__}
 
 
 def test_a_batch_survives_protobuf_and_json() -> None:

@@ -47,7 +47,7 @@ GOOGLE_METADATA = ExportMetadata(
 
 INT32 = st.integers(-(2**31), 2**31 - 1)
 # Protobuf strings are UTF-8: lone surrogates cannot be encoded.
-TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
 
 exposure_keys = st.builds(
     ExposureKey,

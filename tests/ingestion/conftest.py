@@ -6,8 +6,11 @@ import json
 import os
 import secrets
 from base64 import b64encode
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypedDict
+from wsgiref.types import WSGIEnvironment
 
 import pytest
 from django.test import Client
@@ -23,7 +26,15 @@ def todays_interval() -> int:
     return now // 144 * 144
 
 
-def make_teks(count: int = 14) -> list[dict[str, object]]:
+class Tek(TypedDict):
+    """A Temporary Exposure Key as the app uploads it."""
+
+    key_data: str
+    rolling_start_number: int
+    rolling_period: int
+
+
+def make_teks(count: int = 14) -> list[Tek]:
     """One key per day, today's first, as a phone would hold them."""
     today = todays_interval()
     return [
@@ -37,7 +48,7 @@ def make_teks(count: int = 14) -> list[dict[str, object]]:
 
 
 def upload_body(
-    teks: list[dict[str, object]] | None = None, province: str = "RM", **extra: object
+    teks: Sequence[object] | None = None, province: str = "RM", **extra: object
 ) -> dict[str, object]:
     return {
         "province": province,
@@ -58,7 +69,7 @@ class AppClient:
         self, path: str, body: object, *, otp: str | None, dummy: bool = False, **headers: str
     ):
         bearer = otp_sha256_hex(otp) if otp else secrets.token_hex(32)
-        sent = {
+        sent: WSGIEnvironment = {
             "HTTP_AUTHORIZATION": f"Bearer {bearer}",
             "HTTP_IMMUNI_DUMMY_DATA": "1" if dummy else "0",
             "HTTP_IMMUNI_CLIENT_CLOCK": str(int(timezone.now().timestamp())),

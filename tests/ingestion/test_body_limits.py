@@ -26,6 +26,7 @@ from authority.ingestion.analytics.serializers import (
     MAX_SIGNED_ATTESTATION,
 )
 from authority.ingestion.fields import MAX_PADDING
+from authority.ingestion.key_rules import current_interval
 from authority.ingestion.serializers import (
     LARGEST_FIGURE,
     MAX_COUNTRIES,
@@ -33,7 +34,6 @@ from authority.ingestion.serializers import (
     MAX_KEYS,
     MAX_SUMMARIES,
     TRANSMISSION_RISK_LEVELS,
-    current_interval,
 )
 from authority.keys.models import ExposureKey
 from authority.statistics.services import local_day
@@ -74,7 +74,7 @@ def largest_upload() -> dict[str, Any]:
         "total_risk_score": LARGEST_FIGURE,
     }
     per_summary, rest = divmod(MAX_EXPOSURE_INFOS, MAX_SUMMARIES)
-    summaries = [
+    summaries: list[dict[str, Any]] = [
         {
             "date": today,
             "matched_key_count": LARGEST_FIGURE,
@@ -149,7 +149,9 @@ def send(path: str, body: bytes, otp: str | None = None):
 
 
 def limit_of(path: str) -> int:
-    return resolve(path).func.view_class.max_body_bytes  # type: ignore[attr-defined]
+    view = resolve(path).func
+    assert hasattr(view, "view_class"), f"{path} is not served by a class-based view"
+    return view.view_class.max_body_bytes
 
 
 @pytest.fixture(autouse=True)

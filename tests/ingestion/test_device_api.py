@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from base64 import b64encode
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
 import pytest
 from django.test import Client, override_settings
@@ -28,7 +29,12 @@ def counter(metric: str, **key: object) -> int:
     return sum(DailyCounter.objects.filter(metric=metric, **key).values_list("value", flat=True))
 
 
-def assert_error(response, status: int, error_code: int) -> dict[str, object]:
+class ErrorBody(TypedDict):
+    error_code: int
+    message: str
+
+
+def assert_error(response, status: int, error_code: int) -> ErrorBody:
     assert response.status_code == status
     body = response.json()
     assert set(body) == {"error_code", "message"}
@@ -209,9 +215,7 @@ def test_the_client_clock_is_required_on_upload(app_client, authorized_otp):
 
 
 def tek(**overrides: object) -> dict[str, object]:
-    key = make_teks(1)[0]
-    key.update(overrides)
-    return key
+    return {**make_teks(1)[0], **overrides}
 
 
 @pytest.mark.parametrize(
@@ -375,7 +379,7 @@ def test_clients_are_throttled_with_retry_after(app_client, one_throttle_window)
     assert_error(response, 429, 1004)
     assert int(response["Retry-After"]) > 0
     # The cache key is a keyed hash: the client's address is not in it.
-    assert not any("127.0.0.1" in str(key) for key in cache._cache)  # type: ignore[attr-defined]
+    assert not any("127.0.0.1" in str(key) for key in cache._cache)  # type: ignore[attr-defined]  # LocMemCache's own store: Django lists no cache's keys
 
 
 def test_the_api_sends_no_cors_headers(app_client, authorized_otp):

@@ -14,6 +14,7 @@ from base64 import b64encode
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from wsgiref.types import WSGIEnvironment
 
 import pytest
 from django.core.cache import cache
@@ -86,7 +87,7 @@ def apple_headers(token: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}", "HTTP_IMMUNI_DUMMY_DATA": "0"}
 
 
-def post(path: str, body: Any, headers: dict[str, str]):
+def post(path: str, body: Any, headers: WSGIEnvironment):
     return Client().post(
         path,
         data=json.dumps(body),

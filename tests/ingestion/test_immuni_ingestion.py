@@ -14,6 +14,8 @@ import os
 from base64 import b64decode, b64encode
 from datetime import UTC, date, datetime, timedelta
 from hashlib import sha256
+from typing import TypedDict
+from wsgiref.types import WSGIEnvironment
 
 import pytest
 from django.core.cache import cache
@@ -26,6 +28,7 @@ from authority.keys.models import ExposureKey
 from authority.otps.models import Otp, OtpState
 from authority.otps.services import authorize_otp
 from authority.statistics.models import DailyCounter
+from tests.ingestion.conftest import Tek
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +46,23 @@ def interval(moment: datetime) -> int:
     return int(moment.timestamp() / 600)
 
 
-def upload_data() -> dict[str, object]:
+class ExposureDetectionSummary(TypedDict):
+    date: str
+    matched_key_count: int
+    days_since_last_exposure: int
+    attenuation_durations: list[int]
+    maximum_risk_score: int
+    exposure_info: list[dict[str, object]]
+
+
+class Upload(TypedDict):
+    province: str
+    padding: str
+    exposure_detection_summaries: list[ExposureDetectionSummary]
+    teks: list[Tek]
+
+
+def upload_data() -> Upload:
     """Immuni's UPLOAD_DATA: 14 keys a day apart from now, one summary with one exposure."""
     today = date.today()
     now = datetime.now(UTC)
@@ -99,7 +118,7 @@ def auth_headers(otp_sha: str | None = None, **kwargs: str | None) -> dict[str, 
     return {**headers(**kwargs), "HTTP_AUTHORIZATION": f"Bearer {bearer}"}
 
 
-def post(path: str, body: object, sent: dict[str, str]):
+def post(path: str, body: object, sent: WSGIEnvironment):
     data = body if isinstance(body, str) else json.dumps(body)
     content_type = sent.pop("CONTENT_TYPE", "application/json")
     return Client().post(path, data=data, content_type=content_type, **sent)
@@ -288,12 +307,12 @@ def test_immuni_ingestion_upload_invalid_start_numbers(otp):
     period) sent twice, and a patient cannot change what their phone holds
     (docs/compatibility.md)."""
     body = upload_data()
-    body["teks"][1]["rolling_start_number"] += 10  # type: ignore[index]
+    body["teks"][1]["rolling_start_number"] += 10
     response = post(UPLOAD, body, auth_headers(otp))
     assert response.status_code == 204
     assert sorted(
         ExposureKey.objects.values_list("rolling_start_interval_number", flat=True)
-    ) == sorted(tek["rolling_start_number"] for tek in body["teks"])  # type: ignore[attr-defined]
+    ) == sorted(tek["rolling_start_number"] for tek in body["teks"])
     assert Otp.objects.get().state == OtpState.REDEEMED
 
 
@@ -301,7 +320,7 @@ def test_immuni_ingestion_upload_invalid_start_numbers(otp):
 def test_immuni_ingestion_upload_keys_with_wrong_length(otp, length):
     body = upload_data()
     # Keys right in everything but their length: recent, with a period.
-    for tek in body["teks"]:  # type: ignore[attr-defined]
+    for tek in body["teks"]:
         tek["key_data"] = random_key_data(length)
     response = post(UPLOAD, body, auth_headers(otp))
     assert_schema_error(response)
@@ -338,11 +357,11 @@ def test_immuni_ingestion_upload_otp_complete(operator):
         otp = new_otp(operator)
         body = upload_data()
         if not include_infos:
-            body["exposure_detection_summaries"][0]["exposure_info"] = []  # type: ignore[index]
+            body["exposure_detection_summaries"][0]["exposure_info"] = []
         if not include_summaries:
             body["exposure_detection_summaries"] = []
         if remove_tek is not None:
-            del body["teks"][remove_tek]  # type: ignore[attr-defined]
+            del body["teks"][remove_tek]
         if not include_teks:
             body["teks"] = []
         midnight = interval(datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0))
@@ -361,7 +380,7 @@ def test_immuni_ingestion_upload_otp_complete(operator):
         }
         assert stored == {
             (tek["key_data"], tek["rolling_start_number"], tek["rolling_period"])
-            for tek in body["teks"]  # type: ignore[attr-defined]
+            for tek in body["teks"]
         }, case
         # What Immuni queued for its analytics is counted here: the upload, for AG's region
         # (Sicilia, not the national row), and whether the app had notified an exposure.
@@ -393,7 +412,7 @@ def test_immuni_ingestion_invalid_paddings_check_otp_cun(regions, invalid_paddin
 # --- tests/test_validators.py (TekListValidator) ------------------------------------------------
 
 
-def validator_teks() -> list[dict[str, object]]:
+def validator_teks() -> list[Tek]:
     """Immuni's `teks` fixture: 15 keys a day apart, from midnight 14 days ago to today's."""
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start = interval(midnight - timedelta(days=14))
@@ -407,7 +426,7 @@ def validator_teks() -> list[dict[str, object]]:
     ]
 
 
-def upload_teks(otp: str, teks: list[dict[str, object]]):
+def upload_teks(otp: str, teks: list[Tek]):
     return post(UPLOAD, {**upload_data(), "teks": teks}, auth_headers(otp))
 
 
@@ -434,11 +453,11 @@ def test_immuni_ingestion_tek_key_validator_fails_on_future_rolling_start_number
     the key would not be published before tomorrow anyway (docs/compatibility.md)."""
     teks = validator_teks()
     for tek in teks:
-        tek["rolling_start_number"] += 144  # type: ignore[operator]
+        tek["rolling_start_number"] += 144
     assert upload_teks(otp, teks).status_code == 204
     assert sorted(
         ExposureKey.objects.values_list("rolling_start_interval_number", flat=True)
-    ) == sorted(tek["rolling_start_number"] for tek in teks[:14])  # type: ignore[type-var]
+    ) == sorted(tek["rolling_start_number"] for tek in teks[:14])
     assert DailyCounter.objects.get(metric=metrics.KEYS_LEFT_OUT).bucket == "future"
 
 
@@ -472,7 +491,7 @@ def test_immuni_ingestion_tek_key_validator_fails_with_duplicated_start_number_a
         teks[duplicated_index]["rolling_period"] = teks[0]["rolling_period"]
         assert upload_teks(new_otp(operator), teks).status_code == 204, duplicated_index
         stored = set(ExposureKey.objects.values_list("key_data", flat=True))
-        sent = [b64decode(str(tek["key_data"])) for tek in teks]
+        sent = [b64decode(tek["key_data"]) for tek in teks]
         assert {bytes(key) for key in stored} == set(sent) - {sent[duplicated_index]}
 
 
@@ -483,7 +502,7 @@ def test_immuni_ingestion_tek_key_validator_fails_with_overlapping_periods(opera
     for overlapping_index in range(1, 13):
         ExposureKey.objects.all().delete()
         teks = validator_teks()
-        teks[overlapping_index]["rolling_start_number"] = teks[0]["rolling_start_number"] + 1  # type: ignore[operator]
+        teks[overlapping_index]["rolling_start_number"] = teks[0]["rolling_start_number"] + 1
         assert upload_teks(new_otp(operator), teks).status_code == 204, overlapping_index
         assert ExposureKey.objects.count() == 15, overlapping_index
 

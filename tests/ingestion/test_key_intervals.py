@@ -20,17 +20,17 @@ from authority.ingestion import metrics
 from authority.keys.models import ExposureKey
 from authority.otps.models import Otp, OtpState
 from authority.statistics.models import DailyCounter
-from tests.ingestion.conftest import todays_interval, upload_body
+from tests.ingestion.conftest import Tek, todays_interval, upload_body
 
 pytestmark = pytest.mark.django_db
 
 
-def key(start: int, period: int = 144) -> dict[str, object]:
+def key(start: int, period: int = 144) -> Tek:
     """A key starting `start` intervals after yesterday's first: in the past at any hour."""
     return at(todays_interval() - 144 + start, period)
 
 
-def at(interval: int, period: int = 144) -> dict[str, object]:
+def at(interval: int, period: int = 144) -> Tek:
     return {
         "key_data": b64encode(os.urandom(16)).decode(),
         "rolling_start_number": interval,
@@ -48,8 +48,8 @@ def stored() -> list[tuple[int, int]]:
     )
 
 
-def spans(teks: list[dict[str, object]]) -> list[tuple[int, int]]:
-    return sorted((t["rolling_start_number"], t["rolling_period"]) for t in teks)  # type: ignore[misc]
+def spans(teks: list[Tek]) -> list[tuple[int, int]]:
+    return sorted((t["rolling_start_number"], t["rolling_period"]) for t in teks)
 
 
 def left_out() -> dict[str, int]:

@@ -5,11 +5,14 @@ The cases ported one by one from Immuni's analytics service are in test_immuni_a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from base64 import b64encode
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from wsgiref.types import WSGIEnvironment
 
 import pytest
 import time_machine
@@ -67,14 +70,9 @@ def google(**fields: object) -> dict[str, object]:
     return report(**{**attested, **fields})
 
 
-def post(path: str, body: dict[str, object], *, dummy: bool = False, **headers: str):
-    return Client().post(
-        path,
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_IMMUNI_DUMMY_DATA="1" if dummy else "0",
-        **headers,
-    )
+def post(path: str, body: Mapping[str, object], *, dummy: bool = False, **headers: str):
+    sent: WSGIEnvironment = {"HTTP_IMMUNI_DUMMY_DATA": "1" if dummy else "0", **headers}
+    return Client().post(path, data=json.dumps(body), content_type="application/json", **sent)
 
 
 def new_token() -> str:
@@ -186,7 +184,7 @@ def test_no_device_identifier_is_kept_in_the_cache(lazio):
     post(APPLE_TOKEN, {"analytics_token": token, "device_token": device_token})
     body = google()
     post(GOOGLE, body)
-    stored = list(cache._cache.items())  # type: ignore[attr-defined]
+    stored = list(cache._cache.items())  # type: ignore[attr-defined]  # LocMemCache's own store: Django lists no cache's keys
     assert stored
     for secret in (token, device_token, str(body["salt"])):
         assert not any(secret[:16] in key or secret[:16] in str(value) for key, value in stored)
@@ -370,19 +368,19 @@ def test_the_development_verifier_passes_the_system_check():
     assert attestation.check_verifier_setting() == []
 
 
-def make_report(**changes: object) -> OperationalInfoReport:
-    fields = {
-        "platform": "android",
-        "province": "CH",
-        "region_id": 13,
-        "exposure_permission": True,
-        "bluetooth_active": True,
-        "notification_permission": True,
-        "exposure_notification": True,
-        "last_risky_exposure_on": datetime(2020, 6, 9).date(),
-        "salt": "I2zF1+fgk4/uVHYe7DRt3A==",
-    }
-    return OperationalInfoReport(**{**fields, **changes})  # type: ignore[arg-type]
+def make_report(**changes: Any) -> OperationalInfoReport:
+    report = OperationalInfoReport(
+        platform="android",
+        province="CH",
+        region_id=13,
+        exposure_permission=True,
+        bluetooth_active=True,
+        notification_permission=True,
+        exposure_notification=True,
+        last_risky_exposure_on=datetime(2020, 6, 9).date(),
+        salt="I2zF1+fgk4/uVHYe7DRt3A==",
+    )
+    return dataclasses.replace(report, **changes)
 
 
 def test_the_android_nonce_is_the_one_the_app_computes():

@@ -83,7 +83,7 @@ def test_a_patient_without_symptoms_is_shared_in_the_gateways_asymptomatic_range
 
 def test_a_refused_upload_queues_nothing(app_client, authorized_otp):
     teks = make_teks(2)
-    teks.append(dict(teks[0]))  # the same key twice: refused
+    teks.append(teks[0].copy())  # the same key twice: refused
     response = app_client.upload(authorized_otp, upload_body(teks, countries_of_interest=["DE"]))
     assert response.status_code == 400
     assert OutboundKey.objects.count() == 0

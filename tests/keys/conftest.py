@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.storage import Storage, storages
@@ -24,14 +26,11 @@ def day_interval(days_ago: int) -> int:
     return int((today - timedelta(days=days_ago)).timestamp()) // INTERVAL_SECONDS
 
 
-def uploaded_key(days_ago: int = 3, **fields: object) -> UploadedKey:
-    return UploadedKey(
-        key_data=fields.pop("key_data", None) or secrets.token_bytes(16),  # type: ignore[arg-type]
-        rolling_start_interval_number=fields.pop(
-            "rolling_start_interval_number", day_interval(days_ago)
-        ),  # type: ignore[arg-type]
-        **fields,  # type: ignore[arg-type]
+def uploaded_key(days_ago: int = 3, **fields: Any) -> UploadedKey:
+    key = UploadedKey(
+        key_data=secrets.token_bytes(16), rolling_start_interval_number=day_interval(days_ago)
     )
+    return dataclasses.replace(key, **fields)
 
 
 def with_a_signing_key() -> None:

@@ -8,12 +8,12 @@ from authority.keys import selectors
 from authority.keys.models import Batch, ClaimedKey, ExposureKey, PublicationRun
 from authority.keys.services import publication, signing_keys
 from tests.keys.conftest import with_a_signing_key
-from tests.matrix import LOGIN, assert_outcome, client_as, matrix
+from tests.matrix import LOGIN, Row, assert_outcome, client_as, matrix
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_files")]
 
 ACTORS = ["anonymous", "operator", "supervisor", "foreign_supervisor", "administrator"]
-PAGES = [
+PAGES: list[Row] = [
     ("get", "/publishing/", [LOGIN, 403, 403, 403, 200]),
     ("post", "/publishing/publish/", [LOGIN, 403, 403, 403, 302]),
     ("get", "/publishing/runs/{run}/progress/", [LOGIN, 403, 403, 403, 200]),

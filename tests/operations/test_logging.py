@@ -6,13 +6,13 @@ from __future__ import annotations
 import io
 import logging
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import hypothesis
 import pytest
@@ -21,6 +21,9 @@ from django.test import Client, override_settings
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from gunicorn.config import Config
+from gunicorn.http.message import Request
+from gunicorn.http.unreader import IterUnreader
+from gunicorn.http.wsgi import Response
 from hypothesis import strategies
 
 from authority.ingestion import services as ingestion_services
@@ -50,7 +53,7 @@ def written_by(handler_name: str) -> Iterator[io.StringIO]:
     """What the handler LOGGING configures under this name writes, while the block runs."""
     [handler] = [
         handler
-        for handler in logging._handlers.values()  # type: ignore[attr-defined]
+        for handler in logging._handlers.values()  # type: ignore[attr-defined]  # by name: public from 3.12 only
         if handler.get_name() == handler_name
     ]
     assert isinstance(handler, logging.StreamHandler)
@@ -268,8 +271,10 @@ def gunicorn_logger(access_log_format: str) -> tuple[GunicornLogger, io.StringIO
     config.set("access_log_format", access_log_format)
     logger = GunicornLogger(config)
     access, error = io.StringIO(), io.StringIO()
-    logger.access_log.handlers[0].setStream(access)  # type: ignore[attr-defined]
-    logger.error_log.handlers[0].setStream(error)  # type: ignore[attr-defined]
+    for log, stream in ((logger.access_log, access), (logger.error_log, error)):
+        handler = log.handlers[0]  # gunicorn's handler for "-": a stream handler
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(stream)
     return logger, access, error
 
 
@@ -291,14 +296,25 @@ def test_gunicorn_access_log_shows_no_address_agent_referrer_query_or_secret():
         "HTTP_USER_AGENT": "Immuni/2.6.0 (device 7f3a9c)",
         "HTTP_AUTHORIZATION": "Basic dXNlcjpwYXNzd29yZA==",
     }
-    request = SimpleNamespace(
-        headers=[("X-FORWARDED-FOR", "203.0.113.7"), ("COOKIE", "sessionid=s3cr3t")]
+    # gunicorn's own request, parsed from the bytes a client sent, and its response.
+    request = Request(
+        Config(),
+        IterUnreader(
+            [
+                f"GET {INVITATION}?next=/x HTTP/1.1\r\n".encode()
+                + b"X-Forwarded-For: 203.0.113.7\r\nCookie: sessionid=s3cr3t\r\n\r\n"
+            ]
+        ),
+        ("198.51.100.23", 50123),
     )
-    response = SimpleNamespace(
-        status="200 OK", sent=4573, headers=[("Set-Cookie", "csrftoken=c5rf")]
-    )
+    server_side, client_side = socket.socketpair()
+    with server_side, client_side:
+        response = Response(request, server_side, Config())
+        response.status = "200 OK"
+        response.sent = 4573
+        response.headers = [("Set-Cookie", "csrftoken=c5rf")]
 
-    logger.access(response, request, environ, timedelta(milliseconds=21))
+        logger.access(response, request, environ, timedelta(milliseconds=21))
 
     line = access.getvalue()
     assert '"GET /accounts/invitation/<uidb64>/<token>/ HTTP/1.1" 200 4573' in line

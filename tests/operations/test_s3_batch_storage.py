@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.utils import timezone
 
@@ -137,6 +138,7 @@ def test_the_api_serves_the_bytes_the_bucket_holds(bucket, lazio):
     assert bucket.names() == [f"{PREFIX}/{batch.file_name}"]
     response = Client().get(f"/v1/keys/{batch.index}")
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert isinstance(response, StreamingHttpResponse)  # streamed from the bucket, not loaded
     served = b"".join(response.streaming_content)
     assert served == bucket.read(batch.file_name)
     assert hashlib.sha256(served).hexdigest() == batch.sha256 and len(served) == batch.size

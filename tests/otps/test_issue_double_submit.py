@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import HttpResponseBase
 from django.test import Client
 
 from authority.otps import services, views
@@ -16,13 +17,16 @@ from tests.otps.conftest import CODE_ON_PAGE, days_ago
 
 pytestmark = pytest.mark.django_db
 
+# Where a form sent again is sent back: a new issue form, with a message saying why.
+ISSUE_FORM = "/codes/issue/"
+
 
 @dataclass
 class DoubleSubmit:
     data: dict[str, str]
     second_client: Client
-    first: HttpResponse | None = None
-    second: HttpResponse | None = None
+    first: HttpResponseBase | None = None
+    second: HttpResponseBase | None = None
 
 
 @pytest.fixture
@@ -41,12 +45,12 @@ def sent_twice_at_once(operator, signed_in, monkeypatch) -> DoubleSubmit:
     issue_otp = services.issue_otp
     arrived = False
 
-    def issue_while_the_form_arrives_again(**kwargs: object) -> services.IssuedOtp:
+    def issue_while_the_form_arrives_again(**kwargs: Any) -> services.IssuedOtp:
         nonlocal arrived
         if not arrived:
             arrived = True
             sent.second = second_client.post("/codes/issue/", sent.data)
-        return issue_otp(**kwargs)  # type: ignore[arg-type]
+        return issue_otp(**kwargs)
 
     monkeypatch.setattr(services, "issue_otp", issue_while_the_form_arrives_again)
     sent.first = first_client.post("/codes/issue/", sent.data)
@@ -62,6 +66,7 @@ def test_a_form_sent_twice_at_once_issues_one_code(sent_twice_at_once):
 def test_the_second_sending_says_the_code_was_shown_once(sent_twice_at_once):
     second = sent_twice_at_once.second
     assert second.status_code == 302
+    assert second["Location"] == ISSUE_FORM
     followed = sent_twice_at_once.second_client.get(second["Location"]).content.decode()
     assert "That form had already been sent" in followed
     assert not CODE_ON_PAGE.search(followed)
@@ -79,15 +84,20 @@ def test_the_request_that_lost_cannot_bring_the_form_back_by_saving_last(
 
     class CacheLettingTheOtherRequestIn:
         # This request has read the token in its session; the other one spends it meanwhile.
-        def add(self, *args: object, **kwargs: object) -> bool:
+        def add(self, *args: Any, **kwargs: Any) -> bool:
             monkeypatch.setattr(views, "cache", cache)
             shown = other_connection.post("/codes/issue/", data).content.decode()
             assert CODE_ON_PAGE.search(shown)
-            return cache.add(*args, **kwargs)  # type: ignore[arg-type]
+            return cache.add(*args, **kwargs)
 
     monkeypatch.setattr(views, "cache", CacheLettingTheOtherRequestIn())
-    assert client.post("/codes/issue/", data).status_code == 302  # lost; saves its session last
+    lost = client.post("/codes/issue/", data)  # lost; saves its session last
+    assert lost.status_code == 302 and lost["Location"] == ISSUE_FORM
     cache.clear()  # the spent mark expired or was culled: the session alone must refuse
 
-    assert client.post("/codes/issue/", data).status_code == 302
+    refused = client.post("/codes/issue/", data)
+    assert refused.status_code == 302 and refused["Location"] == ISSUE_FORM
+    followed = client.get(refused["Location"]).content.decode()
+    assert "That form had already been sent" in followed
+    assert not CODE_ON_PAGE.search(followed)
     assert Otp.objects.count() == 1

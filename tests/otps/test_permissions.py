@@ -8,7 +8,7 @@ from django.test import Client
 from authority.accounts import permissions
 from authority.accounts.models import Role
 from authority.otps import services
-from tests.matrix import LOGIN, assert_outcome, client_as, matrix
+from tests.matrix import LOGIN, Row, assert_outcome, client_as, matrix
 from tests.otps.conftest import days_ago
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 # {own}: a code "operator" gave; {colleague}: a code another Lazio operator gave;
 # {key}: an API key of Lazio.
-MATRIX = [
+MATRIX: list[Row] = [
     ("get", "/codes/", [LOGIN, 200, 200, 200, 200, 200]),
     ("get", "/codes/issue/", [LOGIN, 200, 200, 200, 200, 403]),
     ("post", "/codes/issue/", [LOGIN, 200, 200, 200, 200, 403]),

@@ -3,6 +3,8 @@ and whom to ask; under /v1/ the device API's JSON error bodies instead."""
 
 from __future__ import annotations
 
+from wsgiref.types import WSGIEnvironment
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -26,8 +28,9 @@ WHOM_TO_ASK = {"en": "Whom to ask", "it": "A chi rivolgerti"}
 LANGUAGES = ["en", "it"]
 
 
-def anonymous(language: str, **extra: object) -> Client:
-    return Client(HTTP_ACCEPT_LANGUAGE=language, raise_request_exception=False, **extra)
+def anonymous(language: str, *, enforce_csrf_checks: bool = False, **headers: str) -> Client:
+    defaults: WSGIEnvironment = {"HTTP_ACCEPT_LANGUAGE": language, **headers}
+    return Client(enforce_csrf_checks, raise_request_exception=False, **defaults)
 
 
 def in_language(client: Client, language: str) -> Client:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import secrets
 from base64 import b64encode
+from wsgiref.types import WSGIEnvironment
 
 import pytest
 from django.test import Client
@@ -54,7 +55,7 @@ def assert_nothing_stored() -> None:
 def device_post(path: str, body: object, **headers: str):
     """A device request with a raw body: str/bytes as given, anything else as JSON."""
     data = body if isinstance(body, str | bytes) else json.dumps(body)
-    sent = {
+    sent: WSGIEnvironment = {
         "HTTP_AUTHORIZATION": f"Bearer {secrets.token_hex(32)}",
         "HTTP_IMMUNI_DUMMY_DATA": "0",
         "HTTP_IMMUNI_CLIENT_CLOCK": "1767225600",
@@ -82,7 +83,9 @@ def google_report(**fields: object) -> dict[str, object]:
 
 def body_limit_of(path: str) -> int:
     """The largest body the endpoint at `path` takes (its view's own limit)."""
-    return resolve(path).func.view_class.max_body_bytes  # type: ignore[attr-defined]
+    view = resolve(path).func
+    assert hasattr(view, "view_class"), f"{path} is not served by a class-based view"
+    return view.view_class.max_body_bytes
 
 
 @pytest.mark.parametrize("path", DEVICE_ENDPOINTS)
@@ -157,7 +160,8 @@ WRONG_UPLOADS = {
 
 
 def wrong_upload(change: object) -> object:
-    body = upload_body(make_teks(2))
+    teks: list[dict[str, object]] = [{**tek} for tek in make_teks(2)]
+    body = upload_body(teks)
     if isinstance(change, dict):
         return {**body, **change}
     field, raw = str(change).split("=", 1)
@@ -174,7 +178,7 @@ def wrong_upload(change: object) -> object:
         return body
     # Splice the raw JSON value in, so that NaN-like or huge numbers arrive as sent.
     marker = "__VALUE__"
-    body["teks"][0][field] = marker  # type: ignore[index]
+    teks[0][field] = marker
     return json.dumps(body).replace(f'"{marker}"', raw)
 
 
@@ -277,7 +281,7 @@ def test_keys_out_of_their_window_are_left_out(app_client, authorized_otp, rolli
     upload kept (docs/compatibility.md, "Which keys are stored"): refusing the upload would
     refuse that phone's every retry for 14 days."""
     teks = make_teks(2)
-    today = int(teks[0]["rolling_start_number"])
+    today = teks[0]["rolling_start_number"]
     teks[0]["rolling_start_number"] = {"future": today + 144, "old": today - 144 * 15}.get(
         str(rolling_start_number), rolling_start_number
     )

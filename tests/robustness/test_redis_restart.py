@@ -23,6 +23,7 @@ import pytest
 import redis
 
 from authority.statistics import buffer
+from authority.statistics.counters import add_to_counter
 from authority.statistics.models import DailyCounter
 from authority.statistics.services import increment
 from tests.conftest import log_of
@@ -78,7 +79,7 @@ def leftovers(server: PrivateRedis) -> list[bytes]:
 def test_a_crash_after_the_flush_committed_is_not_applied_twice(buffered, monkeypatch):
     server = buffered()
     before = count(60)
-    apply = buffer.add_to_counter
+    apply = add_to_counter
     crashed: list[bool] = []
 
     def crash_then_apply(key, amount):

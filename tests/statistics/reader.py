@@ -11,19 +11,23 @@ reasoning, so the tests cannot agree with the code by construction.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TypeVar
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 CAP = 1_000_000
 
+# What names a figure: a test's own cells (tuples, numbers), any hashable value.
+Figure = TypeVar("Figure", bound=Hashable)
+
 
 class Reader:
     def __init__(self) -> None:
         self.lower: dict[Hashable, int] = {}  # unknown figure -> its least possible value
         self.known: dict[Hashable, int] = {}
-        self.equations: list[tuple[Hashable, list[Hashable]]] = []
+        self.equations: list[tuple[Hashable, Sequence[Hashable]]] = []
 
     def knows(self, name: Hashable, value: int) -> None:
         self.known[name] = value
@@ -33,7 +37,7 @@ class Reader:
         if name not in self.known:
             self.lower[name] = at_least
 
-    def adds_up(self, total: Hashable, parts: list[Hashable]) -> None:
+    def adds_up(self, total: Hashable, parts: Sequence[Hashable]) -> None:
         """total = sum(parts), each a known or unknown figure (now or later)."""
         self.equations.append((total, parts))
 
@@ -82,7 +86,7 @@ class Reader:
         return result[0], result[1]
 
 
-def assert_safe(reader: Reader, withheld: Mapping[Hashable, int], k: int) -> None:
+def assert_safe(reader: Reader, withheld: Mapping[Figure, int], k: int) -> None:
     """No withheld figure is worked out, nor shown to be below k."""
     for name, truth in withheld.items():
         if name in reader.known:

@@ -174,14 +174,16 @@ def test_sums_over_days_and_counters_give_nothing_away(data):
     days, areas = data.draw(st.integers(1, 3)), data.draw(st.integers(2, 4))
     counters = ("issued", "authorized")
     figures = DailyFigures(k=k)
-    truth: dict[tuple, int] = {}
+    truth: dict[tuple[int, str, int | None], int] = {}
     for day, counter in product(range(days), counters):
         values = data.draw(counts(k, min_size=areas, max_size=areas))
         figures.add_areas(day, counter, dict(enumerate(values)))
         truth |= {(day, counter, area): value for area, value in enumerate(values)}
         truth[(day, counter, COUNTRY)] = sum(values)
     withheld = {
-        cell: value for cell, value in truth.items() if not figures.published(*cell[:2], cell[2])
+        (day, counter, area): value
+        for (day, counter, area), value in truth.items()
+        if not figures.published(day, counter, area)
     }
     for own in ["nobody", *range(areas)]:  # (None is COUNTRY)
         reader = Reader()
@@ -198,12 +200,12 @@ def test_sums_over_days_and_counters_give_nothing_away(data):
             for chosen, area in product(
                 [counters[:1], counters[1:], counters], [*range(areas), COUNTRY]
             ):
-                cells = [(d, c) for d in range(first, last + 1) for c in chosen]
-                shown = figures.figure(cells, area)
+                summed = [(d, c) for d in range(first, last + 1) for c in chosen]
+                shown = figures.figure(summed, area)
                 if shown is not None:
                     name = ("sum", first, last, chosen, area)
                     reader.knows(name, shown)
-                    reader.adds_up(name, [(d, c, area) for d, c in cells])
+                    reader.adds_up(name, [(d, c, area) for d, c in summed])
         # The staff of a region whose figure alone makes the country's learn nothing about
         # anyone else from it: only the other areas' figures are judged for them.
         judged = {

@@ -482,16 +482,23 @@ class Gateway:
         if parts.scheme != "https" or not host or parts.query:
             return False
         try:
-            addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+            resolved = socket.getaddrinfo(host, None)
         except OSError:
             return False
+        addresses: set[str] = set()
+        for *_, sockaddr in resolved:
+            # An IPv6 entry is (int, bytes) only in a Python built without IPv6: no address
+            # the gateway can judge, so it refuses, as for a name that does not resolve.
+            if not isinstance(sockaddr[0], str):
+                return False
+            addresses.add(sockaddr[0].split("%")[0])
         if host in self.callback_hosts_allowed:
             return True
         return not any(
-            ipaddress.ip_address(address.split("%")[0]) in network
+            ipaddress.ip_address(address) in network
             for address in addresses
             for network in _PRIVATE_NETWORKS
-            if ipaddress.ip_address(address.split("%")[0]).version == network.version
+            if ipaddress.ip_address(address).version == network.version
         )
 
     # ------------------------------------------------------------------- test controls

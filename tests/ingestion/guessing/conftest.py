@@ -18,7 +18,7 @@ def behind_the_proxy(settings) -> None:
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
+def clock() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(MORNING, tick=False) as coordinates:
         yield coordinates
 

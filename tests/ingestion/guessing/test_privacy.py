@@ -37,7 +37,7 @@ def cache_as_text(any_cache: str) -> str:
         backend = caches["default"]
         return "\n".join(
             f"{key} {pickle.loads(value)!r}"
-            for key, value in backend._cache.items()  # type: ignore[attr-defined]
+            for key, value in backend._cache.items()  # type: ignore[attr-defined]  # LocMemCache's own store: Django lists no cache's keys
         )
     server = redis.Redis.from_url(os.environ["TEST_REDIS_URL"], decode_responses=True)
     prefix = django_settings.CACHES["default"]["KEY_PREFIX"]
@@ -54,12 +54,17 @@ def cache_as_text(any_cache: str) -> str:
     return "\n".join(lines)
 
 
-def test_no_address_network_or_code_is_in_the_cache(regions, operator, any_cache, clock):
+def test_no_address_network_or_code_is_in_the_cache(regions, operator, any_cache, clock, settings):
+    # Within every budget, in frozen time: 203.0.113.0/24 fails 20 lookups of its 30, its first
+    # address sends 11 requests of 30 a minute. So the valid code is looked up and answered,
+    # and its network gets its failures back: refunds are in the state too.
+    settings.GUESSING_NETWORK_BURST = 30
+    settings.DEVICE_API_RATES = {**settings.DEVICE_API_RATES, "check-otp": "30/minute"}
     guessed = [generate_otp() for _ in range(40)]
     for n, code in enumerate(guessed):
         phone(ADDRESSES[n % len(ADDRESSES)]).check_otp(code)
     valid = authorized_code(operator)
-    assert phone(ADDRESSES[0]).check_otp(valid).status_code in (204, 429)
+    assert phone(ADDRESSES[0]).check_otp(valid).status_code == 204
     assert phone(ADDRESSES[2]).check_otp(valid).status_code == 204
     text = cache_as_text(any_cache)
     assert "guessing:network:" in text  # the state is there...
