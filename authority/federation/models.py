@@ -99,6 +99,15 @@ class OutboundBatch(models.Model):
     # A worker sending the batch holds it until then; a dead worker's batch is taken over after.
     leased_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # The run that held the batch for an operator (status HELD).
+    held_by = models.ForeignKey(
+        FederationRun,
+        verbose_name=_("held by run"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="held_batches",
+    )
     # When the first request that may have stored the batch left (empty while none may have):
     # the gateway forgets what it stored 2 to 3 days later.
     first_sent_at = models.DateTimeField(_("first sent"), null=True, blank=True)

@@ -315,6 +315,7 @@ def _hold(batch: OutboundBatch, run: FederationRun) -> None:
     """Keep a batch the gateway may have stored and no longer remembers: an operator decides."""
     OutboundBatch.objects.filter(pk=batch.pk).update(
         status=OutboundBatch.Status.HELD,
+        held_by=run,
         leased_until=None,
         message=(
             "an earlier attempt may have been stored, and the gateway no longer keeps that day: "
@@ -481,4 +482,12 @@ def run_upload(
 
 
 def _end(run: FederationRun, status: str, message: str) -> FederationRun:
-    return runs.finish_run(run=run, status=status, message=message)
+    held = tuple(
+        OutboundBatch.objects.filter(status=OutboundBatch.Status.HELD, held_by=run)
+        .order_by("id")
+        .values_list("batch_tag", flat=True)
+    )
+    if held:
+        note = f"{len(held)} batch(es) held for an operator: {', '.join(held)}"
+        message = f"{message}; {note}" if message else note
+    return runs.finish_run(run=run, status=status, message=message, held_batches=held)
