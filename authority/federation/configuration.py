@@ -190,6 +190,15 @@ def check_at_start_up(*, now: datetime | None = None) -> Federation:
             "not: the callback endpoint must sit behind a TLS terminator that checks the "
             "gateway's client certificate and says so in that header"
         )
+    if settings.FEDERATION_CALLBACK_URL:
+        from authority.federation.callback import callback_url_problem
+
+        problem = callback_url_problem(settings.FEDERATION_CALLBACK_URL)
+        if problem:
+            raise ImproperlyConfigured(
+                f"Federation: FEDERATION_CALLBACK_URL cannot be registered with the gateway: "
+                f"{problem}"
+            )
     moment = now or datetime.now(UTC)
     tls = x509.load_pem_x509_certificate(Path(federation.tls_cert_file).read_bytes())
     for purpose, certificate in (("tls", tls), ("signing", federation.signing_certificate)):
