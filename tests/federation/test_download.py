@@ -261,10 +261,40 @@ def test_the_publication_finds_foreign_keys_for_the_national_and_per_country_exp
     assert not key_set(selectors.received_keys_for_national_export(now=now - timedelta(days=3)))
 
 
-def test_a_gateway_that_keeps_fewer_days_than_configured_fails_the_run_with_its_reason(
+def test_a_gateway_that_keeps_fewer_days_than_configured_is_read_from_its_oldest_day(
     db: None, federation: GatewayHandle, settings: Any
 ) -> None:
+    # A 410 to a first request without a tag moves a day forward (also what the UTC
+    # midnight between our clock and the gateway's answer needs), and the run says so.
     settings.FEDERATION_DOWNLOAD_DAYS = 5
+    german = _upload(federation, 2)
+    federation.batch()
     run = download.run_download(sleep=_no_sleep)
-    assert run is not None and run.status == FederationRun.Status.FAILED
-    assert "410" in run.message and "too old" in run.message
+    assert run is not None and run.status == FederationRun.Status.SUCCEEDED, run.message
+    assert _received() == set(german)
+    oldest = (datetime.now(UTC) - timedelta(days=2)).date()
+    assert f"no longer keeps the days before {oldest}" in run.message
+    statuses = [
+        r["status"]
+        for r in federation.state()["requests"]
+        if r["path"].startswith("/diagnosiskeys/download/")
+    ]
+    assert statuses == [410, 410, 410, 200]
+
+
+def test_a_batch_with_no_keys_for_us_is_dated_by_its_own_day(
+    db: None, federation: GatewayHandle
+) -> None:
+    # Only our own keys in it: the download is empty for us. Its day is the tag's, not the
+    # day asked, so that the next run resumes from it rather than from the oldest day.
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    federation.set_clock(yesterday)
+    assert federation.upload_as([foreign_key(origin="IT")], client="it-tls",
+                                signer="it-signing").status_code == 201  # fmt: skip
+    (tag,) = federation.batch()
+    federation.set_clock(None)
+    run = download.run_download(sleep=_no_sleep)
+    assert run is not None and run.status == FederationRun.Status.SUCCEEDED, run.message
+    batch = InboundBatch.objects.get()
+    assert (batch.batch_tag, batch.status) == (tag, InboundBatch.Status.EMPTY)
+    assert batch.batch_date == yesterday.date()
