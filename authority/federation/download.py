@@ -256,6 +256,16 @@ def _valid_for_phones(key: DiagnosisKey, *, own_country: str, now: datetime) -> 
     return dsos.decode(key.days_since_onset_of_symptoms) is not None
 
 
+def _days_since_known_onset(value: int) -> int | None:
+    """What phones may read as days since onset: only the range of a known onset (-14..14).
+
+    The other EFGS ranges count from the submission (2000, 3000, 4000) or within a range of
+    possible onset days (n*100): published as days since onset they would tell phones an
+    onset nobody knows. Such keys go out without it, and phones weigh them as "missing".
+    """
+    return value if -dsos.DAYS_RANGE <= value <= dsos.DAYS_RANGE else None
+
+
 def _received(key: DiagnosisKey, own_country: str) -> ReceivedKey:
     visited = sorted({country for country in key.visited_countries if len(country) == 2})
     level = key.transmission_risk_level
@@ -265,7 +275,7 @@ def _received(key: DiagnosisKey, own_country: str) -> ReceivedKey:
         rolling_period=key.rolling_period,
         rolling_end_interval_number=key.rolling_start_interval_number + key.rolling_period,
         report_type=key.report_type,
-        days_since_onset_of_symptoms=dsos.decode(key.days_since_onset_of_symptoms),
+        days_since_onset_of_symptoms=_days_since_known_onset(key.days_since_onset_of_symptoms),
         transmission_risk_level=None if level == TRANSMISSION_RISK_LEVEL_NOT_SET else level,
         origin=key.origin,
         visited_countries="," + ",".join(visited) + "," if visited else "",

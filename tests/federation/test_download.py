@@ -298,3 +298,24 @@ def test_a_batch_with_no_keys_for_us_is_dated_by_its_own_day(
     batch = InboundBatch.objects.get()
     assert (batch.batch_tag, batch.status) == (tag, InboundBatch.Status.EMPTY)
     assert batch.batch_date == yesterday.date()
+
+
+def test_only_a_known_onset_reaches_phones_as_days_since_onset(
+    db: None, federation: GatewayHandle
+) -> None:
+    # 2000/3000/4000 + d count from the submission, n*100 + d within a range of onset days:
+    # phones would read them as days since a known onset. Only -14..14 is one.
+    values = {3: 3, -2: -2, 3002: None, 4000: None, 2001: None, 705: None}
+    sent = {}
+    for value in values:
+        (key_data,) = _upload(federation, 1, dsos_value=value)
+        sent[key_data] = value
+    federation.batch()
+    run = download.run_download(sleep=_no_sleep)
+    assert run is not None and run.keys_received == len(values), run.message
+    published = {
+        bytes(row.key_data): row.days_since_onset_of_symptoms for row in ReceivedKey.objects.all()
+    }
+    assert {key_data: published[key_data] for key_data in sent} == {
+        key_data: values[value] for key_data, value in sent.items()
+    }
