@@ -88,25 +88,36 @@ def ensure_subscription(*, client: GatewayClient) -> str:
     if not url:
         return ""
     callback_id = settings.FEDERATION_CALLBACK_ID
+    notes = []
     try:
         listing = client.callbacks()
+        rows: list[dict[str, object]] = []
         if listing.status == 200:
             try:
-                rows = listing.json()
-            except ValueError:
+                rows = [row for row in listing.json() if isinstance(row, dict)]
+            except (ValueError, TypeError):
                 rows = []
-            if any(
-                isinstance(row, dict)
-                and row.get("callbackId") == callback_id
-                and row.get("url") == url
-                for row in rows
-            ):
-                return ""
+        # A subscription of ours under another id (FEDERATION_CALLBACK_ID changed) would
+        # announce every batch twice: it goes.
+        for row in rows:
+            stale = str(row.get("callbackId") or "")
+            if row.get("url") == url and stale and stale != callback_id:
+                answer = client.delete_callback(callback_id=stale)
+                notes.append(
+                    f"old callback subscription {stale} deleted"
+                    if answer.status == 200
+                    else f"old callback subscription {stale} not deleted ({answer.status})"
+                )
+        if any(row.get("callbackId") == callback_id and row.get("url") == url for row in rows):
+            return "; ".join(notes)
         answer = client.register_callback(callback_id=callback_id, url=url)
     except GatewayUnreachable as error:
-        return f"callback subscription not checked: {error}"
+        return "; ".join([*notes, f"callback subscription not checked: {error}"])
     if answer.status == 200:
-        return f"callback subscription {callback_id} registered"
-    return (
-        f"the gateway refused the callback subscription ({answer.status}): {answer.message or url}"
-    )
+        notes.append(f"callback subscription {callback_id} registered")
+    else:
+        notes.append(
+            f"the gateway refused the callback subscription ({answer.status}): "
+            f"{answer.message or url}"
+        )
+    return "; ".join(notes)
