@@ -260,6 +260,7 @@ def send_batch(
 def _check_columns(batch: OutboundBatch) -> None:
     """Refuse to send what the gateway's columns cannot hold (it would answer "already there")."""
     if len(batch.batch_tag) > BATCH_TAG_COLUMN:
+        OutboundBatch.objects.filter(pk=batch.pk).update(leased_until=None)
         raise UploadStopped(
             f"the batch tag {batch.batch_tag} is longer than the gateway's {BATCH_TAG_COLUMN} "
             "characters"

@@ -4,6 +4,15 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def mark_batches_that_may_be_stored(apps, schema_editor):
+    # A pending batch already sent may have been stored: from when, we know no better than
+    # its creation, which is earlier and so holds it sooner rather than later.
+    OutboundBatch = apps.get_model("federation", "OutboundBatch")
+    OutboundBatch.objects.filter(status="pending", attempts__gt=0).update(
+        first_sent_at=models.F("created_at")
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -26,4 +35,5 @@ class Migration(migrations.Migration):
             name='status',
             field=models.CharField(choices=[('pending', 'Waiting for the gateway'), ('shared', 'Shared'), ('already_shared', 'Already on the gateway'), ('refused', 'Refused by the gateway'), ('held', 'Held for an operator')], default='pending', max_length=16, verbose_name='status'),
         ),
+        migrations.RunPython(mark_batches_that_may_be_stored, migrations.RunPython.noop),
     ]
