@@ -19,7 +19,7 @@ from functools import partial
 
 from authority.federation.client import GatewayClient
 from authority.federation.configuration import Federation
-from authority.federation.download import NO_NEXT_BATCH, _audit, _call
+from authority.federation.download import NO_NEXT_BATCH, DownloadStopped, _audit, _call
 from authority.federation.models import OutboundBatch
 
 # DiagnosisKeyCleanupService deletes keys stored before midnight UTC this many days ago
@@ -90,14 +90,17 @@ def find_in_audit(
         if response.status != 200:
             raise Unanswered(f"the gateway answered {response.status} to a download")
         gateway_batch = response.header("batchTag") or tag or ""
-        _day, entries = _audit(
-            federation=federation,
-            client=client,
-            batch_tag=gateway_batch,
-            requested_day=since,
-            now=now,
-            sleep=sleep,
-        )
+        try:
+            _day, entries = _audit(
+                federation=federation,
+                client=client,
+                batch_tag=gateway_batch,
+                requested_day=since,
+                now=now,
+                sleep=sleep,
+            )
+        except DownloadStopped as error:
+            raise Unanswered(f"its audit of batch {gateway_batch}: {error}") from error
         for entry in entries or []:
             if (
                 entry.country == federation.country

@@ -168,3 +168,19 @@ def test_the_hold_comes_an_hour_before_the_gateways_clean_up(
     )
     assert OutboundBatch.objects.get().status == expected
     assert len(_gateway_keys(federation)) == 2
+
+
+def test_a_batch_whose_audit_cannot_be_read_waits_and_is_not_sent_again(
+    db: None, federation: GatewayHandle, settings: Any
+) -> None:
+    _first_attempt_lost(federation, settings, "drop_after_store", days_ago=14)
+    settings.FEDERATION_TLS_CERT_FILE, settings.FEDERATION_TLS_KEY_FILE = federation.pki.pair(
+        "it-unregistered-tls"
+    )
+
+    run = _run_at(federation, TWO_DAYS_ON)
+
+    assert run.status == FederationRun.Status.FAILED
+    assert "cannot be learnt now" in run.message and "403" in run.message
+    assert OutboundBatch.objects.get().status == OutboundBatch.Status.PENDING
+    assert len(_uploads(federation)) == 2
