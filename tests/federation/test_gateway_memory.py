@@ -19,14 +19,22 @@ from authority.federation.models import FederationRun, OutboundBatch, OutboundKe
 from tests.federation.conftest import GatewayHandle, foreign_key
 from tests.federation.test_upload import _counter, _gateway_keys, _no_sleep, _offer
 
-# Our first attempt is made at real time T. The tests' "later" moments are counted from
-# midnight UTC of T, so that they mean the same on whatever hour the suite runs.
-_MIDNIGHT = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-# Two days on: a key of 14 days ago has left the gateway's window (midnight minus 15 days),
-# and the gateway still remembers what it stored on day T.
-TWO_DAYS_ON = _MIDNIGHT + timedelta(days=2, hours=12)
-# Three days on: the gateway's clean-up has deleted what it stored on day T.
-THREE_DAYS_ON = _MIDNIGHT + timedelta(days=3, hours=1)
+
+def _midnight() -> datetime:
+    """Midnight UTC of the first attempt (real time): later moments count from it, so that
+    they mean the same on whatever hour the suite runs."""
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _two_days_on() -> datetime:
+    """A key of 14 days ago has left the gateway's window (midnight minus 15 days), and the
+    gateway still remembers what it stored on the first attempt's day."""
+    return _midnight() + timedelta(days=2, hours=12)
+
+
+def _three_days_on() -> datetime:
+    """The gateway's clean-up has deleted what it stored on the first attempt's day."""
+    return _midnight() + timedelta(days=3, hours=1)
 
 
 def _uploads(gateway: GatewayHandle) -> list[dict[str, Any]]:
@@ -62,7 +70,7 @@ def test_a_batch_stored_with_its_answer_lost_is_found_in_the_audit_and_not_sent_
     # Re-sent two days later, it would get 400 (a key aged out), not 409: the audit answers.
     _first_attempt_lost(federation, settings, "drop_after_store", days_ago=14)
 
-    run = _run_at(federation, TWO_DAYS_ON)
+    run = _run_at(federation, _two_days_on())
 
     assert run.status == FederationRun.Status.SUCCEEDED, run.message
     batch = OutboundBatch.objects.get()
@@ -79,7 +87,7 @@ def test_a_batch_never_stored_is_sent_again_once_the_audit_says_so(
 ) -> None:
     _first_attempt_lost(federation, settings, "error_500", days_ago=3)
 
-    run = _run_at(federation, TWO_DAYS_ON)
+    run = _run_at(federation, _two_days_on())
 
     assert run.status == FederationRun.Status.SUCCEEDED, run.message
     assert [r["status"] for r in _uploads(federation)] == [201, 500, 201]
@@ -92,7 +100,7 @@ def test_a_400_to_a_batch_the_audit_shows_was_never_stored_releases_its_keys(
 ) -> None:
     _first_attempt_lost(federation, settings, "error_500", days_ago=14)
 
-    run = _run_at(federation, TWO_DAYS_ON)
+    run = _run_at(federation, _two_days_on())
 
     assert run.status == FederationRun.Status.SUCCEEDED, run.message
     assert [r["status"] for r in _uploads(federation)] == [201, 500, 400]
@@ -106,10 +114,11 @@ def test_a_batch_the_gateway_may_have_stored_and_has_forgotten_is_held_for_an_op
     db: None, federation: GatewayHandle, settings: Any, signed_in: Any, administrator: Any
 ) -> None:
     _first_attempt_lost(federation, settings, "drop_after_store", days_ago=3)
-    federation.set_clock(THREE_DAYS_ON)
+    later = _three_days_on()
+    federation.set_clock(later)
     assert federation.admin("/admin/clean-up", {})["deleted"] == 3  # ours and the other's
 
-    run = _run_at(federation, THREE_DAYS_ON)
+    run = _run_at(federation, later)
 
     # Sent again, it would be stored a second time (the gateway no longer knows its tag).
     assert len(_uploads(federation)) == 2
@@ -121,7 +130,7 @@ def test_a_batch_the_gateway_may_have_stored_and_has_forgotten_is_held_for_an_op
     assert entry.details["held_batches"] == [batch.batch_tag]
     assert _counter(metrics.UPLOADS_HELD) == 1
     # Later runs leave it alone.
-    _run_at(federation, THREE_DAYS_ON + timedelta(hours=2))
+    _run_at(federation, later + timedelta(hours=2))
     assert len(_uploads(federation)) == 2
     page = signed_in(administrator).get("/federation/").content.decode()
     assert "Batches held for a decision" in page
@@ -147,7 +156,7 @@ def test_a_batch_the_gateway_refused_as_a_client_is_not_held_days_later(
         "it-tls"
     )
 
-    run = _run_at(federation, THREE_DAYS_ON)
+    run = _run_at(federation, _three_days_on())
 
     assert run.status == FederationRun.Status.SUCCEEDED, run.message
     assert OutboundBatch.objects.get().status == OutboundBatch.Status.SHARED
@@ -161,7 +170,7 @@ def test_the_hold_comes_an_hour_before_the_gateways_clean_up(
     # Our clock and the gateway's may differ: within the last hour before its clean-up
     # deletes the first attempt's day, the batch is already held.
     _first_attempt_lost(federation, settings, "drop_after_store", days_ago=3)
-    moment = _MIDNIGHT + timedelta(days=3) - timedelta(hours=hours_before_midnight)
+    moment = _midnight() + timedelta(days=3) - timedelta(hours=hours_before_midnight)
     _run_at(federation, moment)
     expected = (
         OutboundBatch.Status.HELD if hours_before_midnight < 1 else OutboundBatch.Status.SHARED
@@ -178,7 +187,7 @@ def test_a_batch_whose_audit_cannot_be_read_waits_and_is_not_sent_again(
         "it-unregistered-tls"
     )
 
-    run = _run_at(federation, TWO_DAYS_ON)
+    run = _run_at(federation, _two_days_on())
 
     assert run.status == FederationRun.Status.FAILED
     assert "cannot be learnt now" in run.message and "403" in run.message
