@@ -33,9 +33,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{info.purpose}: {info.subject}, valid until {info.not_after:%Y-%m-%d}{warning}"
             )
-        if settings.FEDERATION_CALLBACK_URL:
-            self._callback_certificate(settings.FEDERATION_CALLBACK_URL, federation.timeout)
         if options["check"]:
+            if settings.FEDERATION_CALLBACK_URL:
+                self._callback_certificate(settings.FEDERATION_CALLBACK_URL, federation.timeout)
             return
         both = not options["upload"] and not options["download"]
         runs = []
