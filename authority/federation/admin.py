@@ -43,6 +43,7 @@ class OutboundBatchAdmin(ReadOnlyAdmin[OutboundBatch]):
         "attempts",
         "last_status",
         "created_at",
+        "first_sent_at",
         "finished_at",
     ]
     list_filter = ["status", "last_status"]

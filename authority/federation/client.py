@@ -112,6 +112,10 @@ class GatewayClient:
             "GET", "/diagnosiskeys/callback", headers={"Accept": "application/json"}
         )
 
+    def delete_callback(self, *, callback_id: str) -> GatewayResponse:
+        """DELETE /diagnosiskeys/callback/{id}: end a subscription of ours."""
+        return self._request("DELETE", f"/diagnosiskeys/callback/{quote(callback_id, safe='')}")
+
     def register_callback(self, *, callback_id: str, url: str) -> GatewayResponse:
         """PUT /diagnosiskeys/callback/{id}?url=...: create or update a subscription."""
         return self._request(

@@ -12,7 +12,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from authority.formats.efgs.signing import SigningKey, certificate_country, public_key_matches
+from authority.formats.efgs.signing import (
+    SigningKey,
+    certificate_country,
+    public_key_matches,
+    thumbprint,
+)
 
 # Certificates this close to their end are flagged to administrators.
 EXPIRY_WARNING = timedelta(days=30)
@@ -85,6 +90,25 @@ def _private_key(setting: str) -> SigningKey:
     return key
 
 
+def _check_gateway_can_name(setting: str, certificate: x509.Certificate) -> None:
+    """Refuse a certificate whose SHA-256 begins with a zero byte (about one in 256).
+
+    The gateway names a certificate by `new BigInteger(1, sha256).toString(16)`, padded only
+    from 63 digits to 64 (CertificateUtils.calculateHash, and the same for the load
+    balancer's X-SSL-Client-SHA256 header), while its operators register the 64-digit
+    `openssl x509 -fingerprint`: the two never meet for such a certificate, so every upload
+    would be refused (403 for the TLS certificate, 400 for the signing one).
+    """
+    print_ = thumbprint(certificate)
+    if print_.startswith("00"):
+        raise FederationMisconfigured(
+            f"{setting}: the certificate's SHA-256 ({print_}) begins with 00, and the gateway "
+            "cannot find such a certificate among those registered (it drops leading zeros "
+            "from the thumbprint): reissue the certificate (a new serial number is enough) "
+            "and register the new one"
+        )
+
+
 def load() -> Federation:
     """The configuration, parsed; FederationOff when switched off, FederationMisconfigured when unusable."""
     if not enabled():
@@ -111,6 +135,11 @@ def load() -> Federation:
             raise FederationMisconfigured(
                 f"{setting} is not a certificate of {settings.FEDERATION_COUNTRY} (its C attribute)"
             )
+    for setting, certificate in (
+        ("FEDERATION_TLS_CERT_FILE", tls_certificate),
+        ("FEDERATION_SIGNING_CERT_FILE", signing_certificate),
+    ):
+        _check_gateway_can_name(setting, certificate)
     trust_anchor = _certificate("FEDERATION_TRUST_ANCHOR_FILE")
     if settings.FEDERATION_SERVER_CA_FILE:
         _read("FEDERATION_SERVER_CA_FILE")
@@ -161,6 +190,15 @@ def check_at_start_up(*, now: datetime | None = None) -> Federation:
             "not: the callback endpoint must sit behind a TLS terminator that checks the "
             "gateway's client certificate and says so in that header"
         )
+    if settings.FEDERATION_CALLBACK_URL:
+        from authority.federation.callback import callback_url_problem
+
+        problem = callback_url_problem(settings.FEDERATION_CALLBACK_URL)
+        if problem:
+            raise ImproperlyConfigured(
+                f"Federation: FEDERATION_CALLBACK_URL cannot be registered with the gateway: "
+                f"{problem}"
+            )
     moment = now or datetime.now(UTC)
     tls = x509.load_pem_x509_certificate(Path(federation.tls_cert_file).read_bytes())
     for purpose, certificate in (("tls", tls), ("signing", federation.signing_certificate)):

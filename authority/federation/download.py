@@ -96,7 +96,10 @@ def run_download(
     note = ""
     try:
         note = callback.ensure_subscription(client=client)
-        _follow_chain(run=run, federation=federation, client=client, now=moment, sleep=sleep)
+        started = _follow_chain(
+            run=run, federation=federation, client=client, now=moment, sleep=sleep
+        )
+        note = "; ".join(part for part in (note, started) if part)
     except GatewayUnreachable as error:
         return _end(run, FederationRun.Status.FAILED, f"the gateway did not answer: {error}")
     except DownloadStopped as error:
@@ -121,7 +124,8 @@ def _follow_chain(
     client: GatewayClient,
     now: datetime,
     sleep: Callable[[float], None],
-) -> None:
+) -> str:
+    """Download every batch from the cursor on; a sentence for the run when it had to start later."""
     today = now.astimezone(UTC).date()
     oldest = today - timedelta(days=settings.FEDERATION_DOWNLOAD_DAYS)
     cursor = InboundBatch.objects.order_by("-id").first()
@@ -132,6 +136,7 @@ def _follow_chain(
     else:
         day, tag = oldest, None
     restarted = False
+    note = ""
     for _count in range(MAX_BATCHES_PER_RUN):
         response = _call(
             partial(client.download, day=day, batch_tag=tag),
@@ -143,8 +148,14 @@ def _follow_chain(
             # oldest day the gateway keeps (batches already kept are recognised by their tag).
             day, tag, restarted = oldest, None, True
             continue
+        if response.status == 410 and tag is None and day < today:
+            # The gateway keeps fewer days than we asked for (FEDERATION_DOWNLOAD_DAYS above
+            # its max-age-in-days), or its midnight passed since `now`: a day later.
+            day += timedelta(days=1)
+            note = f"the gateway no longer keeps the days before {day}: started from {day}"
+            continue
         if response.status == 404:
-            return  # nothing (more) since that day
+            return note  # nothing (more) since that day
         if response.status != 200:
             raise _stop(response)
         batch_tag = response.header("batchTag") or tag or ""
@@ -167,10 +178,20 @@ def _follow_chain(
                 sleep=sleep,
             )
         if not next_tag:
-            return
+            return note
         if known is not None:
             day = max(day, known.batch_date)
         tag = next_tag
+    return note
+
+
+def _tag_day(batch_tag: str, requested_day: date) -> date:
+    """The batch's own day, from its name (the gateway names batches yyyyMMdd-N)."""
+    match = _TAG_DAY.match(batch_tag)
+    if match:
+        with contextlib.suppress(ValueError):
+            return max(requested_day, date(int(match[1]), int(match[2]), int(match[3])))
+    return requested_day
 
 
 def _audit(
@@ -235,6 +256,16 @@ def _valid_for_phones(key: DiagnosisKey, *, own_country: str, now: datetime) -> 
     return dsos.decode(key.days_since_onset_of_symptoms) is not None
 
 
+def _days_since_known_onset(value: int) -> int | None:
+    """What phones may read as days since onset: only the range of a known onset (-14..14).
+
+    The other EFGS ranges count from the submission (2000, 3000, 4000) or within a range of
+    possible onset days (n*100): published as days since onset they would tell phones an
+    onset nobody knows. Such keys go out without it, and phones weigh them as "missing".
+    """
+    return value if -dsos.DAYS_RANGE <= value <= dsos.DAYS_RANGE else None
+
+
 def _received(key: DiagnosisKey, own_country: str) -> ReceivedKey:
     visited = sorted({country for country in key.visited_countries if len(country) == 2})
     level = key.transmission_risk_level
@@ -244,7 +275,7 @@ def _received(key: DiagnosisKey, own_country: str) -> ReceivedKey:
         rolling_period=key.rolling_period,
         rolling_end_interval_number=key.rolling_start_interval_number + key.rolling_period,
         report_type=key.report_type,
-        days_since_onset_of_symptoms=dsos.decode(key.days_since_onset_of_symptoms),
+        days_since_onset_of_symptoms=_days_since_known_onset(key.days_since_onset_of_symptoms),
         transmission_risk_level=None if level == TRANSMISSION_RISK_LEVEL_NOT_SET else level,
         origin=key.origin,
         visited_countries="," + ",".join(visited) + "," if visited else "",
@@ -269,7 +300,7 @@ def _keep_batch(
         keys = decode_batch(body)
     except BatchFormatError as error:
         keys, chunks = [], []
-        day, failure = requested_day, f"not a DiagnosisKeyBatch: {error}"
+        day, failure = _tag_day(batch_tag, requested_day), f"not a DiagnosisKeyBatch: {error}"
     else:
         failure = ""
         if keys:
@@ -282,7 +313,7 @@ def _keep_batch(
                 sleep=sleep,
             )
         else:
-            day, entries = requested_day, []
+            day, entries = _tag_day(batch_tag, requested_day), []
         if entries is None:
             chunks = [
                 Chunk(position=0, country="", keys=tuple(keys), entry=None, reason="audit",

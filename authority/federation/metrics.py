@@ -9,3 +9,4 @@ KEYS_INVALID = "federation_keys_invalid"  # verified, but not valid for phones (
 KEYS_REFUSED = "federation_keys_refused"  # in a part that did not verify (bucket: origin)
 CHUNKS_REFUSED = "federation_chunks_refused"  # parts of batches refused (bucket: reason)
 UPLOADS_REFUSED = "federation_uploads_refused"  # our uploads the gateway refused (bucket: status)
+UPLOADS_HELD = "federation_uploads_held"  # our uploads held for an operator (bucket: "")

@@ -66,7 +66,9 @@ class OutboundBatch(models.Model):
     """One upload to the gateway under its own batch tag, from first try to the gateway's answer.
 
     The tag is written before the first request and reused by every retry of the same keys,
-    so a batch the gateway stored but whose answer was lost is recognised by the tag's 409.
+    so a batch the gateway stored but whose answer was lost is recognised by the tag's 409
+    while the gateway remembers it (2 to 3 days), or by our signature in its audit. Past
+    that, the batch is held for an operator rather than sent again blindly.
     """
 
     class Status(models.TextChoices):
@@ -74,6 +76,7 @@ class OutboundBatch(models.Model):
         SHARED = "shared", _("Shared")
         ALREADY_SHARED = "already_shared", _("Already on the gateway")
         REFUSED = "refused", _("Refused by the gateway")
+        HELD = "held", _("Held for an operator")
 
     batch_tag = models.CharField(_("batch tag"), max_length=100, unique=True)
     status = models.CharField(
@@ -96,6 +99,18 @@ class OutboundBatch(models.Model):
     # A worker sending the batch holds it until then; a dead worker's batch is taken over after.
     leased_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # The run that held the batch for an operator (status HELD).
+    held_by = models.ForeignKey(
+        FederationRun,
+        verbose_name=_("held by run"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="held_batches",
+    )
+    # When the first request that may have stored the batch left (empty while none may have):
+    # the gateway forgets what it stored 2 to 3 days later.
+    first_sent_at = models.DateTimeField(_("first sent"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:

@@ -194,8 +194,14 @@ def skip_queued(*, run_id: int | None, message: str) -> None:
         finish_run(run=run, status=FederationRun.Status.SKIPPED, message=message)
 
 
-def finish_run(*, run: FederationRun, status: str, message: str) -> FederationRun:
-    """Record the end of a run and its audit entry; the run as stored."""
+def finish_run(
+    *, run: FederationRun, status: str, message: str, held_batches: tuple[str, ...] = ()
+) -> FederationRun:
+    """Record the end of a run and its audit entry; the run as stored.
+
+    `held_batches`: the tags of our batches this run held for an operator (upload.py),
+    named in the audit entry so that the decision taken on them can be traced.
+    """
     FederationRun.objects.filter(pk=run.pk).update(
         status=status, message=message[:2000], finished_at=timezone.now()
     )
@@ -216,6 +222,7 @@ def finish_run(*, run: FederationRun, status: str, message: str) -> FederationRu
             "keys_refused": run.keys_refused,
             "keys_invalid": run.keys_invalid,
             "message": run.message[:300],
+            **({"held_batches": list(held_batches)} if held_batches else {}),
         },
     )
     return run

@@ -84,6 +84,13 @@ def refused_uploads(*, limit: int = 20) -> QuerySet[OutboundBatch]:
     )[:limit]
 
 
+def held_uploads() -> QuerySet[OutboundBatch]:
+    """Our batches held for an operator: the gateway may have stored them and has forgotten."""
+    return OutboundBatch.objects.filter(status=OutboundBatch.Status.HELD).order_by(
+        "first_sent_at", "id"
+    )
+
+
 def keys_waiting_to_be_shared() -> int:
     """Queued keys not yet in a batch (shared once due and numerous enough)."""
     from authority.federation.models import OutboundKey

@@ -47,15 +47,18 @@ def efgs_days_since_onset(
 ) -> int:
     """Days since onset in the gateway's encoding.
 
-    A known symptom onset gives the plain day difference, as our exports carry it; a test
-    date (no symptoms) is the asymptomatic range counted from that test; no date at all is
-    "symptom status unknown" counted from the upload.
+    A known symptom onset gives the plain day difference, as our exports carry it. A test
+    date (no symptoms) is the asymptomatic range and no date at all "symptom status
+    unknown": both counted from the upload, as the partners' convention reads them ("days
+    since submission"), not from the test, which would shift every such key by the days
+    between test and upload in the countries that weigh them.
     """
     day = key_day(rolling_start_interval_number)
     if onset_date is None:
         return dsos.encode((day - uploaded_on).days, offset=dsos.UNKNOWN_STATUS_OFFSET)
-    offset = dsos.ASYMPTOMATIC_OFFSET if onset_kind == TEST else 0
-    return dsos.encode((day - onset_date).days, offset=offset)
+    if onset_kind == TEST:
+        return dsos.encode((day - uploaded_on).days, offset=dsos.ASYMPTOMATIC_OFFSET)
+    return dsos.encode((day - onset_date).days, offset=0)
 
 
 def offer_for_sharing(

@@ -4,14 +4,22 @@ Why a key is shared exactly once (docs/federation.md has the whole argument):
 - a key belongs to at most one batch at a time (`OutboundKey.batch`, claimed in one
   transaction), and a batch's tag and signature are written before its first request;
 - every request for a batch sends the same bytes under the same tag, and the gateway
-  stores a batch all or nothing and answers 409 to a tag it already has, before anything
-  else: so however many times a batch is sent, it is stored at most once, and a 409 to a
-  batch we sent before means "stored";
+  stores a batch all or nothing and answers 409 to a tag it still holds: so a 409 to a
+  batch we sent before means "stored". The 409 is not its first check, though: version
+  (400/406), key validation (400) and size (413) come before it, so a batch stored by an
+  earlier attempt can get a 400 once one of its keys has aged out of the validator's window;
+- the gateway holds stored keys, and with them its tags, only 2 to 3 days (its nightly
+  clean-up). So when an earlier attempt may have been stored (its answer was lost), the
+  gateway's audit settles it (settlement.py: our signature among the uploads it lists)
+  before the batch is sent again an hour or more later, and after a 400 to a re-send; and
+  once the gateway has forgotten the day of that attempt, the batch is held for an
+  operator instead of being sent again blindly;
 - keys leave a batch for another tag only when the gateway said it kept nothing: a 207
-  (rolled back; the duplicates it names are already there and are not sent again), a 400,
-  a 413, or a 409 to the very first request of a tag (someone else's tag). An unknown
-  outcome (timeout, lost connection, 5xx, a worker that died) keeps the batch and its tag
-  for the next try.
+  (rolled back; the duplicates it names are already there and are not sent again), a 400
+  (when no earlier attempt may have been stored, or the audit says none was), a 413, or a
+  409 to the very first request of a tag (someone else's tag). An unknown outcome
+  (timeout, lost connection, 5xx, a worker that died) keeps the batch and its tag for the
+  next try.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from authority.federation import configuration, metrics, runs
+from authority.federation import configuration, metrics, runs, settlement
 from authority.federation.client import GatewayClient, GatewayResponse, GatewayUnreachable
 from authority.federation.configuration import Federation
 from authority.federation.models import FederationRun, OutboundBatch, OutboundKey
@@ -46,6 +54,13 @@ logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 # A run gives up re-tagging after this many batches (a gateway that keeps answering 207).
 MAX_BATCHES_PER_RUN = 200
+
+
+# The gateway's uploader columns: varchar(64) for the tag, varchar(8000) for the signature
+# (db/changelog v000, v003). A longer value fails every key's insert, which the gateway
+# answers as a 207 of 409s: "already there", although nothing was kept.
+BATCH_TAG_COLUMN = 64
+BATCH_SIGNATURE_COLUMN = 8000
 
 
 class UploadStopped(Exception):
@@ -181,6 +196,16 @@ def send_batch(
         _finish(batch, OutboundBatch.Status.REFUSED, None, "no keys left")
         return []
     efgs_keys = [key for _row, key in pairs]
+    checked = False
+    if batch.first_sent_at is not None:
+        # An earlier request may have been stored: learn whether it was before sending again.
+        if settlement.forgotten_by_gateway(batch.first_sent_at, now=timezone.now()):
+            _hold(batch, run)
+            return []
+        if timezone.now() - batch.first_sent_at >= settlement.BATCHING_DELAY:
+            if _settle(batch, federation=federation, client=client, run=run, sleep=sleep):
+                return []
+            checked = True
     if not batch.batch_signature:
         batch.batch_signature = sign_batch(
             batch_signing_bytes(efgs_keys),
@@ -188,11 +213,23 @@ def send_batch(
             private_key=federation.signing_key,
         )
         OutboundBatch.objects.filter(pk=batch.pk).update(batch_signature=batch.batch_signature)
+    _check_columns(batch)
     body = encode_batch(efgs_keys)
     response = None
+    earlier_may_be_stored = batch.first_sent_at is not None
+    marked_now = False
     for attempt in range(federation.attempts):
         # Counted before the request: a 409 to a tag sent before means "stored".
         OutboundBatch.objects.filter(pk=batch.pk).update(attempts=F("attempts") + 1)
+        if not marked_now and not earlier_may_be_stored:
+            marked_now = (
+                OutboundBatch.objects.filter(pk=batch.pk, first_sent_at__isnull=True).update(
+                    first_sent_at=timezone.now()
+                )
+                == 1
+            )
+        elif marked_now:
+            earlier_may_be_stored = True  # the previous request of this loop had no answer
         try:
             response = client.upload(
                 batch_tag=batch.batch_tag, batch_signature=batch.batch_signature, body=body
@@ -207,7 +244,87 @@ def send_batch(
         # Unknown outcome: the batch keeps its tag and keys for the next run.
         OutboundBatch.objects.filter(pk=batch.pk).update(leased_until=None)
         raise GatewayUnreachable(f"no answer for batch {batch.batch_tag}")
-    return _handle_answer(batch, pairs, response, federation=federation, run=run)
+    if response.status in (403, 406, 415) and not earlier_may_be_stored:
+        # A refusal of us as a client: nothing of this batch is on the gateway.
+        OutboundBatch.objects.filter(pk=batch.pk).update(first_sent_at=None)
+    return _handle_answer(
+        batch,
+        pairs,
+        response,
+        federation=federation,
+        run=run,
+        earlier_may_be_stored=earlier_may_be_stored and not checked,
+    )
+
+
+def _check_columns(batch: OutboundBatch) -> None:
+    """Refuse to send what the gateway's columns cannot hold (it would answer "already there")."""
+    if len(batch.batch_tag) > BATCH_TAG_COLUMN:
+        OutboundBatch.objects.filter(pk=batch.pk).update(leased_until=None)
+        raise UploadStopped(
+            f"the batch tag {batch.batch_tag} is longer than the gateway's {BATCH_TAG_COLUMN} "
+            "characters"
+        )
+    if len(batch.batch_signature) > BATCH_SIGNATURE_COLUMN:
+        OutboundBatch.objects.filter(pk=batch.pk).update(leased_until=None)
+        raise UploadStopped(
+            f"the batch signature is {len(batch.batch_signature)} characters and the gateway "
+            f"keeps at most {BATCH_SIGNATURE_COLUMN}: sign with a smaller certificate "
+            "(FEDERATION_SIGNING_CERT_FILE)"
+        )
+
+
+def _settle(
+    batch: OutboundBatch,
+    *,
+    federation: Federation,
+    client: GatewayClient,
+    run: FederationRun,
+    sleep: Callable[[float], None],
+) -> bool:
+    """Look for the batch in the gateway's audit; True when that settled it (shared or held)."""
+    try:
+        found = settlement.find_in_audit(
+            batch, federation=federation, client=client, now=timezone.now(), sleep=sleep
+        )
+    except settlement.Unanswered as error:
+        OutboundBatch.objects.filter(pk=batch.pk).update(leased_until=None)
+        raise UploadStopped(
+            f"whether the gateway stored batch {batch.batch_tag} cannot be learnt now: {error}"
+        ) from error
+    except GatewayUnreachable:
+        OutboundBatch.objects.filter(pk=batch.pk).update(leased_until=None)
+        raise
+    if found.outcome is settlement.Outcome.FORGOTTEN:
+        _hold(batch, run)
+        return True
+    if found.outcome is settlement.Outcome.STORED:
+        with transaction.atomic():
+            _finish(
+                batch,
+                OutboundBatch.Status.SHARED,
+                None,
+                f"stored by an earlier attempt whose answer was lost (in the gateway's audit "
+                f"of its batch {found.gateway_batch})",
+            )
+            _count_shared(batch, run)
+        return True
+    return False
+
+
+def _hold(batch: OutboundBatch, run: FederationRun) -> None:
+    """Keep a batch the gateway may have stored and no longer remembers: an operator decides."""
+    OutboundBatch.objects.filter(pk=batch.pk).update(
+        status=OutboundBatch.Status.HELD,
+        held_by=run,
+        leased_until=None,
+        message=(
+            "an earlier attempt may have been stored, and the gateway no longer keeps that day: "
+            "sent again, its keys could reach the other countries twice"
+        ),
+    )
+    increment(metrics.UPLOADS_HELD)
+    logger.warning("Federation upload %s held for an operator", batch.batch_tag)
 
 
 def _handle_answer(
@@ -217,6 +334,7 @@ def _handle_answer(
     *,
     federation: Federation,
     run: FederationRun,
+    earlier_may_be_stored: bool = False,
 ) -> list[OutboundBatch]:
     status = response.status
     rows = [row for row, _key in pairs]
@@ -271,6 +389,19 @@ def _handle_answer(
             _finish(batch, OutboundBatch.Status.REFUSED, response, "too many keys: split in two")
         increment(metrics.UPLOADS_REFUSED, bucket="413")
         return replacements
+    if status == 400 and earlier_may_be_stored:
+        # The validator answers before the tag check: an earlier attempt may be stored all
+        # the same. The audit settles it once the gateway has batched that attempt.
+        OutboundBatch.objects.filter(pk=batch.pk).update(
+            last_status=status,
+            message=(
+                f"{response.message or 'refused by the gateway'}; an earlier attempt may have "
+                "been stored: the gateway's audit is checked before the batch is sent again"
+            ),
+            leased_until=None,
+        )
+        increment(metrics.UPLOADS_REFUSED, bucket="400")
+        return []
     if status == 400:
         # Nothing kept: the keys go back to the queue, for a run after the cause is fixed.
         with transaction.atomic():
@@ -352,4 +483,12 @@ def run_upload(
 
 
 def _end(run: FederationRun, status: str, message: str) -> FederationRun:
-    return runs.finish_run(run=run, status=status, message=message)
+    held = tuple(
+        OutboundBatch.objects.filter(status=OutboundBatch.Status.HELD, held_by=run)
+        .order_by("id")
+        .values_list("batch_tag", flat=True)
+    )
+    if held:
+        note = f"{len(held)} batch(es) held for an operator: {', '.join(held)}"
+        message = f"{message}; {note}" if message else note
+    return runs.finish_run(run=run, status=status, message=message, held_batches=held)

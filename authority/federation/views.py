@@ -96,6 +96,7 @@ def federation_view(request: HttpRequest) -> HttpResponse:
             ],
             "refused_uploads": selectors.refused_uploads(limit=10),
             "pending_uploads": selectors.pending_uploads(),
+            "held_uploads": list(selectors.held_uploads()),
             "waiting_keys": selectors.keys_waiting_to_be_shared(),
         },
     )

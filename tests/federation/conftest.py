@@ -104,13 +104,20 @@ class GatewayHandle:
             return json.loads(response.read() or b"null")
 
     def register(
-        self, name: str, country: str, type_: str, *, signed_by: str = "trust-anchor"
+        self,
+        name: str,
+        country: str,
+        type_: str,
+        *,
+        signed_by: str = "trust-anchor",
+        as_thumbprint: str | None = None,
     ) -> None:
+        """Register a certificate as the gateway's operators do: under its 64-digit SHA-256."""
         pem = self.pki[name].cert_pem
         self.admin(
             "/admin/certificates",
             {
-                "thumbprint": thumbprint(self.pki[name].certificate),
+                "thumbprint": as_thumbprint or thumbprint(self.pki[name].certificate),
                 "country": country,
                 "type": type_,
                 "raw_pem": pem,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -87,9 +88,15 @@ def issue(
     not_after: datetime | None = None,
     dns_names: tuple[str, ...] = (),
     ip_addresses: tuple[str, ...] = (),
+    key: PrivateKey | None = None,
+    padding_bytes: int = 0,
 ) -> Identity:
-    """A leaf certificate signed by `issuer` (self-signed when None), valid a year by default."""
-    key = new_key(kind)
+    """A leaf certificate signed by `issuer` (self-signed when None), valid a year by default.
+
+    `padding_bytes` adds a private extension of that size: a certificate as big as some
+    national PKIs make them (many policies, long chains of names).
+    """
+    key = key or new_key(kind)
     now = datetime.now(UTC)
     subject = _name(common_name, country)
     builder = (
@@ -114,5 +121,23 @@ def issue(
         names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
         names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses]
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    if padding_bytes:
+        builder = builder.add_extension(
+            x509.UnrecognizedExtension(
+                x509.ObjectIdentifier("1.3.6.1.4.1.99999.1"),
+                b"\x04\x82" + padding_bytes.to_bytes(2) + b"\x00" * padding_bytes,
+            ),
+            critical=False,
+        )
     certificate = builder.sign(issuer.key if issuer else key, hashes.SHA256())
     return Identity(certificate, key)
+
+
+def issue_with_thumbprint_starting_00(*, common_name: str, country: str, usage: str) -> Identity:
+    """A certificate whose SHA-256 begins with a zero byte (one in 256 does): new serials until one."""
+    key = new_key("ec")
+    while True:
+        identity = issue(None, common_name=common_name, country=country, usage=usage, key=key)
+        der = identity.certificate.public_bytes(serialization.Encoding.DER)
+        if hashlib.sha256(der).digest()[0] == 0:
+            return identity

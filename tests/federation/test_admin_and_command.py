@@ -12,6 +12,7 @@ from django.test import Client
 
 from authority.accounts.models import User
 from authority.federation.models import InboundBatch, InboundChunk
+from authority.formats.efgs.signing import thumbprint
 from tests.federation.conftest import GatewayHandle, foreign_key
 
 
@@ -48,3 +49,30 @@ def test_administrators_see_refused_parts_of_received_batches(
     assert "the signature does not verify" in page.content.decode()
     assert client.get("/admin/federation/federationrun/").status_code == 200
     assert client.get("/admin/federation/outboundbatch/").status_code == 200
+
+
+def test_federation_sync_check_prints_the_callback_certificate_the_gateway_must_register(
+    db: None, federation: GatewayHandle, settings: Any
+) -> None:
+    # The gateway's callback client trusts our server only by a registered SHA-256
+    # (EfgsCallbackTrustManager): --check says which. Here the test gateway's own TLS
+    # server stands in for our callback host.
+    port = federation.url.rsplit(":", 1)[1]
+    settings.FEDERATION_CALLBACK_URL = f"https://localhost:{port}/v1/federation/callback"
+    settings.FEDERATION_CALLBACK_VERIFY_HEADER = "X-SSL-Client-Verify"
+    out, err = StringIO(), StringIO()
+    call_command("federation_sync", "--check", stdout=out, stderr=err)
+    served = thumbprint(federation.pki["server"].certificate)
+    assert f"SHA-256 {served}" in out.getvalue()
+    assert "register this thumbprint as an AUTHENTICATION certificate" in out.getvalue()
+    assert err.getvalue() == ""
+    assert federation.state()["requests"] == []  # a check sends nothing to the gateway
+
+
+def test_federation_sync_check_says_why_a_callback_url_cannot_be_registered(
+    db: None, federation: GatewayHandle, settings: Any
+) -> None:
+    settings.FEDERATION_CALLBACK_URL = "https://callback.example.test/notify?key=1"
+    err = StringIO()
+    call_command("federation_sync", "--check", stdout=StringIO(), stderr=err)
+    assert "refuses a query string" in err.getvalue()

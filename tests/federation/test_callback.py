@@ -82,3 +82,34 @@ def test_a_refused_callback_does_not_stop_the_download(
     run = download.run_download()
     assert run is not None and run.status == FederationRun.Status.SUCCEEDED
     assert "refused the callback subscription (400)" in run.message
+
+
+def test_a_subscription_of_ours_under_an_old_id_is_deleted(
+    db: None, federation: GatewayHandle, settings: Any
+) -> None:
+    # FEDERATION_CALLBACK_ID changed: the old subscription, same URL, would announce every
+    # batch twice (CallbackAdminController's DELETE ends it).
+    federation.admin("/admin/callback-hosts", {"hosts": ["127.0.0.1"]})
+    assert _put_as_italy(federation, "authority-old", CALLBACK) == 200
+    assert _put_as_italy(federation, "elsewhere", CALLBACK + "/other") == 200
+    settings.FEDERATION_CALLBACK_URL = CALLBACK
+    settings.FEDERATION_CALLBACK_ID = "authority-new"
+
+    run = download.run_download()
+
+    assert run is not None and run.status == FederationRun.Status.SUCCEEDED
+    assert run.message == (
+        "old callback subscription authority-old deleted; "
+        "callback subscription authority-new registered"
+    )
+    listing = federation.request("GET", "/diagnosiskeys/callback", client="it-tls").json()
+    assert sorted(listing, key=lambda row: row["callbackId"]) == [
+        {"callbackId": "authority-new", "url": CALLBACK},
+        {"callbackId": "elsewhere", "url": CALLBACK + "/other"},  # not ours to judge
+    ]
+
+
+def _put_as_italy(gateway: GatewayHandle, callback_id: str, url: str) -> int:
+    return gateway.request(
+        "PUT", f"/diagnosiskeys/callback/{callback_id}", params={"url": url}, client="it-tls"
+    ).status_code

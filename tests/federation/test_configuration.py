@@ -99,3 +99,20 @@ def test_production_processes_check_at_start_up(configured: Any, pki: Pki) -> No
         apps.get_app_config("federation").ready()
     configured.FEDERATION_SIGNING_KEY_FILE = pki.key("it-signing")
     apps.get_app_config("federation").ready()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://callback.example.test/v1/federation/callback", "only https://"),
+        ("https://callback.example.test/v1/federation/callback?key=1", "query string"),
+    ],
+)
+def test_a_callback_url_the_gateway_would_refuse_is_refused_at_start_up(
+    configured: Any, url: str, reason: str
+) -> None:
+    # CallbackService.checkUrl: https, no query (the gateway adds batchTag and date).
+    configured.FEDERATION_CALLBACK_URL = url
+    configured.FEDERATION_CALLBACK_VERIFY_HEADER = "X-SSL-Client-Verify"
+    with pytest.raises(ImproperlyConfigured, match=reason):
+        configuration.check_at_start_up()

@@ -261,10 +261,61 @@ def test_the_publication_finds_foreign_keys_for_the_national_and_per_country_exp
     assert not key_set(selectors.received_keys_for_national_export(now=now - timedelta(days=3)))
 
 
-def test_a_gateway_that_keeps_fewer_days_than_configured_fails_the_run_with_its_reason(
+def test_a_gateway_that_keeps_fewer_days_than_configured_is_read_from_its_oldest_day(
     db: None, federation: GatewayHandle, settings: Any
 ) -> None:
+    # A 410 to a first request without a tag moves a day forward (also what the UTC
+    # midnight between our clock and the gateway's answer needs), and the run says so.
     settings.FEDERATION_DOWNLOAD_DAYS = 5
+    german = _upload(federation, 2)
+    federation.batch()
     run = download.run_download(sleep=_no_sleep)
-    assert run is not None and run.status == FederationRun.Status.FAILED
-    assert "410" in run.message and "too old" in run.message
+    assert run is not None and run.status == FederationRun.Status.SUCCEEDED, run.message
+    assert _received() == set(german)
+    oldest = (datetime.now(UTC) - timedelta(days=2)).date()
+    assert f"no longer keeps the days before {oldest}" in run.message
+    statuses = [
+        r["status"]
+        for r in federation.state()["requests"]
+        if r["path"].startswith("/diagnosiskeys/download/")
+    ]
+    assert statuses == [410, 410, 410, 200]
+
+
+def test_a_batch_with_no_keys_for_us_is_dated_by_its_own_day(
+    db: None, federation: GatewayHandle
+) -> None:
+    # Only our own keys in it: the download is empty for us. Its day is the tag's, not the
+    # day asked, so that the next run resumes from it rather than from the oldest day.
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    federation.set_clock(yesterday)
+    assert federation.upload_as([foreign_key(origin="IT")], client="it-tls",
+                                signer="it-signing").status_code == 201  # fmt: skip
+    (tag,) = federation.batch()
+    federation.set_clock(None)
+    run = download.run_download(sleep=_no_sleep)
+    assert run is not None and run.status == FederationRun.Status.SUCCEEDED, run.message
+    batch = InboundBatch.objects.get()
+    assert (batch.batch_tag, batch.status) == (tag, InboundBatch.Status.EMPTY)
+    assert batch.batch_date == yesterday.date()
+
+
+def test_only_a_known_onset_reaches_phones_as_days_since_onset(
+    db: None, federation: GatewayHandle
+) -> None:
+    # 2000/3000/4000 + d count from the submission, n*100 + d within a range of onset days:
+    # phones would read them as days since a known onset. Only -14..14 is one.
+    values = {3: 3, -2: -2, 3002: None, 4000: None, 2001: None, 705: None}
+    sent = {}
+    for value in values:
+        (key_data,) = _upload(federation, 1, dsos_value=value)
+        sent[key_data] = value
+    federation.batch()
+    run = download.run_download(sleep=_no_sleep)
+    assert run is not None and run.keys_received == len(values), run.message
+    published = {
+        bytes(row.key_data): row.days_since_onset_of_symptoms for row in ReceivedKey.objects.all()
+    }
+    assert {key_data: published[key_data] for key_data in sent} == {
+        key_data: values[value] for key_data, value in sent.items()
+    }

@@ -118,7 +118,8 @@ def test_an_asymptomatic_patients_days_are_counted_in_the_gateways_asymptomatic_
     offer_for_sharing(keys=[unknown], countries=["DE"], onset_date=None, uploaded_on=today)
     upload.run_upload(sleep=_no_sleep)
     by_key = {base64.b64decode(k["key_data"]): k for k in _gateway_keys(federation)}
-    assert by_key[key.key_data]["days_since_onset_of_symptoms"] == 3000 - 2
+    # Both counted from the upload (days since submission), not from the test.
+    assert by_key[key.key_data]["days_since_onset_of_symptoms"] == 3000 - 4
     assert by_key[unknown.key_data]["days_since_onset_of_symptoms"] == 4000 - 5
 
 

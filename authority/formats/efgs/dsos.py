@@ -7,7 +7,7 @@ from __future__ import annotations
 #   -14..14            symptomatic, onset date known: days from onset to the key's day
 #   n*100 - 14..+14    symptomatic, onset somewhere in a range of n days (n = 1..19)
 #   2000 - 14..+14     symptomatic, onset unknown: days from submission
-#   3000 - 14..+14     asymptomatic: days from submission (here: from the positive test)
+#   3000 - 14..+14     asymptomatic: days from submission
 #   4000 - 14..+14     symptom status unknown: days from submission
 DAYS_RANGE = 14
 ASYMPTOMATIC_OFFSET = 3000

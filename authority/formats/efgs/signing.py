@@ -55,6 +55,18 @@ def thumbprint(certificate: x509.Certificate) -> str:
     return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
+def same_thumbprint(ours: str, theirs: str) -> bool:
+    """Whether two hex thumbprints name the same certificate, as the gateway compares them.
+
+    The gateway writes a SHA-256 as a number (`BigInteger.toString(16)`), so a thumbprint it
+    made can lack the leading zeros of ours: compared as numbers, both forms are equal.
+    """
+    try:
+        return int(ours, 16) == int(theirs, 16)
+    except ValueError:
+        return False
+
+
 def certificate_country(certificate: x509.Certificate) -> str | None:
     """The subject's one C attribute, or None when there is none or more than one."""
     countries = certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
@@ -122,7 +134,9 @@ def sign_batch(
     """A detached CMS SignedData over the batch's canonical bytes, base64-encoded.
 
     Signed attributes (content type, signing time, message digest) as BouncyCastle's
-    generator writes them; no S/MIME capabilities, which mean nothing here.
+    generator writes them; no S/MIME capabilities, which mean nothing here. Binary: without
+    it, cryptography signs the data with its line feeds turned into CRLF (S/MIME text), not
+    the bytes given.
     """
     builder = (
         pkcs7.PKCS7SignatureBuilder()
@@ -131,7 +145,11 @@ def sign_batch(
     )
     der = builder.sign(
         serialization.Encoding.DER,
-        [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.NoCapabilities],
+        [
+            pkcs7.PKCS7Options.DetachedSignature,
+            pkcs7.PKCS7Options.NoCapabilities,
+            pkcs7.PKCS7Options.Binary,
+        ],
     )
     return base64.b64encode(der).decode()
 

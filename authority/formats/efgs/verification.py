@@ -15,6 +15,7 @@ from authority.formats.efgs.signing import (
     BatchSignatureError,
     certificate_country,
     certificate_valid_at,
+    same_thumbprint,
     thumbprint,
     verify_batch_signature,
     verify_trust_anchor_signature,
@@ -150,7 +151,7 @@ def _verify_chunk(
         listed = x509.load_pem_x509_certificate(entry.signing_certificate.encode())
     except ValueError:
         return "certificate", "the audit's signing certificate cannot be read"
-    if thumbprint(listed) != entry.signing_thumbprint.lower():
+    if not same_thumbprint(thumbprint(listed), entry.signing_thumbprint):
         return "certificate", "the audit's signing certificate does not match its thumbprint"
     if certificate_country(listed) != origin:
         return "country", f"the signing certificate is not {origin}'s"

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import ipaddress
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -40,6 +41,10 @@ from authority.formats.efgs.signing import (
     thumbprint,
     verify_trust_anchor_signature,
 )
+
+# The uploader information columns (db/changelog v000 diagnosis-key-entity-table, v003).
+TAG_COLUMN = 64
+SIGNATURE_COLUMN = 8000
 
 
 class GatewayError(Exception):
@@ -144,7 +149,7 @@ class Gateway:
         country = certificate_country(certificate)
         if country is None:
             raise GatewayError(400, "Client Certificate must contain country property")
-        registered = self.registered(thumbprint(certificate), country, "AUTHENTICATION")
+        registered = self.registered(gateway_thumbprint(certificate), country, "AUTHENTICATION")
         if registered is None:
             raise GatewayError(403, "Client is not authorized to access the service")
         if registered.revoked:
@@ -159,7 +164,7 @@ class Gateway:
             if not verify_trust_anchor_signature(row.raw_pem, row.signature, self.trust_anchor):
                 return None
             parsed = x509.load_pem_x509_certificate(row.raw_pem.encode())
-            if thumbprint(parsed) != row.thumbprint:
+            if gateway_thumbprint(parsed) != row.thumbprint:
                 return None
             return row
         return None
@@ -180,6 +185,9 @@ class Gateway:
         # consumes = {application/protobuf, application/json}: anything else is 415.
         if media not in ("application/protobuf", "application/json"):
             raise GatewayError(415, "Content type not supported")
+        # produces = application/json (UploadController): Spring's 406 comes after the 415.
+        if not _accepts_json(headers.get("accept")):
+            raise GatewayError(406, "Could not find acceptable representation")
         batch_tag = headers.get("batchtag")
         signature = headers.get("batchsignature")
         if batch_tag is None:
@@ -189,7 +197,11 @@ class Gateway:
         # ProtobufHttpMessageConverter.readInternal: the version is required and must be 1.0.
         if version is None:
             raise GatewayError(400, "Version parameter of Content-Type is required!")
-        if not _compatible(version):
+        parsed_version = _parse_version(version)
+        if parsed_version is None:
+            # SemVerUtils.parseSemVer's exception, turned into 400 by readInternal.
+            raise GatewayError(400, "Version can just contain a major and minor version")
+        if parsed_version != (1, 0):
             raise GatewayError(406, "Protocol version is not compatible!")
         try:
             keys = (
@@ -228,6 +240,10 @@ class Gateway:
                     result["201"].append(index)
                     seen.add(payload_hash)
                 hashes.append(payload_hash)
+            if len(batch_tag) > TAG_COLUMN or len(signature) > SIGNATURE_COLUMN:
+                # Every insert fails on the varchar(64) / varchar(8000) columns; the loop
+                # files a DataIntegrityViolationException as 409 (DiagnosisKeyEntityService).
+                result = {"201": [], "409": list(range(len(keys))), "500": []}
             if result["409"]:
                 return 207, {"Content-Type": "application/json"}, json.dumps(result).encode()
             created = self.now()
@@ -284,12 +300,24 @@ class Gateway:
         country = certificate_country(signer)
         if country is None:
             return None
-        registered = self.registered(thumbprint(signer), country, "SIGNING")
+        registered = self.registered(gateway_thumbprint(signer), country, "SIGNING")
         if registered is None or registered.revoked:
             return None
         if not all(key.origin == country for key in keys):
             return None
         return registered.thumbprint
+
+    def clean_up(self) -> int:
+        """DiagnosisKeyCleanupService (cron 0 0 0 * * *): keys stored before midnight UTC
+        `max_age_days` days ago are deleted, and with them the tags and payload hashes that
+        answer 409 and 207. How many were deleted."""
+        with self.lock:
+            midnight = self.now().replace(hour=0, minute=0, second=0, microsecond=0)
+            limit = midnight - timedelta(days=self.max_age_days)
+            kept = [key for key in self.keys if key.created_at >= limit]
+            deleted = len(self.keys) - len(kept)
+            self.keys = kept
+            return deleted
 
     # ---------------------------------------------------------------------- batching
 
@@ -328,7 +356,10 @@ class Gateway:
     # ------------------------------------------------------------------------ download
 
     def _check_date(self, requested: str) -> date:
+        # @DateTimeFormat(iso = ISO.DATE): yyyy-MM-dd only (fromisoformat also takes 20261203).
         try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", requested):
+                raise ValueError(requested)
             day = date.fromisoformat(requested)
         except ValueError as error:
             raise GatewayError(400, "Invalid date") from error
@@ -341,7 +372,9 @@ class Gateway:
         self, *, country: str, requested: str, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
         """DownloadController.downloadDiagnosisKeys, with the converter's Accept rules."""
-        media, version = _negotiate(
+        # Spring picks a producible type first (406); the converter checks the version only
+        # when it writes the body (writeInternal), after the controller's 410/404/400.
+        media, version = _producible(
             headers.get("accept"), ("application/protobuf", "application/json")
         )
         day = self._check_date(requested)
@@ -366,6 +399,7 @@ class Gateway:
                 if k.batch_tag == batch_tag and k.uploader_country != country
             ]
             next_tag = batch.link or "null"
+        _check_written_version(version)
         body = encode_batch(keys) if media == "application/protobuf" else encode_batch_json(keys)
         return (
             200,
@@ -546,27 +580,44 @@ def _media_type(value: str) -> tuple[str, str | None]:
     return parts[0].lower(), version
 
 
-def _compatible(version: str) -> bool:
-    """SemVerUtils.parseSemVerAndCheckCompatibility with the gateway's 1.0."""
+def _parse_version(version: str) -> tuple[int, int] | None:
+    """SemVerUtils.parseSemVer: major.minor as Java's Integer.parseInt reads them; None if not."""
     pieces = version.split(".")
-    if len(pieces) != 2 or not all(piece.isdigit() for piece in pieces):
-        return False
-    return (int(pieces[0]), int(pieces[1])) == (1, 0)
+    if len(pieces) != 2 or not all(re.fullmatch(r"[+-]?\d+", piece) for piece in pieces):
+        return None
+    return int(pieces[0]), int(pieces[1])
 
 
-def _negotiate(accept: str | None, produces: tuple[str, ...]) -> tuple[str, str]:
-    """Spring's choice of a producible type, then the converter's version rules (writeInternal)."""
-    candidates = [_media_type(part) for part in (accept or "*/*").split(",")]
-    for media, version in candidates:
+def _accepts_json(accept: str | None) -> bool:
+    return any(
+        _media_type(part)[0] in ("application/json", "*/*", "application/*")
+        for part in (accept or "*/*").split(",")
+    )
+
+
+def _producible(accept: str | None, produces: tuple[str, ...]) -> tuple[str, str | None]:
+    """Spring's choice of a producible type (406 when none); the version is checked later."""
+    for part in (accept or "*/*").split(","):
+        media, version = _media_type(part)
         if media in ("*/*", "application/*"):
             media = produces[0]
         if media in produces:
-            if version is None:
-                raise GatewayError(415, "Version parameter of Content-Type is required!")
-            if not _compatible(version):
-                raise GatewayError(415, "Protocol version is not compatible!")
             return media, version
     raise GatewayError(406, "Could not find acceptable representation")
+
+
+def _check_written_version(version: str | None) -> None:
+    """ProtobufHttpMessageConverter.writeInternal: every version problem is a 415 there."""
+    if version is None:
+        raise GatewayError(415, "Version parameter of Content-Type is required!")
+    if _parse_version(version) != (1, 0):
+        raise GatewayError(415, "Protocol version is not compatible!")
+
+
+def gateway_thumbprint(certificate: x509.Certificate) -> str:
+    """CertificateUtils.calculateHash: the SHA-256 as a number in hex, padded only from 63 digits."""
+    digits = format(int(thumbprint(certificate), 16), "x")
+    return "0" + digits if len(digits) == 63 else digits
 
 
 def _cms_signer(content: bytes, der: bytes) -> x509.Certificate | None:

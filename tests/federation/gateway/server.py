@@ -208,6 +208,8 @@ class AdminHandler(BaseHTTPRequestHandler):
                     datetime.fromisoformat(payload["now"]) if payload.get("now") else None
                 )
             self._json(200, {})
+        elif self.path == "/admin/clean-up":
+            self._json(200, {"deleted": gateway.clean_up()})
         elif self.path == "/admin/batch":
             self._json(200, {"created": gateway.run_batching()})
         elif self.path == "/admin/faults":

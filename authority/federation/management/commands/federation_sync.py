@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from authority.federation import configuration, download, upload
+from authority.federation import callback, configuration, download, upload
 from authority.federation.models import FederationRun
 
 
@@ -33,6 +34,8 @@ class Command(BaseCommand):
                 f"{info.purpose}: {info.subject}, valid until {info.not_after:%Y-%m-%d}{warning}"
             )
         if options["check"]:
+            if settings.FEDERATION_CALLBACK_URL:
+                self._callback_certificate(settings.FEDERATION_CALLBACK_URL, federation.timeout)
             return
         both = not options["upload"] and not options["download"]
         runs = []
@@ -56,3 +59,30 @@ class Command(BaseCommand):
                 self.stderr.write(line)
         if failed:
             raise CommandError("A federation run failed.")
+
+    def _callback_certificate(self, url: str, timeout: float) -> None:
+        """The thumbprint the gateway's operators must register for notifications to arrive."""
+        problem = callback.callback_url_problem(url)
+        if problem:
+            self.stderr.write(f"callback: {url} cannot be registered: {problem}")
+            return
+        try:
+            served = callback.callback_server_certificate(url, timeout=timeout)
+        except OSError as error:
+            self.stderr.write(f"callback: the certificate served for {url} cannot be read: {error}")
+            return
+        self.stdout.write(
+            f"callback: {served.host} serves {served.subject}, SHA-256 {served.thumbprint}. "
+            "The gateway's operators must register this thumbprint as an AUTHENTICATION "
+            "certificate, or no notification reaches us."
+        )
+        if served.thumbprint.startswith("00"):
+            self.stderr.write(
+                "callback: this SHA-256 begins with 00, which the gateway cannot match: "
+                "reissue the server certificate"
+            )
+        if not served.names_host:
+            self.stderr.write(
+                f"callback: the certificate does not name {served.host} among its DNS names, "
+                "which the gateway requires"
+            )
