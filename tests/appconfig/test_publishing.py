@@ -258,6 +258,21 @@ def test_build_overrides_are_served_to_their_builds(client, initial_versions, pu
     assert app_models.problems("ios", document) == []
 
 
+def test_android_overrides_name_version_codes(client, initial_versions, publish):
+    """An Android build is the app's versionCode: an override "from 2.6.0" starts at
+    2,600,000, and reaches up to Google Play's largest version code."""
+    publish(
+        "android",
+        lambda document: None,
+        overrides=[
+            {"from_build": 2_600_000, "to_build": None, "values": {"teks_packet_size": 120_000}}
+        ],
+    )
+    assert served(client, "android", 2_599_999)["teks_packet_size"] == 110_000
+    assert served(client, "android", 2_600_123)["teks_packet_size"] == 120_000
+    assert served(client, "android", 2_100_000_000)["teks_packet_size"] == 120_000
+
+
 def test_an_override_can_keep_old_builds_on_older_values(client, initial_versions, publish):
     """ "Builds up to N": the new minimum risk score only for the builds that understand it."""
     publish(
