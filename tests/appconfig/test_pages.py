@@ -333,3 +333,113 @@ def test_the_pages_speak_italian(admin_client):
     assert "Modifica le impostazioni Android" in page
     assert "Dimensione a cui viene riempita ogni richiesta" in page
     assert "Accettati: da 1 ora a 7 giorni." in setting_block(page, "exposure_detection_period")
+
+
+# --- The rules taken from the shipped apps, beside their fields ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "teks_packet_size",
+            "100000",
+            "Too small: with up to 84 exposure summaries and 600 exposure details, a positive "
+            "user&#x27;s upload can take 109324 bytes",
+        ),
+        (
+            "dummy_teks_request_probabilities",
+            "0,95\n1",
+            "The last value must be below 1: phones use it for every further request",
+        ),
+        (
+            "exposure_configuration__transmission_risk_bucket_scores_0",
+            "2",
+            "The eight scores must be equal",
+        ),
+        (
+            "exposure_info_minimum_risk_score",
+            "26",
+            "No exposure can score this much: with these lists the highest score is 25",
+        ),
+        (
+            "pn_url_0",
+            "https://www.salute.gov.it/privacy-città.html",
+            "it: iPhones cannot read this address (it has characters an address must encode): "
+            "write it as https://www.salute.gov.it/privacy-citt%C3%A0.html",
+        ),
+        (
+            "eu_dcc_deadlines",
+            "cbis = 540",
+            "Missing vaccine_first_dose, vaccine_fully_completed, vaccine_booster",
+        ),
+    ],
+)
+def test_the_apps_rules_are_shown_beside_their_fields(admin_client, field, value, message):
+    data = form_data(admin_client, "/app-settings/android/draft/")
+    data[field] = value
+    response = admin_client.post("/app-settings/android/draft/", data)
+    assert response.status_code == 200
+    block = setting_block(response.content.decode(), re.sub(r"_\d$", "", field))
+    assert message in block
+    assert not SettingsDraft.objects.exists()
+
+
+def test_the_build_inputs_take_each_platforms_builds(admin_client):
+    android = admin_client.get("/app-settings/android/draft/").content.decode()
+    assert 'max="2100000000"' in setting_block(android, "newest_build")
+    ios = admin_client.get("/app-settings/ios/draft/").content.decode()
+    assert 'max="20000"' in setting_block(ios, "newest_build")
+    override = admin_client.get("/app-settings/android/draft/overrides/new/").content.decode()
+    assert 'max="2100000000"' in setting_block(override, "from_build")
+    assert 'max="2100000000"' in setting_block(override, "to_build")
+    data = form_data(admin_client, "/app-settings/ios/draft/")
+    data["newest_build"] = "2600123"
+    page = admin_client.post("/app-settings/ios/draft/", data).content.decode()
+    assert "A build number from 1 to 20000." in setting_block(page, "newest_build")
+
+
+def test_android_phone_languages_get_the_english_texts(admin_client):
+    path = "/app-settings/android/draft/"
+    assert (
+        'id="setting-phone_languages"'
+        not in admin_client.get("/app-settings/ios/draft/").content.decode()
+    )
+    data = form_data(admin_client, path)
+    assert data["phone_languages"] == ""
+    data["phone_languages"] = "pt-BR, ro"
+    page = admin_client.post(path, data).content.decode()
+    assert "pt-br: not a language code as phones report it" in setting_block(
+        page, "phone_languages"
+    )
+    assert 'value="pt-BR, ro"' in setting_block(page, "phone_languages")  # what was typed stays
+    data["phone_languages"] = "ro, AR fil ro"
+    response = admin_client.post(path, data)
+    assert response.status_code == 302
+    document = SettingsDraft.objects.get().document
+    for key in ("risk_exposure", "eudcc_expiration"):
+        assert set(document[key]) == {"it", "en", "de", "fr", "es", "ar", "fil", "ro"}
+        assert document[key]["ro"] == document[key]["en"]
+    assert set(document["faq_url"]) == {"it", "en", "de", "fr", "es"}
+    assert 'value="ar, fil, ro"' in setting_block(
+        admin_client.get(path).content.decode(), "phone_languages"
+    )
+    # An override keeps them, with its own English text.
+    override_path = "/app-settings/android/draft/overrides/new/"
+    override = form_data(admin_client, override_path)
+    override.update(from_build="2600000", risk_exposure_1="Follow your doctor's advice.")
+    assert admin_client.post(override_path, override).status_code == 302
+    values = SettingsDraft.objects.get().overrides[0]["values"]
+    assert values["risk_exposure"]["fil"] == "Follow your doctor's advice."
+    assert list(values) == ["risk_exposure"]
+
+
+def test_immunis_own_links_are_flagged_until_replaced(admin_client, administrator):
+    page = admin_client.get("/app-settings/ios/").content.decode()
+    flagged = page[page.index('data-testid="immuni-leftovers"') :]
+    flagged = flagged[: flagged.index("</div>")]
+    assert "Privacy notice" in flagged and "Support phone number" not in flagged
+    own = {language: "https://www.salute.example/app" for language in catalogue.LANGUAGES}
+    draft_with(administrator, "ios", faq_url=own, tou_url=own, pn_url=own)
+    review = admin_client.get("/app-settings/ios/draft/review/").content.decode()
+    assert 'data-testid="immuni-leftovers"' not in review
