@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
 import pytest
+from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
+from django.core.wsgi import get_wsgi_application
 
+from authority.appconfig import serving
 from tests.appconfig.conftest import ensure_initial_versions
 from tests.robustness.conftest import live_gunicorn, private_redis  # noqa: F401  (fixtures)
 from tests.robustness.live import LiveGunicorn
@@ -40,16 +43,29 @@ def assert_dated_settings(answer: tuple[http.client.HTTPResponse, bytes]) -> Non
     assert abs((parsedate_to_datetime(date) - datetime.now(UTC)).total_seconds()) < 120
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_development_server_answers_with_a_date(live_server):
-    """pytest-django's live_server runs Django's own WSGI server, the one runserver uses."""
-    ensure_initial_versions()
-    address = urlsplit(live_server.url)
-    assert_dated_settings(fetch(address.hostname or "", address.port or 80, PATH))
+@pytest.mark.django_db
+def test_the_development_server_answers_with_a_date(initial_versions, settings, monkeypatch):
+    """Django's own WSGI server, the one runserver uses, in a thread of this process. The
+    settings are served from the process's copy, made here first, so the server's thread reads
+    no database (this test's data is not committed: a transactional test would empty the
+    database for the tests after it)."""
+    settings.APP_SETTINGS_RECHECK_SECONDS = 300
+    monkeypatch.setattr(serving, "monotonic", lambda: 1000.0)
+    assert serving.cache.answer("android", 2_600_123) is not None
+    server = WSGIServer(("127.0.0.1", 0), WSGIRequestHandler)
+    server.set_app(get_wsgi_application())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert_dated_settings(fetch("127.0.0.1", server.server_address[1], PATH))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True)  # gunicorn reads what the test committed
 def test_gunicorn_answers_with_a_date(live_gunicorn: Callable[..., LiveGunicorn]):  # noqa: F811
     ensure_initial_versions()
     server = live_gunicorn()
