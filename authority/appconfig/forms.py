@@ -237,7 +237,7 @@ class PhoneLanguagesField(forms.CharField):
     def clean(self, value: Any) -> list[str]:
         text = super().clean(value) or ""
         codes = [code.lower() for code in text.replace(",", " ").split()]
-        bad = [code for code in codes if not LANGUAGE_CODE.match(code)]
+        bad = [code for code in codes if not LANGUAGE_CODE.fullmatch(code)]
         if bad:
             raise ValidationError(
                 _(

@@ -37,13 +37,13 @@ from authority.appconfig.catalogue import (
 from authority.appconfig.risk import BUCKETS, IOS_RISK_SCORE_MAX, LEVEL_VALUE_MAX
 from authority.ingestion.serializers import MAX_COUNTRIES
 
-_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
-_HOUR = re.compile(r"^([0-9]{1,2})(?::([0-9]{2}))?$")
-_PHONE = re.compile(r"^\+?[0-9][0-9 ]{2,19}$")
+_COUNTRY_CODE = re.compile(r"[A-Z]{2}")  # patterns used with fullmatch: no "\n" after
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,49}")
+_HOUR = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?")
+_PHONE = re.compile(r"\+?[0-9][0-9 ]{2,19}")
 # A language as phones report it: Android's Locale.getLanguage() gives ISO 639-1 codes (and
 # Java's legacy iw, in, ji), or three letters for a language without one (fil); iOS the same.
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 MAX_LANGUAGES = 60
 MAX_TEXT = 5000
 MAX_SHORT_TEXT = 200
@@ -334,7 +334,7 @@ def _language_map(value: Any) -> list[str]:
             % {"languages": ", ".join(missing)}
         )
     bad = sorted(
-        code for code in value if not isinstance(code, str) or not LANGUAGE_CODE.match(code)
+        code for code in value if not isinstance(code, str) or not LANGUAGE_CODE.fullmatch(code)
     )
     if bad:
         problems.append(
@@ -440,7 +440,7 @@ def _named_map(setting: Setting, platform: str, value: Any) -> list[str]:
         if not isinstance(entries, dict) or not entries:
             problems.append(_("%(language)s: needs at least one line.") % {"language": language})
             continue
-        bad_keys = [k for k in entries if not key_pattern.match(k)]
+        bad_keys = [k for k in entries if not key_pattern.fullmatch(k)]
         if bad_keys:
             problems.append(
                 (
@@ -490,7 +490,7 @@ def _number_map(setting: Setting, platform: str, value: Any) -> list[str]:
             _("Missing %(names)s: the apps show certificates of a missing kind as expired.")
             % {"names": ", ".join(missing)}
         )
-    bad_keys = [k for k in value if not _NAME.match(k)]
+    bad_keys = [k for k in value if not _NAME.fullmatch(k)]
     if bad_keys:
         problems.append(
             _("%(keys)s is not a name in lowercase letters, digits and _.")
@@ -524,7 +524,7 @@ def hour_minutes(value: Any) -> int | None:
     """ "7" -> 420, "22:30" -> 1350; None when not an hour of the day (24 is the day's end)."""
     if not isinstance(value, str):
         return None
-    match = _HOUR.match(value)
+    match = _HOUR.fullmatch(value)
     if not match:
         return None
     hours, minutes = int(match.group(1)), int(match.group(2) or 0)
@@ -540,7 +540,7 @@ def _hour(setting: Setting, platform: str, value: Any) -> list[str]:
 
 
 def _phone(setting: Setting, platform: str, value: Any) -> list[str]:
-    if not isinstance(value, str) or not _PHONE.match(value):
+    if not isinstance(value, str) or not _PHONE.fullmatch(value):
         return [_("Digits (and spaces), optionally starting with +; at most 20 characters.")]
     return []
 

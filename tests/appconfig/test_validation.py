@@ -674,3 +674,20 @@ def test_the_defaults_name_no_contact_and_immunis_links_are_flagged():
         "Support phone number",
         "Support e-mail address",
     ]
+
+
+def test_a_trailing_line_break_is_not_part_of_a_valid_value(initial_versions):
+    """The patterns match whole values: "7\\n" is no hour, "AT\\n" no country code."""
+
+    def change(document):
+        document["support_phone_opening_time"] = "7\n"
+        document["countries"] = {
+            language: {f"{code}\n" if code == "AT" else code: name for code, name in names.items()}
+            for language, names in document["countries"].items()
+        }
+        document["risk_exposure"]["ro\n"] = document["risk_exposure"]["en"]
+
+    found = problems("android", change)
+    assert found["support_phone_opening_time"] == ["An hour of the day, like 7 or 22:30."]
+    assert found["countries"][0].startswith("it: AT\n is not a two-letter country code")
+    assert found["risk_exposure"][0].startswith("ro\n: not a language code")
