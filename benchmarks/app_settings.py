@@ -74,7 +74,8 @@ def add_overrides(count: int) -> None:
             {
                 "from_build": 500 * (n + 1),
                 "to_build": None,
-                "values": {"teks_packet_size": 100_000 - n},
+                # A smaller packet needs a smaller cap on exposure details (validation).
+                "values": {"teks_packet_size": 100_000 - n, "teks_max_info_count": 500},
             }
             for n in range(count)
         ]

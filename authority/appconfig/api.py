@@ -2,10 +2,12 @@
 periodically (DESIGN.md 7; docs/compatibility.md, "GET /v1/settings").
 
 Validated as Immuni's configuration service did: both parameters, nothing else, once each;
-`platform` exactly `android` or `ios`; `build` a number from 1 to 20,000 as Python's int() read
-it there. Anything else is 400 with error 1001. The answer is public and cacheable (an hour,
-as Immuni's) and comes from the process's ready-made copy (authority.appconfig.serving): no
-database query per request.
+`platform` exactly `android` or `ios`; `build` a number as Python's int() read it there, from 1
+to the platform's highest build (iOS 20,000, Immuni's MAX_ALLOWED_BUILD; Android
+2,100,000,000, because the Android app sends its versionCode, in the millions: a deliberate
+difference, docs/compatibility.md). Anything else is 400 with error 1001. The answer is public
+and cacheable (an hour, as Immuni's) and comes from the process's ready-made copy
+(authority.appconfig.serving): no database query per request.
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ PARAMETERS = frozenset({"platform", "build"})
 _INTEGER = re.compile(r"^\s*[+-]?\d+(?:_\d+)*\s*$")
 
 
-def parse_build(text: str) -> int:
+def parse_build(text: str, highest: int) -> int:
+    """The build number in `text`, from 1 to `highest` (the platform's)."""
+    refused = SchemaError(_("build: a whole number from 1 to %(max)s.") % {"max": highest})
     if not _INTEGER.match(text):
-        raise SchemaError(_("build: a whole number from 1 to %(max)s.") % {"max": MAX_BUILD})
+        raise refused
     stripped = text.strip()
     digits = "".join(
         str(unicodedata.decimal(char)) for char in stripped.lstrip("+-") if char != "_"
@@ -45,10 +49,10 @@ def parse_build(text: str) -> int:
     if (
         stripped.startswith("-")
         or not significant
-        or len(significant) > len(str(MAX_BUILD))
-        or not 1 <= int(significant) <= MAX_BUILD
+        or len(significant) > len(str(highest))
+        or not 1 <= int(significant) <= highest
     ):
-        raise SchemaError(_("build: a whole number from 1 to %(max)s.") % {"max": MAX_BUILD})
+        raise refused
     return int(significant)
 
 
@@ -69,7 +73,7 @@ def parse_query(query: Any) -> tuple[str, int]:
     platform = query["platform"]
     if platform not in PLATFORMS:
         raise SchemaError(_("platform: android or ios."))
-    return platform, parse_build(query["build"])
+    return platform, parse_build(query["build"], MAX_BUILD[platform])
 
 
 class SettingsView(DownloadView):
@@ -87,7 +91,11 @@ class SettingsView(DownloadView):
                 int,
                 OpenApiParameter.QUERY,
                 required=True,
-                description=f"The app's build number, 1 to {MAX_BUILD}.",
+                description=(
+                    f"The app's build number: on iOS its CFBundleVersion, 1 to "
+                    f"{MAX_BUILD['ios']:,}; on Android its versionCode, 1 to "
+                    f"{MAX_BUILD['android']:,} (2,600,000 and up for version 2.6.0)."
+                ),
             ),
         ],
         responses={
@@ -108,7 +116,8 @@ class SettingsView(DownloadView):
             304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match."),
             400: error_response(
                 "Bad query",
-                ("Bad build", 1001, "build: a whole number from 1 to 20000."),
+                ("Bad iOS build", 1001, "build: a whole number from 1 to 20000."),
+                ("Bad Android build", 1001, "build: a whole number from 1 to 2100000000."),
                 ("Bad platform", 1001, "platform: android or ios."),
             ),
         },
@@ -118,7 +127,9 @@ class SettingsView(DownloadView):
         answer = cache.answer(platform, build)
         if answer is None:
             raise NotFound(_("No settings have been published for this platform."))
-        if answer.etag in _etags(request.headers.get("If-None-Match", "")):
+        tags = _etags(request.headers.get("If-None-Match", ""))
+        # "*" matches any current representation (RFC 9110 13.1.2).
+        if answer.etag in tags or "*" in tags:
             response: HttpResponse = HttpResponseNotModified()
         else:
             response = HttpResponse(answer.body, content_type="application/json")

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 FIRST_BUILD = 1
-LAST_BUILD = 20_000  # Immuni's MAX_ALLOWED_BUILD: what the device API accepts
 
 
 @dataclass(frozen=True)
@@ -29,8 +28,8 @@ class Segment:
 
 def covers(override: dict[str, Any], build: int) -> bool:
     low = override.get("from_build") or FIRST_BUILD
-    high = override.get("to_build") or LAST_BUILD
-    return low <= build <= high
+    high = override.get("to_build")
+    return low <= build and (high is None or build <= high)
 
 
 def effective_document(
@@ -44,24 +43,27 @@ def effective_document(
     return result
 
 
-def segment_starts(overrides: list[dict[str, Any]]) -> list[int]:
+def segment_starts(overrides: list[dict[str, Any]], last_build: int) -> list[int]:
     """The builds where the served document may change: 1 and every override's edges."""
     starts = {FIRST_BUILD}
     for override in overrides:
         if override.get("from_build"):
             starts.add(int(override["from_build"]))
-        if override.get("to_build") and int(override["to_build"]) < LAST_BUILD:
+        if override.get("to_build") and int(override["to_build"]) < last_build:
             starts.add(int(override["to_build"]) + 1)
-    return sorted(start for start in starts if FIRST_BUILD <= start <= LAST_BUILD)
+    return sorted(start for start in starts if FIRST_BUILD <= start <= last_build)
 
 
-def segments(document: dict[str, Any], overrides: list[dict[str, Any]]) -> list[Segment]:
-    """Builds 1 to 20,000 cut where the served document changes, neighbours with the same
-    document joined."""
-    starts = segment_starts(overrides)
+def segments(
+    document: dict[str, Any], overrides: list[dict[str, Any]], *, last_build: int
+) -> list[Segment]:
+    """Builds 1 to `last_build` (the platform's highest, catalogue.MAX_BUILD) cut where the
+    served document changes, neighbours with the same document joined. As many segments as
+    the overrides make, whatever the range: the Android range is in the billions."""
+    starts = segment_starts(overrides, last_build)
     result: list[Segment] = []
     for index, start in enumerate(starts):
-        end = starts[index + 1] - 1 if index + 1 < len(starts) else LAST_BUILD
+        end = starts[index + 1] - 1 if index + 1 < len(starts) else last_build
         served = effective_document(document, overrides, start)
         if result and result[-1].document == served:
             result[-1] = Segment(result[-1].first_build, end, served)

@@ -19,8 +19,8 @@ from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-# Re-exported: the apps' settings and the analytics endpoint accept the same build numbers.
-from authority.ingestion.analytics.serializers import MAX_BUILD as MAX_BUILD
+from authority.appconfig.packets import largest_request
+from authority.ingestion.analytics.serializers import MAX_ANDROID_BUILD, MAX_IOS_BUILD
 from authority.ingestion.fields import MAX_PADDING
 from authority.ingestion.serializers import MAX_COUNTRIES, MAX_EXPOSURE_INFOS, MAX_SUMMARIES
 from authority.ingestion.views import CHECK_OTP_MAX_BODY_BYTES, UPLOAD_MAX_BODY_BYTES
@@ -30,9 +30,32 @@ IOS = "ios"
 PLATFORMS = (ANDROID, IOS)
 BOTH = frozenset(PLATFORMS)
 
-# The languages both apps ship in (Android's `Language`, iOS' `UserLanguage`). The Android app
-# looks some maps up by the phone's language with `!!`: a missing language crashes it.
+# The highest build number each app sends (the analytics endpoints accept the same): iOS its
+# CFBundleVersion, Android its versionCode (2,6xx,xxx for Immuni 2.6.0).
+MAX_BUILD: dict[str, int] = {ANDROID: MAX_ANDROID_BUILD, IOS: MAX_IOS_BUILD}
+
+# The languages both apps ship in (Android's `Language`, iOS' `UserLanguage`): every language
+# map has them. The Android app looks two texts up by the phone's *system* language with `!!`
+# (risk_exposure, eudcc_expiration: PHONE_LANGUAGE_TEXTS), which may be any: those maps may
+# carry more languages, by the code phones report (validation.LANGUAGE_CODE).
 LANGUAGES = ("it", "en", "de", "fr", "es")
+PHONE_LANGUAGE_TEXTS = ("risk_exposure", "eudcc_expiration")
+
+# The certificate kinds the apps look up (immuni-app-android `CertificateDGCAdapter.kt`,
+# `MoreDetailGreenCertificate.kt`; immuni-app-ios `CertificatesCell.swift` and the detail
+# views): a kind missing from eu_dcc_deadlines shows every certificate of that kind as expired.
+# The iOS app alone reads `exemption`, and only its validity period.
+CERTIFICATE_KINDS = (
+    "vaccine_first_dose",
+    "vaccine_fully_completed",
+    "vaccine_booster",
+    "healing_certificate",
+    "cbis",
+    "molecular_test",
+    "rapid_test",
+    "exemption",
+)
+CERTIFICATE_TEXT_KINDS = CERTIFICATE_KINDS[:-1]
 
 # Largest value of an Android `Int` (Moshi refuses anything above).
 ANDROID_INT_MAX = 2**31 - 1
@@ -40,6 +63,12 @@ ANDROID_INT_MAX = 2**31 - 1
 # on padding (the padding is a little shorter than the request), and the whole body the
 # smallest body limit of the endpoints the apps pad (check-otp, upload; docs/compatibility.md).
 LARGEST_PACKET = min(MAX_PADDING, CHECK_OTP_MAX_BODY_BYTES, UPLOAD_MAX_BODY_BYTES)
+# The smallest: the largest request an app sends with no exposure summary at all (packets.py;
+# more summaries and details need more, validation checks it against the caps).
+SMALLEST_PACKET = {
+    platform: largest_request(platform, summaries=0, exposure_infos=0, countries=MAX_COUNTRIES)
+    for platform in PLATFORMS
+}
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -145,6 +174,9 @@ class Setting:
     # Why the maximum is what it is, said when a value goes above it.
     limit_reason: Promise | None = None
     max_items: int | None = None  # PROBABILITIES, NAMED_MAP (codes), NAME_LIST
+    # NUMBER_MAP, NAMED_MAP: names that must be there (in every language).
+    required_names: tuple[str, ...] = ()
+    all_equal: bool = False  # SCORES: the eight values must be the same
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -258,14 +290,17 @@ SETTINGS: tuple[Setting, ...] = (
         Section.EXPOSURE,
         _("Scores for the transmission risk"),
         _(
-            "How much the transmission risk level of the positive person's key counts. The "
-            "batches published here carry no level, so every key gets the same score from "
-            "this list: keep the eight values equal."
+            "How much the transmission risk level of the positive person's key counts. Keys "
+            "uploaded here carry no level; keys from the European gateway carry the level "
+            "their country gave them, which Android and iPhones read from this list at "
+            "different places. So the eight values must be equal: every key counts the same, "
+            "as in Immuni."
         ),
         unit=_("eight scores"),
         minimum=_both(0),
         maximum=_both(8),
         buckets="transmission",
+        all_equal=True,
     ),
     Setting(
         f"{_EC}.minimum_risk_score",
@@ -274,7 +309,7 @@ SETTINGS: tuple[Setting, ...] = (
         _("Minimum risk score"),
         _(
             "Exposures whose score (the product of the four scores above) is lower are ignored "
-            "by the phone altogether."
+            "by the phone altogether. Not above the highest score the lists allow."
         ),
         unit=_("score"),
         minimum=_both(1),
@@ -287,7 +322,8 @@ SETTINGS: tuple[Setting, ...] = (
         _("Risk score that warns the user"),
         _(
             "The phone warns its user of a risky exposure when an exposure's score reaches "
-            "this value. On iPhones scores stop at 255, so a higher value would never warn."
+            "this value. Not above the highest score the lists allow (on iPhones scores stop "
+            "at 255), or phones would never warn."
         ),
         unit=_("score"),
         minimum=_both(1),
@@ -411,7 +447,9 @@ SETTINGS: tuple[Setting, ...] = (
         _("Chance of another dummy request"),
         _(
             "After the first, second, ... request of a dummy sequence, the chance that the "
-            "phone sends one more (the last value is used for the rest)."
+            "phone sends one more (the last value is used for the rest, so it must be below "
+            "1 for a sequence to end). Immuni's 0.95 then 0.1 make about two requests a "
+            "sequence."
         ),
         unit=_("one probability per line, from 0 to 1"),
         minimum=_both(0),
@@ -507,11 +545,12 @@ SETTINGS: tuple[Setting, ...] = (
         _("Size every request is padded to"),
         _(
             "Phones pad every request to the device API to this size, so that real and dummy "
-            "requests look alike on the network. Above what the device API accepts as padding, "
-            "every padded request would be refused."
+            "requests look alike on the network. Not below the largest upload the caps above "
+            "allow, or phones could not send it; above what the device API accepts as "
+            "padding, every padded request would be refused."
         ),
         unit=_("bytes"),
-        minimum=_both(1),
+        minimum=dict(SMALLEST_PACKET),
         maximum=_both(LARGEST_PACKET),
         limit_reason=_("the device API would refuse the padding of every padded request"),
     ),
@@ -522,12 +561,15 @@ SETTINGS: tuple[Setting, ...] = (
         Section.VERSIONS,
         _("Minimum app build"),
         _(
-            "Phones with an older build show only a screen asking to update the app. Never "
-            "above the newest build in the stores, or every phone would be stopped."
+            "Phones with an older build show only a screen asking to update the app, and "
+            "Android phones also stop checking for exposures until they are updated. Never "
+            "above the newest build in the stores, or every phone would be stopped. Android "
+            "builds are the app's version code (2,600,000 and up for version 2.6.0), iPhone "
+            "builds a small number."
         ),
         unit=_("build number"),
         minimum=_both(0),
-        maximum=_both(MAX_BUILD),
+        maximum={ANDROID: MAX_ANDROID_BUILD, IOS: MAX_IOS_BUILD},
         limit_reason=_("no app build is numbered higher"),
     ),
     Setting(
@@ -640,7 +682,8 @@ SETTINGS: tuple[Setting, ...] = (
         _("What to do after a risky exposure"),
         _(
             "The guidance the app shows after warning its user, one text per language. The "
-            "Android app stops if the phone's language is missing."
+            "Android app looks it up by the phone's own language and stops when it is "
+            "missing: see “Other phone languages” below."
         ),
         unit=_("text per language"),
     ),
@@ -651,10 +694,12 @@ SETTINGS: tuple[Setting, ...] = (
         _("Validity of digital COVID certificates"),
         _(
             "The validity text the app shows for each kind of certificate, in each language; "
-            "every language lists the same kinds."
+            "every language lists the same kinds, at least those the apps show. The Android "
+            "app looks it up by the phone's own language, like the guidance above."
         ),
         unit=_("one line per kind: kind = text"),
         max_items=20,
+        required_names=CERTIFICATE_TEXT_KINDS,
     ),
     Setting(
         "eu_dcc_deadlines",
@@ -663,12 +708,14 @@ SETTINGS: tuple[Setting, ...] = (
         _("Validity periods of certificates"),
         _(
             "How long each kind of certificate is valid, as the app computes it (tests in "
-            "hours, the other kinds in days)."
+            "hours, the other kinds in days). Every kind the apps read is required: the apps "
+            "show certificates of a missing kind as expired."
         ),
         unit=_("one line per kind: kind = number"),
-        minimum=_both(0),
+        minimum=_both(1),
         maximum=_both(100_000),
         max_items=20,
+        required_names=CERTIFICATE_KINDS,
     ),
 )
 

@@ -8,8 +8,15 @@ Differences from the apps' own copies, each for a reason:
   no country, and every language must list the same codes here);
 - the guidance after a risky exposure and the certificate validity texts are short texts of
   our own, pointing to the health authority: the apps' texts are Italy's rules of 2022;
-- the certificate texts agree with `eu_dcc_deadlines` (the apps' copies had drifted apart).
-Plain data, no Django: the data migration and the tests import it.
+- the certificate texts agree with `eu_dcc_deadlines` (the apps' copies had drifted apart);
+- no support contact on either platform (the apps then show none): the iOS app's copy names
+  Immuni's Italian help line and address, which are not this authority's.
+The links are still Immuni's pages: the settings pages flag them (validation.immuni_leftovers)
+until the authority gives its own.
+
+Plain data, no Django: the tests import it, and so does the data migration that published
+version 1 (0002) on a fresh installation: a change here changes what a new installation starts
+from, so it comes with a data migration for installed ones (as 0003 for the contacts).
 """
 
 from __future__ import annotations
@@ -246,8 +253,8 @@ IOS: dict[str, Any] = {
     "maximum_exposure_detection_waiting_time": 86400,
     "dummy_teks_window_duration": 14 * 86400,
     "dummy_teks_average_start_waiting_time": 15,
-    "support_phone": "800912491",
-    "support_email": "cittadini@immuni.italia.it",
+    "support_phone": None,
+    "support_email": None,
     "allowed_regions_self_upload": [
         "Abruzzo",
         "Basilicata",

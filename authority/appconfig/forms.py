@@ -21,14 +21,17 @@ from django.utils.translation import gettext_lazy
 
 from authority.appconfig import catalogue, services
 from authority.appconfig.catalogue import (
+    ANDROID,
     BUCKET_LABELS,
     LANGUAGES,
     MAX_BUILD,
+    PHONE_LANGUAGE_TEXTS,
     SECTION_TITLES,
     Kind,
     Setting,
 )
 from authority.appconfig.display import describe_range, format_value, humanize_seconds
+from authority.appconfig.validation import LANGUAGE_CODE, MAX_LANGUAGES, phone_languages
 from authority.l10n.widgets import IsoDateInput
 
 LANGUAGE_NAMES = {
@@ -216,6 +219,41 @@ class OptionalTextField(forms.CharField):
         return super().clean(value) or None
 
 
+class PhoneLanguagesField(forms.CharField):
+    """Language codes ("ro, ar sq"): the phone languages that get the English texts the Android
+    app looks up by the phone's language (catalogue.PHONE_LANGUAGE_TEXTS)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            required=False,
+            strip=True,
+            widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+            **kwargs,
+        )
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+    def clean(self, value: Any) -> list[str]:
+        text = super().clean(value) or ""
+        codes = [code.lower() for code in text.replace(",", " ").split()]
+        bad = [code for code in codes if not LANGUAGE_CODE.fullmatch(code)]
+        if bad:
+            raise ValidationError(
+                _(
+                    "%(codes)s: not a language code as phones report it (two or three "
+                    "lowercase letters, like ro or fil)."
+                )
+                % {"codes": ", ".join(bad)}
+            )
+        extra = sorted(set(codes) - set(LANGUAGES))
+        if len(extra) + len(LANGUAGES) > MAX_LANGUAGES:
+            raise ValidationError(
+                _("At most %(n)s languages.") % {"n": MAX_LANGUAGES - len(LANGUAGES)}
+            )
+        return extra
+
+
 def field_for(setting: Setting, platform: str) -> forms.Field:
     kind = setting.kind
     low, high = setting.bounds(platform)
@@ -295,10 +333,17 @@ class SettingsForm(forms.Form):
         return self.base.document
 
     def add_extra_fields(self) -> None:
+        if self.platform == ANDROID:
+            self.fields["phone_languages"] = PhoneLanguagesField(
+                label=gettext_lazy("Other phone languages")
+            )
+            self.fields["phone_languages"].initial = phone_languages(self.initial_document())
         self.fields["newest_build"] = forms.IntegerField(
             required=False,
             label=gettext_lazy("Newest build in the stores"),
-            widget=forms.NumberInput(attrs={"class": "form-control", "min": 1, "max": MAX_BUILD}),
+            widget=forms.NumberInput(
+                attrs={"class": "form-control", "min": 1, "max": MAX_BUILD[self.platform]}
+            ),
         )
         self.fields["newest_build"].initial = self.base.newest_build
 
@@ -307,7 +352,24 @@ class SettingsForm(forms.Form):
         document: dict[str, Any] = {}
         for setting in self.settings_shown:
             catalogue.write(document, setting, self.cleaned_data.get(setting.form_name))
+        self.add_phone_languages(document)
         return document
+
+    def add_phone_languages(self, document: dict[str, Any]) -> None:
+        """The English texts again under each other phone language (the form edits the apps'
+        five; the document carries what the Android app looks up by the phone's language)."""
+        if "phone_languages" in self.fields:
+            languages = self.cleaned_data.get("phone_languages") or []
+        else:  # a form without the field keeps what the document had
+            languages = phone_languages(self.initial_document())
+        for key in PHONE_LANGUAGE_TEXTS:
+            texts = document.get(key)
+            if isinstance(texts, dict) and "en" in texts:
+                for language in languages:
+                    texts[language] = texts["en"]
+
+    def has_phone_languages(self) -> bool:
+        return "phone_languages" in self.fields
 
     def content(self) -> services.Content:
         return services.Content(
@@ -386,26 +448,31 @@ class OverrideForm(SettingsForm):
     """The settings for a range of builds: starts from the base with this override applied;
     stores only what differs from the base."""
 
-    from_build = forms.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=MAX_BUILD,
-        label=gettext_lazy("From build"),
-        widget=forms.NumberInput(attrs={"class": "form-control", "min": 1, "max": MAX_BUILD}),
-    )
-    to_build = forms.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=MAX_BUILD,
-        label=gettext_lazy("To build"),
-        widget=forms.NumberInput(attrs={"class": "form-control", "min": 1, "max": MAX_BUILD}),
-    )
-
     def __init__(self, *args: Any, index: int | None, **kwargs: Any) -> None:
         self.index = index  # None: a new override
         content: services.Content = kwargs["content"]
         self.existing = content.overrides[index] if index is not None else None
         super().__init__(*args, **kwargs)
+        highest = MAX_BUILD[self.platform]
+        for name, label in (
+            ("from_build", gettext_lazy("From build")),
+            ("to_build", gettext_lazy("To build")),
+        ):
+            # Before the settings' fields, as the page shows them.
+            self.fields[name] = forms.IntegerField(
+                required=False,
+                min_value=1,
+                max_value=highest,
+                label=label,
+                widget=forms.NumberInput(
+                    attrs={
+                        "class": "form-control",
+                        "min": 1,
+                        "max": highest,
+                        "aria-describedby": "builds-help",
+                    }
+                ),
+            )
         if self.existing is not None:
             self.fields["from_build"].initial = self.existing.get("from_build")
             self.fields["to_build"].initial = self.existing.get("to_build")
@@ -428,7 +495,7 @@ class OverrideForm(SettingsForm):
         return super().clean()
 
     def add_extra_fields(self) -> None:
-        pass
+        pass  # the phone languages and the newest build are the base's (edit page)
 
     def override(self) -> dict[str, Any]:
         document = self.document()
@@ -453,7 +520,7 @@ class OverrideForm(SettingsForm):
         """This override's problems beside its fields; the rest above the form."""
         mine = self.override()
         low = mine["from_build"] or 1
-        high = mine["to_build"] or MAX_BUILD
+        high = mine["to_build"] or MAX_BUILD[self.platform]
         for problem in problems:
             name = problem.key.replace(".", "__")
             inside = problem.first_build is not None and low <= problem.first_build <= high

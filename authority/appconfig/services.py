@@ -99,7 +99,9 @@ def limits_for(platform: str, newest_build: int | None) -> Limits:
     if in_force is not None:
         minimum_in_force = max(
             int(segment.document.get("minimum_build_version", 0))
-            for segment in builds.segments(in_force.document, in_force.overrides)
+            for segment in builds.segments(
+                in_force.document, in_force.overrides, last_build=MAX_BUILD[platform]
+            )
         )
     return Limits(newest_build=newest_build, minimum_build_in_force=minimum_in_force)
 
@@ -109,11 +111,10 @@ def content_problems(platform: str, content: Content) -> list[DraftProblem]:
     the overrides make of each range of builds."""
     found: list[DraftProblem] = []
     newest = content.newest_build
-    if newest is not None and (type(newest) is not int or not 1 <= newest <= MAX_BUILD):
+    highest = MAX_BUILD[platform]
+    if newest is not None and (type(newest) is not int or not 1 <= newest <= highest):
         found.append(
-            DraftProblem(
-                "newest_build", _("A build number from 1 to %(max)s.") % {"max": MAX_BUILD}
-            )
+            DraftProblem("newest_build", _("A build number from 1 to %(max)s.") % {"max": highest})
         )
         newest = None
     limits = limits_for(platform, newest)

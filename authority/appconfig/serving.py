@@ -24,7 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from authority.appconfig import builds, selectors
-from authority.appconfig.catalogue import PLATFORMS
+from authority.appconfig.catalogue import MAX_BUILD, PLATFORMS
 
 # The clock of the recheck interval (a test may replace it).
 monotonic = time.monotonic
@@ -61,8 +61,10 @@ def encode(document: dict[str, object]) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
-def _release(version_number: int, activates_at: datetime, document, overrides) -> _Release:  # type: ignore[no-untyped-def]
-    segments = builds.segments(document, overrides)
+def _release(  # type: ignore[no-untyped-def]
+    platform: str, version_number: int, activates_at: datetime, document, overrides
+) -> _Release:
+    segments = builds.segments(document, overrides, last_build=MAX_BUILD[platform])
     bodies = []
     for segment in segments:
         body = encode(segment.document)
@@ -109,7 +111,7 @@ class SettingsCache:
         now = timezone.now()
         releases = {
             platform: tuple(
-                _release(v.number, v.activates_at, v.document, v.overrides)
+                _release(platform, v.number, v.activates_at, v.document, v.overrides)
                 for v in selectors.releases(platform, at=now)
             )
             for platform in PLATFORMS

@@ -1,6 +1,8 @@
 """What the back office refuses to publish: anything the apps would fail to parse, and values
-that would break or mislead phones (GAEN v1's ranges, thresholds out of order, a packet size or
-upload caps above what the device API accepts, a minimum build no phone has).
+that would break or mislead phones (GAEN v1's ranges, thresholds out of order or out of reach,
+an address iPhones cannot read, a packet size too small for the apps' uploads or too large for
+the device API, dummy sequences that never end, certificate kinds the apps need, a minimum
+build no phone has).
 
 Every rule is checked on the settings document itself, whoever produced it (the form, a build
 override, a rollback, a data migration), and each problem names the setting it concerns, so the
@@ -13,31 +15,55 @@ import math
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext as _
 
-from authority.appconfig import builds
+from authority.appconfig import builds, packets
 from authority.appconfig.catalogue import (
+    ANDROID,
     ANDROID_INT_MAX,
     BY_KEY,
+    IOS,
     LANGUAGES,
     MAX_BUILD,
+    PHONE_LANGUAGE_TEXTS,
     Kind,
     Setting,
     settings_for,
 )
-from authority.appconfig.risk import BUCKETS, LEVEL_VALUE_MAX
+from authority.appconfig.risk import BUCKETS, IOS_RISK_SCORE_MAX, LEVEL_VALUE_MAX
+from authority.ingestion.serializers import MAX_COUNTRIES
 
-_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
-_HOUR = re.compile(r"^([0-9]{1,2})(?::([0-9]{2}))?$")
-_PHONE = re.compile(r"^\+?[0-9][0-9 ]{2,19}$")
+_COUNTRY_CODE = re.compile(r"[A-Z]{2}")  # patterns used with fullmatch: no "\n" after
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,49}")
+_HOUR = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?")
+_PHONE = re.compile(r"\+?[0-9][0-9 ]{2,19}")
+# A language as phones report it: Android's Locale.getLanguage() gives ISO 639-1 codes (and
+# Java's legacy iw, in, ji), or three letters for a language without one (fil); iOS the same.
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+MAX_LANGUAGES = 60
 MAX_TEXT = 5000
 MAX_SHORT_TEXT = 200
 MAX_URL = 2000
+# On average, at most this many dummy requests in a row (Immuni's values make 2.06): cover
+# traffic looks like a few real requests, not a stream.
+MAX_DUMMY_SEQUENCE = 10
+
+# What iPhones' URL(string:) reads (apps built before iOS 17 parse strictly, RFC 1738/1808):
+# an https address of RFC 3986 characters only, every "%" starting an escape, an ASCII host
+# name (punycode for others), no user name or password (no secret in an address).
+_UNRESERVED_AND_SUB_DELIMS = r"A-Za-z0-9\-._~!$&'()*+,;="
+_PCHAR = rf"(?:[{_UNRESERVED_AND_SUB_DELIMS}:@]|%[0-9A-Fa-f]{{2}})"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HTTPS_URL = re.compile(  # used with fullmatch
+    rf"https://{_LABEL}(?:\.{_LABEL})+(?::[0-9]{{1,5}})?"
+    rf"(?:/{_PCHAR}*)*(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?"
+)
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_PCHAR_SAFE = "-._~!$&'()*+,;=:@%"
 
 
 @dataclass(frozen=True)
@@ -95,7 +121,7 @@ def overrides_problems(
     found: list[tuple[builds.Segment | None, Problem]] = []
     top_level = {setting.top_level for setting in settings_for(platform)}
     for number, override in enumerate(overrides, start=1):
-        for message in override_shape_problems(override, top_level):
+        for message in override_shape_problems(override, top_level, MAX_BUILD[platform]):
             found.append(
                 (
                     None,
@@ -107,19 +133,21 @@ def overrides_problems(
     if found:
         return found
     base = {(p.key, p.message) for p in document_problems(platform, document, limits=limits)}
-    for segment in builds.segments(document, overrides):
+    for segment in builds.segments(document, overrides, last_build=MAX_BUILD[platform]):
         for problem in document_problems(platform, segment.document, limits=limits):
             if (problem.key, problem.message) not in base:
                 found.append((segment, problem))
     return found
 
 
-def override_shape_problems(override: dict[str, Any], top_level: set[str]) -> list[str]:
+def override_shape_problems(
+    override: dict[str, Any], top_level: set[str], highest_build: int
+) -> list[str]:
     problems = []
     low, high = override.get("from_build"), override.get("to_build")
     for value in (low, high):
-        if value is not None and (type(value) is not int or not 1 <= value <= MAX_BUILD):
-            problems.append(_("a build is a number from 1 to %(max)s.") % {"max": MAX_BUILD})
+        if value is not None and (type(value) is not int or not 1 <= value <= highest_build):
+            problems.append(_("a build is a number from 1 to %(max)s.") % {"max": highest_build})
     if low is None and high is None:
         problems.append(_("give the first build, the last build, or both."))
     elif not problems and low is not None and high is not None and low > high:
@@ -228,6 +256,14 @@ def _scores(setting: Setting, platform: str, value: Any) -> list[str]:
         return [_("Each score is a whole number from 0 to 8.")]
     if not any(value):
         return [_("All scores are 0: no exposure would ever count.")]
+    if setting.all_equal and len(set(value)) > 1:
+        return [
+            _(
+                "The eight scores must be equal: keys carry levels only when they come from "
+                "the European gateway, and Android and iPhones read them at different places "
+                "in this list."
+            )
+        ]
     return []
 
 
@@ -249,7 +285,42 @@ def _probabilities(setting: Setting, platform: str, value: Any) -> list[str]:
         return [_("At most %(n)s values.") % {"n": setting.max_items}]
     if not all(_is_number(v) and 0 <= v <= 1 for v in value):
         return [_("Each value is a probability from 0 to 1.")]
+    if value[-1] >= 1:
+        return [
+            _(
+                "The last value must be below 1: phones use it for every further request, "
+                "so a sequence would never end."
+            )
+        ]
+    expected = expected_dummy_requests(value)
+    if round(expected, 6) > MAX_DUMMY_SEQUENCE:  # 0.9 makes 10, not 10.000000000000002
+        return [
+            _(
+                "A phone would send %(n)s dummy requests in a row on average: at most "
+                "%(max)s (Immuni's 0.95 then 0.1 make about 2)."
+            )
+            % {"n": f"{expected:.1f}", "max": MAX_DUMMY_SEQUENCE}
+        ]
     return []
+
+
+def expected_dummy_requests(probabilities: list[float]) -> float:
+    """The average number of requests of a dummy sequence: the apps send one, then another
+    after the n-th with probability probabilities[n-1] (the last one for every later n).
+    infinity when the last probability is 1."""
+    expected, reach = 0.0, 1.0  # reach: the chance that the next request is sent
+    for probability in probabilities:
+        expected += reach
+        reach *= probability
+    last = probabilities[-1]
+    return math.inf if last >= 1 else expected + reach / (1 - last)
+
+
+def languages_of(value: dict[str, Any]) -> list[str]:
+    """The languages of a map: the apps' five first, then the others in alphabetical order."""
+    return [language for language in LANGUAGES if language in value] + sorted(
+        set(value) - set(LANGUAGES)
+    )
 
 
 def _language_map(value: Any) -> list[str]:
@@ -262,38 +333,90 @@ def _language_map(value: Any) -> list[str]:
             _("Missing for %(languages)s: the app needs every language it speaks.")
             % {"languages": ", ".join(missing)}
         )
-    extra = sorted(set(value) - set(LANGUAGES))
-    if extra:
-        problems.append(_("The apps speak no %(languages)s.") % {"languages": ", ".join(extra)})
+    bad = sorted(
+        code for code in value if not isinstance(code, str) or not LANGUAGE_CODE.fullmatch(code)
+    )
+    if bad:
+        problems.append(
+            _(
+                "%(codes)s: not a language code as phones report it (two or three lowercase "
+                "letters, like ro or fil)."
+            )
+            % {"codes": ", ".join(str(code) for code in bad)}
+        )
+    if len(value) > MAX_LANGUAGES:
+        problems.append(_("At most %(n)s languages.") % {"n": MAX_LANGUAGES})
     return problems
 
 
 def _url_map(setting: Setting, platform: str, value: Any) -> list[str]:
     problems = _language_map(value)
     if isinstance(value, dict):
-        for language in LANGUAGES:
-            address = value.get(language)
-            if language in value and not _is_https_url(address):
-                problems.append(
-                    _("%(language)s: must be a full https:// address.") % {"language": language}
-                )
+        for language in languages_of(value):
+            address = value[language]
+            if not _is_https_url(address):
+                problems.append(_url_problem(language, address))
     return problems
 
 
 def _is_https_url(address: Any) -> bool:
-    if not isinstance(address, str) or len(address) > MAX_URL or address != address.strip():
-        return False
-    if any(c.isspace() for c in address):
-        return False
-    parts = urlsplit(address)
-    return parts.scheme == "https" and bool(parts.hostname) and "." in (parts.hostname or "")
+    return (
+        isinstance(address, str)
+        and len(address) <= MAX_URL
+        and _HTTPS_URL.fullmatch(address) is not None
+    )
+
+
+def _url_problem(language: str, address: Any) -> str:
+    parts = urlsplit(address) if isinstance(address, str) else None
+    if parts is None or parts.scheme.lower() != "https" or "." not in (parts.hostname or ""):
+        return _("%(language)s: must be a full https:// address.") % {"language": language}
+    suggestion = encoded_address(address)
+    if suggestion is not None:
+        return _(
+            "%(language)s: iPhones cannot read this address (it has characters an address "
+            "must encode): write it as %(address)s"
+        ) % {"language": language, "address": suggestion}
+    return _(
+        "%(language)s: iPhones cannot read this address: write other characters than letters "
+        "without accents, digits and the signs addresses allow percent-encoded (%%20 for a "
+        "space), the host name in letters, digits and hyphens, with no user name or password."
+    ) % {"language": language}
+
+
+def encoded_address(address: str) -> str | None:
+    """The same address written as iPhones read it (what a browser sends for it): the host in
+    punycode, other characters percent-encoded as UTF-8; None when that does not make a valid
+    address either (a user name in it, a bad host)."""
+    try:
+        parts = urlsplit(address.strip())
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+        port = parts.port
+    except (UnicodeError, ValueError):
+        return None
+    if parts.username is not None or parts.password is not None:
+        return None
+
+    def encoded(text: str, safe: str) -> str:
+        return quote(_STRAY_PERCENT.sub("%25", text), safe=safe)
+
+    candidate = urlunsplit(
+        (
+            "https",
+            host if port is None else f"{host}:{port}",
+            encoded(parts.path, "/" + _PCHAR_SAFE),
+            encoded(parts.query, "/?" + _PCHAR_SAFE),
+            encoded(parts.fragment, "/?" + _PCHAR_SAFE),
+        )
+    )
+    return candidate if _is_https_url(candidate) and candidate != address else None
 
 
 def _text_map(setting: Setting, platform: str, value: Any) -> list[str]:
     problems = _language_map(value)
     if isinstance(value, dict):
-        for language in LANGUAGES:
-            if language in value and not _is_text(value[language], MAX_TEXT):
+        for language in languages_of(value):
+            if not _is_text(value[language], MAX_TEXT):
                 problems.append(
                     _("%(language)s: needs a text of at most %(n)s characters.")
                     % {"language": language, "n": MAX_TEXT}
@@ -312,14 +435,12 @@ def _named_map(setting: Setting, platform: str, value: Any) -> list[str]:
     countries = setting.key == "countries"
     key_pattern = _COUNTRY_CODE if countries else _NAME
     reference: set[str] | None = None
-    for language in LANGUAGES:
-        entries = value.get(language)
-        if language not in value:
-            continue
+    for language in languages_of(value):
+        entries = value[language]
         if not isinstance(entries, dict) or not entries:
             problems.append(_("%(language)s: needs at least one line.") % {"language": language})
             continue
-        bad_keys = [k for k in entries if not key_pattern.match(k)]
+        bad_keys = [k for k in entries if not key_pattern.fullmatch(k)]
         if bad_keys:
             problems.append(
                 (
@@ -330,6 +451,12 @@ def _named_map(setting: Setting, platform: str, value: Any) -> list[str]:
                     )
                 )
                 % {"language": language, "keys": ", ".join(bad_keys)}
+            )
+        missing = [name for name in setting.required_names if name not in entries]
+        if missing:
+            problems.append(
+                _("%(language)s: missing %(names)s, which the apps show.")
+                % {"language": language, "names": ", ".join(missing)}
             )
         empty = [k for k, text in entries.items() if not _is_text(text, MAX_TEXT)]
         if empty:
@@ -357,7 +484,13 @@ def _number_map(setting: Setting, platform: str, value: Any) -> list[str]:
     if not isinstance(value, dict) or not value:
         return [_("Needs at least one line.")]
     problems = []
-    bad_keys = [k for k in value if not _NAME.match(k)]
+    missing = [name for name in setting.required_names if name not in value]
+    if missing:
+        problems.append(
+            _("Missing %(names)s: the apps show certificates of a missing kind as expired.")
+            % {"names": ", ".join(missing)}
+        )
+    bad_keys = [k for k in value if not _NAME.fullmatch(k)]
     if bad_keys:
         problems.append(
             _("%(keys)s is not a name in lowercase letters, digits and _.")
@@ -391,7 +524,7 @@ def hour_minutes(value: Any) -> int | None:
     """ "7" -> 420, "22:30" -> 1350; None when not an hour of the day (24 is the day's end)."""
     if not isinstance(value, str):
         return None
-    match = _HOUR.match(value)
+    match = _HOUR.fullmatch(value)
     if not match:
         return None
     hours, minutes = int(match.group(1)), int(match.group(2) or 0)
@@ -407,7 +540,7 @@ def _hour(setting: Setting, platform: str, value: Any) -> list[str]:
 
 
 def _phone(setting: Setting, platform: str, value: Any) -> list[str]:
-    if not isinstance(value, str) or not _PHONE.match(value):
+    if not isinstance(value, str) or not _PHONE.fullmatch(value):
         return [_("Digits (and spaces), optionally starting with +; at most 20 characters.")]
     return []
 
@@ -462,6 +595,10 @@ def _across_settings(platform: str, document: dict[str, Any], limits: Limits) ->
                 _("Cannot be shorter than the time between exposure checks."),
             )
         )
+    problems.extend(_packet_problems(platform, document))
+    problems.extend(_unreachable_scores(platform, document))
+    if platform == ANDROID:
+        problems.extend(_phone_language_problems(document))
     minimum_build = document.get("minimum_build_version", 0)
     if limits.newest_build is not None:
         if minimum_build > limits.newest_build:
@@ -488,6 +625,122 @@ def _across_settings(platform: str, document: dict[str, Any], limits: Limits) ->
             )
         )
     return problems
+
+
+def _packet_problems(platform: str, document: dict[str, Any]) -> list[Problem]:
+    """The packet must hold the largest upload the caps allow (authority.appconfig.packets)."""
+    summaries = document["teks_max_summary_count"]
+    infos = document["teks_max_info_count"]
+    needed = packets.largest_request(
+        platform, summaries=summaries, exposure_infos=infos, countries=MAX_COUNTRIES
+    )
+    if document["teks_packet_size"] >= needed:
+        return []
+    return [
+        Problem(
+            "teks_packet_size",
+            _(
+                "Too small: with up to %(summaries)s exposure summaries and %(infos)s exposure "
+                "details, a positive user's upload can take %(needed)s bytes, and phones cannot "
+                "send a request larger than this size. Give at least %(needed)s, or lower those "
+                "two caps."
+            )
+            % {"summaries": summaries, "infos": infos, "needed": needed},
+        )
+    ]
+
+
+def highest_score(platform: str, exposure_configuration: dict[str, Any]) -> int:
+    """The highest score an exposure can get: the product of the four lists' highest scores
+    (the attenuation level is an average of its list's scores), capped at 255 on iPhones."""
+    product = 1
+    for name in (
+        "attenuation_bucket_scores",
+        "days_since_last_exposure_bucket_scores",
+        "duration_bucket_scores",
+        "transmission_risk_bucket_scores",
+    ):
+        product *= max(exposure_configuration[name])
+    return min(product, IOS_RISK_SCORE_MAX) if platform == IOS else product
+
+
+def _unreachable_scores(platform: str, document: dict[str, Any]) -> list[Problem]:
+    highest = highest_score(platform, document["exposure_configuration"])
+    message = _(
+        "No exposure can score this much: with these lists the highest score is %(n)s (the "
+        "product of the four highest scores), so phones would never warn."
+    ) % {"n": highest}
+    return [
+        Problem(key, message)
+        for key, value in (
+            (
+                "exposure_configuration.minimum_risk_score",
+                document["exposure_configuration"]["minimum_risk_score"],
+            ),
+            ("exposure_info_minimum_risk_score", document["exposure_info_minimum_risk_score"]),
+        )
+        if value > highest
+    ]
+
+
+def phone_languages(document: dict[str, Any]) -> list[str]:
+    """The languages beyond the apps' five that the Android app's `!!` texts carry."""
+    texts = document.get(PHONE_LANGUAGE_TEXTS[0])
+    if not isinstance(texts, dict):
+        return []
+    return sorted(set(texts) - set(LANGUAGES))
+
+
+def _phone_language_problems(document: dict[str, Any]) -> list[Problem]:
+    """The Android app stops on either screen for a phone language one of them lacks."""
+    first, second = (set(document[key]) for key in PHONE_LANGUAGE_TEXTS)
+    problems = []
+    for key, lacking in (
+        (PHONE_LANGUAGE_TEXTS[1], first - second),
+        (PHONE_LANGUAGE_TEXTS[0], second - first),
+    ):
+        if lacking:
+            problems.append(
+                Problem(
+                    key,
+                    _(
+                        "Missing for %(languages)s, which the other text has: Android phones "
+                        "in these languages would stop on this screen. Give both texts the "
+                        "same languages."
+                    )
+                    % {"languages": ", ".join(sorted(lacking))},
+                )
+            )
+    return problems
+
+
+# --- Immuni's own values ---------------------------------------------------------------------------
+
+# Immuni's contacts and the hosts of its pages: an authority serves its own, the pages flag them.
+IMMUNI_CONTACTS = {"support_phone": "800912491", "support_email": "cittadini@immuni.italia.it"}
+IMMUNI_HOSTS = ("immuni.italia.it", "immuni.gov.it")
+
+
+def immuni_leftovers(document: dict[str, Any]) -> list[str]:
+    """Labels of the settings that still name Immuni's contacts or point at Immuni's pages."""
+    found = []
+    for key, value in IMMUNI_CONTACTS.items():
+        if document.get(key) == value:
+            found.append(label_of(key))
+    for key in ("faq_url", "tou_url", "pn_url"):
+        addresses = document.get(key)
+        if isinstance(addresses, dict) and any(
+            _is_immuni_host(address) for address in addresses.values()
+        ):
+            found.append(label_of(key))
+    return found
+
+
+def _is_immuni_host(address: Any) -> bool:
+    if not isinstance(address, str):
+        return False
+    host = (urlsplit(address).hostname or "").lower()
+    return any(host == name or host.endswith("." + name) for name in IMMUNI_HOSTS)
 
 
 def label_of(key: str) -> str:

@@ -21,6 +21,7 @@ from authority.appconfig.catalogue import PLATFORMS
 from authority.appconfig.diff import diff_contents
 from authority.appconfig.forms import OverrideForm, PublishForm, SettingsForm
 from authority.appconfig.models import Platform, SettingsVersion
+from authority.appconfig.validation import immuni_leftovers
 from authority.l10n import moments
 
 allowed = permissions.allowed_if(permissions.can_manage_app_settings)
@@ -76,6 +77,7 @@ def platform_view(request: HttpRequest, platform: str) -> HttpResponse:
             "draft": selectors.draft(platform),
             "history": selectors.history(platform, at=now),
             "builds": (1, 100, 20000),
+            "immuni_leftovers": immuni_leftovers(in_force.document) if in_force else [],
         },
     )
 
@@ -325,6 +327,7 @@ def review_view(request: HttpRequest, platform: str) -> HttpResponse:
             "in_force": in_force,
             "changes": changes,
             "problems": problems,
+            "immuni_leftovers": immuni_leftovers(draft.document),
             "scheduled": selectors.scheduled_versions(platform),
             "form": form,
             "preview_rows": _preview_rows(platform, in_force, draft.document, _("Draft")),

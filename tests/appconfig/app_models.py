@@ -7,15 +7,17 @@ models, not from our catalogue (so that a mistake there shows here):
   property with a default may be absent but not null);
 - iOS, `Configuration` and `Configuration.ExposureDetectionConfiguration` in immuni-app-ios
   `Modules/Models/Configuration.swift` (synthesized Codable: every non-optional property is
-  required; `UInt8` is 0..255; `[String: URL]` values must parse as URLs; optionals may be
-  absent or null).
+  required; `UInt8` is 0..255; `[String: URL]` values must parse with `URL(string:)`, which in
+  apps built before iOS 17 takes RFC 3986 characters only; optionals may be absent or null).
 
 Beyond types, one behaviour of the Android app is a requirement too: it reads `risk_exposure`
-with the phone's language and `!!`, so every language the app speaks must be there.
+and `eudcc_expiration` with the phone's language and `!!`, so every language the app speaks
+must be there (and any other phone language the authority lists).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jsonschema
@@ -92,7 +94,7 @@ _ANDROID_PROPERTIES: dict[str, Any] = {
     "operational_info_without_exposure_sampling_rate": DOUBLE,
     "dummy_analytics_waiting_time": INT32,
     "countries": string_map(string_map()),
-    "eudcc_expiration": string_map(string_map()),
+    "eudcc_expiration": {**string_map(string_map()), "required": LANGUAGES},
     "risk_exposure": {**string_map(), "required": LANGUAGES},
     "eu_dcc_deadlines": string_map(nullable(INT32)),
 }
@@ -195,16 +197,30 @@ _Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_
 _FORMATS = jsonschema.FormatChecker()
 
 
+# RFC 3986's URI grammar (section 3 and appendix A), for an absolute URI with an authority:
+# what the strict URL(string:) of apps built before iOS 17 reads (anything else, a non-ASCII
+# letter, "|", "{", a "%" not followed by two hex digits, gives nil).
+_PCT = r"%[0-9A-Fa-f]{2}"
+_SUB_DELIMS = r"!$&'()*+,;="
+_UNRESERVED = r"A-Za-z0-9\-._~"
+_PCHAR = rf"(?:[{_UNRESERVED}{_SUB_DELIMS}:@]|{_PCT})"
+_RFC3986 = re.compile(
+    rf"[A-Za-z][A-Za-z0-9+.-]*://"  # scheme
+    rf"(?:(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT})*@)?"  # userinfo
+    rf"(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT})+"  # reg-name (IP literals left out)
+    rf"(?::[0-9]*)?"  # port
+    rf"(?:/{_PCHAR}*)*"  # path-abempty
+    rf"(?:\?(?:{_PCHAR}|[/?])*)?"  # query
+    rf"(?:#(?:{_PCHAR}|[/?])*)?"  # fragment
+)
+
+
 @_FORMATS.checks("uri")
 def _is_url(value: object) -> bool:
-    """What Foundation's URL(string:) accepts and a phone can open: a scheme and a host, no
-    spaces. (jsonschema checks "uri" only with an optional package: checked here instead.)"""
-    from urllib.parse import urlsplit
-
-    if not isinstance(value, str) or any(c.isspace() for c in value):
-        return False
-    parts = urlsplit(value)
-    return bool(parts.scheme) and bool(parts.netloc)
+    """What Foundation's URL(string:) accepts and a phone can open: an RFC 3986 URI with a
+    scheme and a host. (jsonschema checks "uri" only with an optional package: checked here
+    instead.)"""
+    return isinstance(value, str) and _RFC3986.fullmatch(value) is not None
 
 
 def problems(platform: str, document: Any) -> list[str]:

@@ -22,7 +22,7 @@ def versions(administrator):
 
 def test_saves_from_one_revision_land_once(versions, administrator):
     content, _ = services.draft_content("android")
-    sizes = iter(range(100_000, 100_000 + THREADS))
+    sizes = iter(range(120_000, 120_000 + THREADS))
 
     def save() -> object:
         document = {**content.document, "teks_packet_size": next(sizes)}
@@ -48,7 +48,7 @@ def test_one_draft_is_published_once(versions, administrator):
     draft = services.save_draft(
         platform="ios",
         actor=administrator,
-        content=services.Content({**content.document, "teks_packet_size": 100_000}),
+        content=services.Content({**content.document, "teks_packet_size": 120_000}),
         revision=0,
     )
 
@@ -74,7 +74,7 @@ def test_simultaneous_rollbacks_restore_once(versions, administrator):
     draft = services.save_draft(
         platform="android",
         actor=administrator,
-        content=services.Content({**content.document, "teks_packet_size": 100_000}),
+        content=services.Content({**content.document, "teks_packet_size": 120_000}),
         revision=0,
     )
     services.publish_draft(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -63,7 +64,8 @@ def test_every_setting_is_shown_with_its_meaning_unit_and_range(admin_client):
         assert str(setting.label) in block
         assert setting.key in block
     packet = setting_block(page, "teks_packet_size")
-    assert "Unit: bytes." in packet and "Accepted: From 1 to 150000." in packet
+    smallest = catalogue.SMALLEST_PACKET["android"]
+    assert "Unit: bytes." in packet and f"Accepted: From {smallest} to 150000." in packet
     detection = setting_block(page, "exposure_detection_period")
     assert "Accepted: From 1 hour to 7 days." in detection and "Saved value: 4 hours." in detection
     assert "allowed_regions_self_upload" not in page  # an iOS setting
@@ -129,20 +131,20 @@ def test_a_concurrent_save_is_shown_and_nothing_of_either_is_lost(
     colleague = make_user("carla", Role.ADMINISTRATOR, None)
     mine = form_data(me, "/app-settings/android/draft/")  # revision 0: no draft yet
     theirs = form_data(signed_in(colleague), "/app-settings/android/draft/")
-    theirs["teks_packet_size"] = "90000"
+    theirs["teks_packet_size"] = "130000"
     response = signed_in(colleague).post("/app-settings/android/draft/", theirs)
     assert response.status_code == 302
     assert response["Location"] == "/app-settings/android/draft/"
 
-    mine["teks_packet_size"] = "100000"
+    mine["teks_packet_size"] = "120000"
     response = me.post("/app-settings/android/draft/", mine)
     page = response.content.decode()
     assert response.status_code == 200
     assert "Carla saved the draft at" in page and "your values were not saved" in page
     differences = page[page.index('data-testid="conflict-differences"') :]
-    assert "90000" in differences[:3000] and "100000" in differences[:3000]
-    assert 'value="100000"' in setting_block(page, "teks_packet_size")  # mine, still in the form
-    assert SettingsDraft.objects.get().document["teks_packet_size"] == 90_000  # theirs, saved
+    assert "130000" in differences[:3000] and "120000" in differences[:3000]
+    assert 'value="120000"' in setting_block(page, "teks_packet_size")  # mine, still in the form
+    assert SettingsDraft.objects.get().document["teks_packet_size"] == 130_000  # theirs, saved
     # The form now carries the current revision: saving again keeps mine, deliberately.
     revision = re.search(r'name="revision" value="(\d+)"', page).group(1)
     assert revision == str(SettingsDraft.objects.get().revision)
@@ -150,7 +152,7 @@ def test_a_concurrent_save_is_shown_and_nothing_of_either_is_lost(
     response = me.post("/app-settings/android/draft/", mine)
     assert response.status_code == 302
     assert response["Location"] == "/app-settings/android/draft/"
-    assert SettingsDraft.objects.get().document["teks_packet_size"] == 100_000
+    assert SettingsDraft.objects.get().document["teks_packet_size"] == 120_000
 
 
 def draft_with(administrator, platform="android", **values):
@@ -163,8 +165,22 @@ def draft_with(administrator, platform="android", **values):
     )
 
 
+def closest_scores_of_eight(platform: str) -> dict[str, Any]:
+    """The exposure configuration with the score of the closest range (10 dB or less) raised
+    to 8: no example of the preview is that close, and higher warning thresholds become
+    reachable (8 x 5)."""
+    configuration = services.draft_content(platform)[0].document["exposure_configuration"]
+    scores = [*configuration["attenuation_bucket_scores"][:7], 8]
+    return {**configuration, "attenuation_bucket_scores": scores}
+
+
 def test_the_review_shows_the_diff_and_the_risk_preview(admin_client, administrator):
-    draft_with(administrator, teks_packet_size=100_000, exposure_info_minimum_risk_score=30)
+    draft_with(
+        administrator,
+        teks_packet_size=120_000,
+        exposure_info_minimum_risk_score=30,
+        exposure_configuration=closest_scores_of_eight("android"),
+    )
     page = admin_client.get("/app-settings/android/draft/review/").content.decode()
     changes = page[
         page.index('data-testid="changes"') : page.index(
@@ -172,7 +188,7 @@ def test_the_review_shows_the_diff_and_the_risk_preview(admin_client, administra
         )
     ]
     assert (
-        "Size every request is padded to" in changes and "110000" in changes and "100000" in changes
+        "Size every request is padded to" in changes and "110000" in changes and "120000" in changes
     )
     assert "Risk score that warns the user" in changes
     row = page[page.index('data-example="close-long"') :]
@@ -185,7 +201,12 @@ def test_the_review_shows_the_diff_and_the_risk_preview(admin_client, administra
 def test_the_preview_figure_compares_the_draft_with_the_version_in_force(
     admin_client, administrator
 ):
-    draft_with(administrator, "ios", exposure_info_minimum_risk_score=16)
+    draft_with(
+        administrator,
+        "ios",
+        exposure_info_minimum_risk_score=16,
+        exposure_configuration=closest_scores_of_eight("ios"),
+    )
     figure = admin_client.get("/app-settings/ios/preview.json").json()["figure"]
     bars = [trace for trace in figure["data"] if trace["type"] == "bar"]
     assert [trace["name"] for trace in bars] == ["In force (version 1)", "Draft"]
@@ -196,7 +217,7 @@ def test_the_preview_figure_compares_the_draft_with_the_version_in_force(
 
 
 def test_publishing_needs_the_confirmation(admin_client, administrator):
-    draft = draft_with(administrator, teks_packet_size=100_000)
+    draft = draft_with(administrator, teks_packet_size=120_000)
     data = {"revision": draft.revision, "in_force": 1, "when": "now", "note": ""}
     page = admin_client.post("/app-settings/android/draft/review/", data).content.decode()
     assert "Tick the box to confirm the publication." in page
@@ -206,7 +227,7 @@ def test_publishing_needs_the_confirmation(admin_client, administrator):
 def test_publishing_from_the_review_page(
     admin_client, administrator, client, django_capture_on_commit_callbacks
 ):
-    draft = draft_with(administrator, teks_packet_size=100_000)
+    draft = draft_with(administrator, teks_packet_size=120_000)
     data = {
         "revision": draft.revision,
         "in_force": 1,
@@ -217,12 +238,12 @@ def test_publishing_from_the_review_page(
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post("/app-settings/android/draft/review/", data, follow=True)
     assert "Version 2 published and in force." in response.content.decode()
-    assert served(client, "android")["teks_packet_size"] == 100_000
+    assert served(client, "android")["teks_packet_size"] == 120_000
     assert AuditEntry.objects.get(action=Action.APP_SETTINGS_PUBLISHED).details["note"] == "lighter"
 
 
 def test_scheduling_from_the_review_page(admin_client, administrator):
-    draft = draft_with(administrator, teks_packet_size=100_000)
+    draft = draft_with(administrator, teks_packet_size=120_000)
     tomorrow = timezone.localdate() + timedelta(days=1)
     data = {
         "revision": draft.revision,
@@ -243,7 +264,7 @@ def test_scheduling_from_the_review_page(admin_client, administrator):
 
 
 def test_a_stale_review_is_refused(admin_client, administrator):
-    draft = draft_with(administrator, teks_packet_size=100_000)
+    draft = draft_with(administrator, teks_packet_size=120_000)
     data = {"revision": draft.revision - 1 or 99, "in_force": 1, "when": "now", "confirm": "on"}
     page = admin_client.post(
         "/app-settings/android/draft/review/", data, follow=True
@@ -255,30 +276,30 @@ def test_a_stale_review_is_refused(admin_client, administrator):
 def test_an_override_stores_only_what_differs(admin_client, administrator):
     path = "/app-settings/android/draft/overrides/new/"
     data = form_data(admin_client, path)
-    data.update(from_build="100", teks_packet_size="100000")
+    data.update(from_build="100", teks_packet_size="120000")
     response = admin_client.post(path, data)
     assert response.status_code == 302
     assert response["Location"] == "/app-settings/android/draft/"  # back to the draft
     draft = SettingsDraft.objects.get()
     assert draft.overrides == [
-        {"from_build": 100, "to_build": None, "values": {"teks_packet_size": 100_000}}
+        {"from_build": 100, "to_build": None, "values": {"teks_packet_size": 120_000}}
     ]
     page = admin_client.get(response["Location"]).content.decode()
     assert "Build override saved in the draft." in page
-    assert "Builds 100 and later: Size every request is padded to = 100000" in page
+    assert "Builds 100 and later: Size every request is padded to = 120000" in page
 
 
 def test_an_override_refusal_is_shown_beside_its_field(admin_client):
     path = "/app-settings/android/draft/overrides/new/"
     data = form_data(admin_client, path)
-    data.update(from_build="100", to_build="50", teks_packet_size="100000")
+    data.update(from_build="100", to_build="50", teks_packet_size="120000")
     page = admin_client.post(path, data).content.decode()
     assert "The last build cannot be before the first." in setting_block(page, "to_build")
     data.update(to_build="", teks_max_info_count="700")
     page = admin_client.post(path, data).content.decode()
     assert (
-        "Builds 100 to 20000: Must be at most 600: the device API refuses uploads with more "
-        "exposure details." in setting_block(page, "teks_max_info_count")
+        "Builds 100 to 2100000000: Must be at most 600: the device API refuses uploads with "
+        "more exposure details." in setting_block(page, "teks_max_info_count")
     )
     data.update(from_build="100", teks_max_info_count="600", teks_packet_size="110000")
     page = admin_client.post(path, data).content.decode()
@@ -289,12 +310,12 @@ def test_an_override_refusal_is_shown_beside_its_field(admin_client):
 def test_the_version_page_lists_every_value_and_rolls_back(
     admin_client, publish, client, django_capture_on_commit_callbacks
 ):
-    publish("ios", lambda d: d.update(teks_packet_size=100_000))
+    publish("ios", lambda d: d.update(teks_packet_size=120_000))
     page = admin_client.get("/app-settings/ios/versions/1/").content.decode()
     for setting in catalogue.settings_for("ios"):
         assert setting.key in page
     rollback = page[page.index('data-testid="rollback-changes"') :][:3000]
-    assert "100000" in rollback and "110000" in rollback
+    assert "120000" in rollback and "110000" in rollback
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
             "/app-settings/ios/versions/1/rollback/", {"in_force": "2"}, follow=True
@@ -304,7 +325,7 @@ def test_the_version_page_lists_every_value_and_rolls_back(
 
 
 def test_discarding_the_draft(admin_client, administrator):
-    draft = draft_with(administrator, teks_packet_size=100_000)
+    draft = draft_with(administrator, teks_packet_size=120_000)
     admin_client.post("/app-settings/android/draft/discard/", {"revision": draft.revision})
     assert not SettingsDraft.objects.exists()
 
@@ -315,3 +336,113 @@ def test_the_pages_speak_italian(admin_client):
     assert "Modifica le impostazioni Android" in page
     assert "Dimensione a cui viene riempita ogni richiesta" in page
     assert "Accettati: da 1 ora a 7 giorni." in setting_block(page, "exposure_detection_period")
+
+
+# --- The rules taken from the shipped apps, beside their fields ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "teks_packet_size",
+            "100000",
+            "Too small: with up to 84 exposure summaries and 600 exposure details, a positive "
+            "user&#x27;s upload can take 109324 bytes",
+        ),
+        (
+            "dummy_teks_request_probabilities",
+            "0,95\n1",
+            "The last value must be below 1: phones use it for every further request",
+        ),
+        (
+            "exposure_configuration__transmission_risk_bucket_scores_0",
+            "2",
+            "The eight scores must be equal",
+        ),
+        (
+            "exposure_info_minimum_risk_score",
+            "26",
+            "No exposure can score this much: with these lists the highest score is 25",
+        ),
+        (
+            "pn_url_0",
+            "https://www.salute.gov.it/privacy-città.html",
+            "it: iPhones cannot read this address (it has characters an address must encode): "
+            "write it as https://www.salute.gov.it/privacy-citt%C3%A0.html",
+        ),
+        (
+            "eu_dcc_deadlines",
+            "cbis = 540",
+            "Missing vaccine_first_dose, vaccine_fully_completed, vaccine_booster",
+        ),
+    ],
+)
+def test_the_apps_rules_are_shown_beside_their_fields(admin_client, field, value, message):
+    data = form_data(admin_client, "/app-settings/android/draft/")
+    data[field] = value
+    response = admin_client.post("/app-settings/android/draft/", data)
+    assert response.status_code == 200
+    block = setting_block(response.content.decode(), re.sub(r"_\d$", "", field))
+    assert message in block
+    assert not SettingsDraft.objects.exists()
+
+
+def test_the_build_inputs_take_each_platforms_builds(admin_client):
+    android = admin_client.get("/app-settings/android/draft/").content.decode()
+    assert 'max="2100000000"' in setting_block(android, "newest_build")
+    ios = admin_client.get("/app-settings/ios/draft/").content.decode()
+    assert 'max="20000"' in setting_block(ios, "newest_build")
+    override = admin_client.get("/app-settings/android/draft/overrides/new/").content.decode()
+    assert 'max="2100000000"' in setting_block(override, "from_build")
+    assert 'max="2100000000"' in setting_block(override, "to_build")
+    data = form_data(admin_client, "/app-settings/ios/draft/")
+    data["newest_build"] = "2600123"
+    page = admin_client.post("/app-settings/ios/draft/", data).content.decode()
+    assert "A build number from 1 to 20000." in setting_block(page, "newest_build")
+
+
+def test_android_phone_languages_get_the_english_texts(admin_client):
+    path = "/app-settings/android/draft/"
+    assert (
+        'id="setting-phone_languages"'
+        not in admin_client.get("/app-settings/ios/draft/").content.decode()
+    )
+    data = form_data(admin_client, path)
+    assert data["phone_languages"] == ""
+    data["phone_languages"] = "pt-BR, ro"
+    page = admin_client.post(path, data).content.decode()
+    assert "pt-br: not a language code as phones report it" in setting_block(
+        page, "phone_languages"
+    )
+    assert 'value="pt-BR, ro"' in setting_block(page, "phone_languages")  # what was typed stays
+    data["phone_languages"] = "ro, AR fil ro"
+    response = admin_client.post(path, data)
+    assert response.status_code == 302
+    document = SettingsDraft.objects.get().document
+    for key in ("risk_exposure", "eudcc_expiration"):
+        assert set(document[key]) == {"it", "en", "de", "fr", "es", "ar", "fil", "ro"}
+        assert document[key]["ro"] == document[key]["en"]
+    assert set(document["faq_url"]) == {"it", "en", "de", "fr", "es"}
+    assert 'value="ar, fil, ro"' in setting_block(
+        admin_client.get(path).content.decode(), "phone_languages"
+    )
+    # An override keeps them, with its own English text.
+    override_path = "/app-settings/android/draft/overrides/new/"
+    override = form_data(admin_client, override_path)
+    override.update(from_build="2600000", risk_exposure_1="Follow your doctor's advice.")
+    assert admin_client.post(override_path, override).status_code == 302
+    values = SettingsDraft.objects.get().overrides[0]["values"]
+    assert values["risk_exposure"]["fil"] == "Follow your doctor's advice."
+    assert list(values) == ["risk_exposure"]
+
+
+def test_immunis_own_links_are_flagged_until_replaced(admin_client, administrator):
+    page = admin_client.get("/app-settings/ios/").content.decode()
+    flagged = page[page.index('data-testid="immuni-leftovers"') :]
+    flagged = flagged[: flagged.index("</div>")]
+    assert "Privacy notice" in flagged and "Support phone number" not in flagged
+    own = {language: "https://www.salute.example/app" for language in catalogue.LANGUAGES}
+    draft_with(administrator, "ios", faq_url=own, tou_url=own, pn_url=own)
+    review = admin_client.get("/app-settings/ios/draft/review/").content.decode()
+    assert 'data-testid="immuni-leftovers"' not in review

@@ -42,7 +42,7 @@ def cast(staff, initial_versions):
     services.save_draft(
         platform="ios",
         actor=staff["administrator"],
-        content=services.Content({**content.document, "teks_packet_size": 100_000}),
+        content=services.Content({**content.document, "teks_packet_size": 120_000}),
         revision=0,
     )
     return staff

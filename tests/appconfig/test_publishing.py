@@ -31,10 +31,10 @@ def packet(size):
 
 def test_a_published_version_is_served_at_once(client, initial_versions, publish):
     assert served(client, "android")["teks_packet_size"] == 110_000
-    version = publish("android", packet(100_000), note="smaller padding")
+    version = publish("android", packet(120_000), note="larger padding")
     assert version.number == 2
     document = served(client, "android")
-    assert document["teks_packet_size"] == 100_000
+    assert document["teks_packet_size"] == 120_000
     assert app_models.problems("android", document) == []
     assert served(client, "ios")["teks_packet_size"] == 110_000  # the other platform keeps its own
 
@@ -48,29 +48,29 @@ def test_other_processes_serve_it_after_their_recheck_interval(
     monkeypatch.setattr(serving, "monotonic", lambda: clock[0])
     other = serving.SettingsCache()
     assert b'"teks_packet_size":110000' in other.answer("android", 1).body
-    publish("android", packet(90_000))
+    publish("android", packet(130_000))
     assert b'"teks_packet_size":110000' in other.answer("android", 1).body  # within its interval
     clock[0] += 2.5
-    assert b'"teks_packet_size":90000' in other.answer("android", 1).body
+    assert b'"teks_packet_size":130000' in other.answer("android", 1).body
 
 
 def test_publication_is_audited_with_its_diff(initial_versions, publish, administrator):
-    publish("android", packet(100_000), note="smaller padding")
+    publish("android", packet(120_000), note="larger padding")
     entry = AuditEntry.objects.get(action=Action.APP_SETTINGS_PUBLISHED)
     assert entry.actor == administrator
     assert entry.target == "android v2"
     assert entry.details["version"] == 2
     assert entry.details["replaces"] == 1
-    assert entry.details["note"] == "smaller padding"
+    assert entry.details["note"] == "larger padding"
     assert entry.details["scheduled"] is False
     assert entry.details["changes"] == [
-        {"key": "teks_packet_size", "detail": "", "before": "110000", "after": "100000"}
+        {"key": "teks_packet_size", "detail": "", "before": "110000", "after": "120000"}
     ]
     assert verify_trail().intact
 
 
 def test_the_draft_is_gone_once_published(initial_versions, publish):
-    publish("ios", packet(100_000))
+    publish("ios", packet(120_000))
     assert not SettingsDraft.objects.exists()
 
 
@@ -79,7 +79,7 @@ def test_a_scheduled_version_comes_into_force_at_its_time_without_a_query(
 ):
     start = timezone.now().replace(microsecond=0)
     with time_machine.travel(start, tick=False) as clock:
-        version = publish("android", packet(80_000), activates_at=start + timedelta(hours=2))
+        version = publish("android", packet(140_000), activates_at=start + timedelta(hours=2))
         assert version.is_scheduled(timezone.now())
         response = get_settings(client, "android", 1)
         assert b'"teks_packet_size":110000' in response.content
@@ -91,7 +91,7 @@ def test_a_scheduled_version_comes_into_force_at_its_time_without_a_query(
             assert get_settings(client, "android", 1)["Cache-Control"] == "public, max-age=1800"
             clock.shift(timedelta(minutes=31))
             response = get_settings(client, "android", 1)
-        assert b'"teks_packet_size":80000' in response.content
+        assert b'"teks_packet_size":140000' in response.content
         assert response["Cache-Control"] == "public, max-age=3600"
         assert len(queries) == 0
     assert selectors.version_in_force("android", at=start + timedelta(hours=3)).number == 2
@@ -99,8 +99,8 @@ def test_a_scheduled_version_comes_into_force_at_its_time_without_a_query(
 
 def test_the_history_says_which_version_is_in_force_and_which_waits(initial_versions, publish):
     now = timezone.now()
-    publish("ios", packet(100_000))
-    publish("ios", packet(90_000), activates_at=now + timedelta(days=1))
+    publish("ios", packet(120_000))
+    publish("ios", packet(130_000), activates_at=now + timedelta(days=1))
     statuses = {e.version.number: e.status for e in selectors.history("ios")}
     assert statuses == {3: "scheduled", 2: "in_force", 1: "superseded"}
 
@@ -109,7 +109,7 @@ def test_a_cancelled_version_never_comes_into_force(
     client, initial_versions, publish, administrator, django_capture_on_commit_callbacks
 ):
     start = timezone.now()
-    publish("android", packet(70_000), activates_at=start + timedelta(hours=1))
+    publish("android", packet(145_000), activates_at=start + timedelta(hours=1))
     with django_capture_on_commit_callbacks(execute=True):
         services.cancel_scheduled(platform="android", actor=administrator, number=2)
     with time_machine.travel(start + timedelta(hours=2), tick=False):
@@ -123,16 +123,16 @@ def test_a_cancelled_version_never_comes_into_force(
 
 def test_a_schedule_in_the_past_or_too_far_is_refused(initial_versions, publish):
     with pytest.raises(services.BadSchedule, match="has passed"):
-        publish("android", packet(100_000), activates_at=timezone.now() - timedelta(minutes=1))
+        publish("android", packet(120_000), activates_at=timezone.now() - timedelta(minutes=1))
     with pytest.raises(services.BadSchedule, match="year"):
-        publish("android", packet(100_000), activates_at=timezone.now() + timedelta(days=400))
+        publish("android", packet(120_000), activates_at=timezone.now() + timedelta(days=400))
 
 
 def test_a_rollback_restores_an_earlier_version_as_a_new_one(
     client, initial_versions, publish, administrator, django_capture_on_commit_callbacks
 ):
-    publish("android", packet(100_000))
-    publish("android", packet(90_000))
+    publish("android", packet(120_000))
+    publish("android", packet(130_000))
     with django_capture_on_commit_callbacks(execute=True):
         version = services.roll_back(
             platform="android", actor=administrator, number=1, in_force_number=3
@@ -143,7 +143,7 @@ def test_a_rollback_restores_an_earlier_version_as_a_new_one(
     entry = AuditEntry.objects.get(action=Action.APP_SETTINGS_ROLLED_BACK)
     assert entry.details["restores"] == 1
     assert entry.details["replaces"] == 3
-    assert entry.details["changes"][0]["before"] == "90000"
+    assert entry.details["changes"][0]["before"] == "130000"
     # Every version is kept as it was published.
     assert SettingsVersion.objects.filter(platform="android").count() == 4
 
@@ -156,7 +156,7 @@ def test_rolling_back_to_what_is_in_force_publishes_nothing(initial_versions, ad
 def test_a_rollback_reviewed_against_another_version_is_refused(
     initial_versions, publish, administrator
 ):
-    publish("ios", packet(100_000))
+    publish("ios", packet(120_000))
     with pytest.raises(services.StaleReview):
         services.roll_back(platform="ios", actor=administrator, number=1, in_force_number=1)
 
@@ -169,13 +169,13 @@ def test_two_administrators_saving_from_the_same_revision(
     colleague = make_user("admin2", Role.ADMINISTRATOR, None)
     content, revision = services.draft_content("android")
     assert revision == 0
-    mine = services.Content({**content.document, "teks_packet_size": 100_000})
-    theirs = services.Content({**content.document, "teks_packet_size": 90_000})
+    mine = services.Content({**content.document, "teks_packet_size": 120_000})
+    theirs = services.Content({**content.document, "teks_packet_size": 130_000})
     saved = services.save_draft(platform="android", actor=colleague, content=theirs, revision=0)
     with pytest.raises(services.DraftConflict) as conflict:
         services.save_draft(platform="android", actor=administrator, content=mine, revision=0)
     assert conflict.value.current.pk == saved.pk
-    assert conflict.value.current.document["teks_packet_size"] == 90_000  # theirs kept
+    assert conflict.value.current.document["teks_packet_size"] == 130_000  # theirs kept
     # Saving again from the revision now saved is a deliberate choice: allowed.
     again = services.save_draft(
         platform="android", actor=administrator, content=mine, revision=saved.revision
@@ -194,13 +194,13 @@ def test_publishing_a_draft_that_changed_since_the_review_is_refused(
     first = services.save_draft(
         platform="android",
         actor=administrator,
-        content=services.Content({**content.document, "teks_packet_size": 100_000}),
+        content=services.Content({**content.document, "teks_packet_size": 120_000}),
         revision=0,
     )
     services.save_draft(
         platform="android",
         actor=administrator,
-        content=services.Content({**content.document, "teks_packet_size": 90_000}),
+        content=services.Content({**content.document, "teks_packet_size": 130_000}),
         revision=first.revision,
     )
     with pytest.raises(services.DraftConflict):
@@ -248,14 +248,29 @@ def test_an_invalid_draft_is_never_saved_nor_published(initial_versions, adminis
 @pytest.mark.parametrize("build", [1, 99, 100, 250, 20000])
 def test_build_overrides_are_served_to_their_builds(client, initial_versions, publish, build):
     overrides = [
-        {"from_build": 100, "to_build": None, "values": {"teks_packet_size": 100_000}},
-        {"from_build": 200, "to_build": 300, "values": {"teks_packet_size": 90_000}},
+        {"from_build": 100, "to_build": None, "values": {"teks_packet_size": 120_000}},
+        {"from_build": 200, "to_build": 300, "values": {"teks_packet_size": 130_000}},
     ]
     publish("ios", lambda document: None, overrides=overrides)
     document = served(client, "ios", build)
-    expected = {1: 110_000, 99: 110_000, 100: 100_000, 250: 90_000, 20000: 100_000}[build]
+    expected = {1: 110_000, 99: 110_000, 100: 120_000, 250: 130_000, 20000: 120_000}[build]
     assert document["teks_packet_size"] == expected
     assert app_models.problems("ios", document) == []
+
+
+def test_android_overrides_name_version_codes(client, initial_versions, publish):
+    """An Android build is the app's versionCode: an override "from 2.6.0" starts at
+    2,600,000, and reaches up to Google Play's largest version code."""
+    publish(
+        "android",
+        lambda document: None,
+        overrides=[
+            {"from_build": 2_600_000, "to_build": None, "values": {"teks_packet_size": 120_000}}
+        ],
+    )
+    assert served(client, "android", 2_599_999)["teks_packet_size"] == 110_000
+    assert served(client, "android", 2_600_123)["teks_packet_size"] == 120_000
+    assert served(client, "android", 2_100_000_000)["teks_packet_size"] == 120_000
 
 
 def test_an_override_can_keep_old_builds_on_older_values(client, initial_versions, publish):

@@ -17,13 +17,44 @@ from tests.appconfig.conftest import get_settings, served
 pytestmark = pytest.mark.django_db
 
 BUILDS = [1, 2, 99, 100, 1500, 20000]
+# Android builds are the app's versionCode: Immuni 1.0.0 was 1,000,000 and up, 2.6.0 2,600,000
+# and up (immuni-app-android build.gradle); Google Play's largest is 2,100,000,000.
+ANDROID_BUILDS = [1_000_123, 2_600_000, 2_600_123, 2_100_000_000]
 
 
-@pytest.mark.parametrize("platform", ["android", "ios"])
-@pytest.mark.parametrize("build", BUILDS)
+@pytest.mark.parametrize(
+    ("platform", "build"),
+    [
+        *((platform, build) for platform in ("android", "ios") for build in BUILDS),
+        *(("android", build) for build in ANDROID_BUILDS),
+    ],
+)
 def test_the_answer_is_what_the_apps_models_parse(client, initial_versions, platform, build):
     document = served(client, platform, build)
     assert app_models.problems(platform, document) == []
+
+
+@pytest.mark.parametrize("build", ANDROID_BUILDS)
+def test_an_android_version_code_gets_the_android_document(client, initial_versions, build):
+    """Deliberate difference: Immuni's MAX_ALLOWED_BUILD default (20,000) refused every build
+    the Android app sends, so no Android phone could load its settings nor check for
+    exposures (its worker retries until the settings come)."""
+    response = get_settings(client, "android", build)
+    assert response.status_code == 200
+    assert json.loads(response.content) == served(client, "android", 1)
+    assert response["Cache-Control"] == "public, max-age=3600"
+
+
+@pytest.mark.parametrize("platform", ["android", "ios"])
+def test_a_build_above_the_platforms_highest_is_refused(client, initial_versions, platform):
+    highest = {"android": 2_100_000_000, "ios": 20_000}[platform]
+    assert get_settings(client, platform, highest).status_code == 200
+    response = get_settings(client, platform, highest + 1)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error_code": 1001,
+        "message": f"build: a whole number from 1 to {highest}.",
+    }
 
 
 @pytest.mark.parametrize("platform", ["android", "ios"])
@@ -54,6 +85,23 @@ def test_the_schemas_catch_what_an_app_would_refuse(client, initial_versions):
     ios["faq_url"]["it"] = "not a url"
     ios["eu_dcc_deadlines"]["cbis"] = None
     assert len(app_models.problems("ios", ios)) == 3
+    # What the strict URL(string:) of apps built before iOS 17 gives nil for.
+    for address in (
+        "https://a.it/città",
+        "https://a.it/x|y",
+        "https://a.it/100%",
+        "https://a b.it/",
+    ):
+        ios = served(client, "ios")
+        ios["pn_url"]["de"] = address
+        assert app_models.problems("ios", ios) == [f"pn_url/de: {address!r} is not a 'uri'"], (
+            address
+        )
+    android = served(client, "android")
+    del android["eudcc_expiration"]["es"]
+    assert app_models.problems("android", android) == [
+        "eudcc_expiration: 'es' is a required property"
+    ]
 
 
 def test_platforms_get_their_own_documents(client, initial_versions):
@@ -84,6 +132,13 @@ def test_the_answer_is_the_same_in_every_language(client, initial_versions):
     assert english.content == italian.content
     assert "Accept-Language" not in english.get("Vary", "")
     assert not english.has_header("Content-Language")
+
+
+def test_if_none_match_star_matches_the_current_document(client, initial_versions):
+    """RFC 9110 13.1.2: "*" matches any current representation."""
+    response = get_settings(client, "ios", 5, HTTP_IF_NONE_MATCH="*")
+    assert response.status_code == 304
+    assert response["ETag"] == get_settings(client, "ios", 5)["ETag"]
 
 
 def test_an_unchanged_document_is_answered_304_to_its_etag(client, initial_versions):
@@ -149,6 +204,25 @@ def test_immuni_app_configuration_settings_raise_for_wrong_build(client, initial
 def test_builds_are_read_as_immuni_read_them(client, initial_versions, build):
     """Immuni's marshmallow Integer field read the text with Python's int()."""
     assert get_settings(client, "android", build).status_code == 200
+    assert get_settings(client, "ios", build).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "build",
+    ["0", "-1", "None", "1.2", "int('1')", "23456789876543234567898765", "2100000001", "true", ""],
+)
+def test_android_builds_are_read_with_immunis_rules_up_to_the_largest_version_code(
+    client, initial_versions, build
+):
+    """Immuni's test_settings_raise_for_wrong_build cases, on Android, where 20001 is a
+    valid build here (a deliberate difference: Android builds are version codes)."""
+    response = get_settings(client, "android", build)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error_code": 1001,
+        "message": "build: a whole number from 1 to 2100000000.",
+    }
+    assert get_settings(client, "android", "20001").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -199,6 +273,7 @@ def test_no_database_query_per_request_at_steady_state(client, initial_versions,
         for build in (1, 50, 120, 20000):
             served(client, "android", build)
             served(client, "ios", build)
+        served(client, "android", 2_600_123)
     assert len(queries) == 0
 
 

@@ -116,13 +116,15 @@ def test_an_administrator_edits_reviews_publishes_and_rolls_back(
         shoot(page, "edit-refused")
     assert axe() == []
 
-    # Corrected, with a stricter warning threshold; then to the review.
-    page.get_by_label(words["packet"]).fill("100000")
+    # Corrected, with a stricter warning threshold (reachable once the closest range, which no
+    # example is in, scores 8: 8 x 5 = 40); then to the review.
+    page.get_by_label(words["packet"]).fill("120000")
+    page.locator("#id_exposure_configuration__attenuation_bucket_scores_7").fill("8")
     page.locator("#id_exposure_info_minimum_risk_score").fill("30")
     page.get_by_role("button", name=words["review"]).click()
     changes = page.get_by_test_id("changes")
     expect(changes).to_contain_text("110000")
-    expect(changes).to_contain_text("100000")
+    expect(changes).to_contain_text("120000")
     traces = drawn_preview(page)
     assert len(traces) == 4  # two sides, each with its threshold line
     assert traces[0]["y"][0] == traces[1]["y"][0] == 25  # the close, long example
@@ -139,7 +141,7 @@ def test_an_administrator_edits_reviews_publishes_and_rolls_back(
     page.get_by_role("button", name=words["publish"], exact=True).click()
     expect(page.get_by_role("status").first).to_contain_text(words["published"])
     document = served(page)
-    assert document["teks_packet_size"] == 100_000
+    assert document["teks_packet_size"] == 120_000
     assert document["exposure_info_minimum_risk_score"] == 30
     if language == "en":
         shoot(page, "platform-after-publication")
@@ -147,7 +149,7 @@ def test_an_administrator_edits_reviews_publishes_and_rolls_back(
 
     # One click back to version 1, from its page (which shows what the rollback changes).
     page.goto("/app-settings/android/versions/1/")
-    expect(page.get_by_test_id("rollback-changes")).to_contain_text("100000")
+    expect(page.get_by_test_id("rollback-changes")).to_contain_text("120000")
     drawn_preview(page)
     if language == "en":
         shoot(page, "version-rollback")
@@ -163,7 +165,7 @@ def test_a_scheduled_publication_and_the_overview(
 ):
     sign_in(page, live_server, administrator)
     page.goto("/app-settings/ios/draft/")
-    page.locator("#id_teks_packet_size").fill("100000")
+    page.locator("#id_teks_packet_size").fill("120000")
     page.get_by_role("button", name="Save and review").click()
     page.get_by_text("At a chosen time").click()
     page.get_by_label("Date", exact=True).fill("2099-01-01")  # refused: more than a year ahead
@@ -184,7 +186,7 @@ def test_an_override_page_and_the_edit_page_at_a_phones_width(
     sign_in(page, live_server, administrator)
     page.goto("/app-settings/android/draft/overrides/new/")
     page.get_by_label("From build").fill("100")
-    page.locator("#id_teks_packet_size").fill("100000")
+    page.locator("#id_teks_packet_size").fill("120000")
     page.get_by_role("button", name="Save the override").click()
     expect(page.get_by_test_id("overrides")).to_contain_text("Builds 100 and later")
     shoot(page, "edit-with-override")

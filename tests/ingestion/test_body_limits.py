@@ -21,8 +21,9 @@ from django.urls import resolve
 
 from authority.formats.otp import otp_sha256_hex
 from authority.ingestion.analytics.serializers import (
-    MAX_BUILD,
+    MAX_ANDROID_BUILD,
     MAX_DEVICE_TOKEN,
+    MAX_IOS_BUILD,
     MAX_SIGNED_ATTESTATION,
 )
 from authority.ingestion.fields import MAX_PADDING
@@ -103,7 +104,7 @@ def largest_report() -> dict[str, Any]:
         "notification_permission": 1,
         "exposure_notification": 1,
         "last_risky_exposure_on": local_day().isoformat(),
-        "build": MAX_BUILD,
+        "build": MAX_IOS_BUILD,
         "padding": PADDING,
     }
 
@@ -111,6 +112,7 @@ def largest_report() -> dict[str, Any]:
 def largest_google_report() -> dict[str, Any]:
     return {
         **largest_report(),
+        "build": MAX_ANDROID_BUILD,  # the Android app's versionCode
         "salt": b64encode(secrets.token_bytes(16)).decode(),
         "signed_attestation": "x" * MAX_SIGNED_ATTESTATION,
     }

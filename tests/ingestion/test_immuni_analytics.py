@@ -30,7 +30,11 @@ pytestmark = pytest.mark.django_db
 GOOGLE = "/v1/analytics/google/operational-info"
 APPLE = "/v1/analytics/apple/operational-info"
 APPLE_TOKEN = "/v1/analytics/apple/token"
-MAX_ALLOWED_BUILD = 20_000  # immuni_common/core/config.py
+MAX_ALLOWED_BUILD = 20_000  # immuni_common/core/config.py, the default: kept for iOS builds
+# The Android app sends its versionCode as `build` (2,6xx,xxx for Immuni 2.6.0), which no
+# Android report could carry under that default: here Android builds go up to Google Play's
+# largest versionCode (a deliberate difference, docs/compatibility.md).
+MAX_ANDROID_BUILD = 2_100_000_000
 
 
 @pytest.fixture(autouse=True)
@@ -198,7 +202,9 @@ def test_immuni_analytics_invalid_integer_booleans(abruzzo, field, value):
     assert counted() == 0
 
 
-@pytest.mark.parametrize("bad_build", [None, 0, MAX_ALLOWED_BUILD + 1])
+# Deliberate difference: Immuni's case was MAX_ALLOWED_BUILD + 1 (20,001), a valid Android
+# build here; the largest versionCode + 1 takes its place.
+@pytest.mark.parametrize("bad_build", [None, 0, MAX_ANDROID_BUILD + 1])
 def test_immuni_analytics_invalid_build(abruzzo, bad_build):
     body = {**post_body_with_exposure(), "build": bad_build}
     assert_schema_error(post(GOOGLE, body, google_headers()))
@@ -210,6 +216,16 @@ def test_immuni_analytics_valid_build(abruzzo, build):
     body = {**post_body_without_exposure(), "build": build}
     assert post(GOOGLE, body, google_headers()).status_code == 204
     assert counted(region_id=abruzzo) == 1
+
+
+@pytest.mark.parametrize("build", [20_001, 1_000_000, 2_600_123, MAX_ANDROID_BUILD])
+def test_an_android_report_carries_the_apps_version_code(abruzzo, build):
+    """What the shipped Android app sends as `build`: BuildConfig.VERSION_CODE (Immuni 2.6.0:
+    2,600,000 + its CI build number). Accepted and counted like any report."""
+    body = {**post_body_with_exposure(), "build": build}
+    assert post(GOOGLE, body, google_headers()).status_code == 204
+    assert counted(region_id=abruzzo, bucket="android") == 1
+    assert counted("exposure_notifications", region_id=abruzzo) == 1
 
 
 # --- tests/apis/test_apple_operational_info.py ------------------------------------------------

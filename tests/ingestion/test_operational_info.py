@@ -279,7 +279,8 @@ def test_dummy_reports_are_validated_like_real_ones(lazio):
         (GOOGLE, google(salt=b64encode(b"short").decode())),
         (GOOGLE, google(signed_attestation=12)),
         (GOOGLE, google(build=0)),
-        (GOOGLE, google(build=20_001)),
+        (GOOGLE, google(build=2_100_000_001)),  # above Google Play's largest versionCode
+        (APPLE, report(build=20_001)),  # iOS builds: Immuni's MAX_ALLOWED_BUILD
         (GOOGLE, google(build="12")),
         (GOOGLE, google(padding="ABC")),
         (GOOGLE, {k: v for k, v in google().items() if k != "salt"}),

@@ -17,9 +17,15 @@ from authority.ingestion.fields import (
     StrictCharField,
 )
 
-# Immuni's limits: the app's build number (MAX_ALLOWED_BUILD), the Android salt (16 random
-# bytes, 24 base64 characters), the attestation and the DeviceCheck token.
-MAX_BUILD = 20_000
+# The apps' build numbers. Immuni capped them with MAX_ALLOWED_BUILD, an environment variable
+# whose default, 20,000, fits the iOS app's CFBundleVersion but no Android build: the Android
+# app sends its versionCode, major*1,000,000 + minor*100,000 + patch*10,000 + the CI build
+# number (2,6xx,xxx for 2.6.0; immuni-app-android build.gradle). Android's bound is Google
+# Play's largest versionCode. docs/compatibility.md lists this as a deliberate difference.
+MAX_IOS_BUILD = 20_000
+MAX_ANDROID_BUILD = 2_100_000_000
+# Immuni's other limits: the Android salt (16 random bytes, 24 base64 characters), the
+# attestation and the DeviceCheck token.
 SALT_CHARACTERS = 24
 MAX_SIGNED_ATTESTATION = 10_000
 MAX_DEVICE_TOKEN = 10_000
@@ -44,7 +50,7 @@ class OperationalInfoSerializer(PaddedRequestSerializer):
     exposure_notification = FlagField()
     # Always sent: the day of the last risky exposure, or today when there was none.
     last_risky_exposure_on = RecentDateField()
-    build = StrictIntegerField(required=False, min_value=1, max_value=MAX_BUILD)
+    build = StrictIntegerField(required=False, min_value=1, max_value=MAX_IOS_BUILD)
 
 
 class GoogleOperationalInfoSerializer(OperationalInfoSerializer):
@@ -52,6 +58,8 @@ class GoogleOperationalInfoSerializer(OperationalInfoSerializer):
     app, a Play Integrity token in newer ones) whose nonce binds it to this report
     (attestation.expected_nonce). Its form is the verifier's business, as it was Immuni's."""
 
+    # The app's versionCode (BuildConfig.VERSION_CODE), not the small iOS build number.
+    build = StrictIntegerField(required=False, min_value=1, max_value=MAX_ANDROID_BUILD)
     salt = Base64Field(encoded_length=SALT_CHARACTERS)
     signed_attestation = StrictCharField(
         max_length=MAX_SIGNED_ATTESTATION, allow_blank=True, trim_whitespace=False
