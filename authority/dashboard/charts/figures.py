@@ -18,10 +18,12 @@ from datetime import date, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
+from django.template.defaultfilters import floatformat
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from plotly.utils import PlotlyJSONEncoder
 
+from authority.dashboard import sampling
 from authority.dashboard.charts.tables import Table, operator_series
 from authority.statistics.services import local_day
 
@@ -98,7 +100,7 @@ def _layout(**extra: Any) -> go.Layout:
     )
 
 
-def _today() -> str:
+def today_iso() -> str:
     return local_day().isoformat()
 
 
@@ -112,9 +114,11 @@ def _time_layout(
     if days and len(set(days)) <= 7:
         # A few days: plotly.js would otherwise tick every few hours of a day axis.
         xaxis["dtick"] = 86_400_000
+    shapes = list(extra.pop("shapes", []))
+    annotations = list(extra.pop("annotations", []))
     if today is not None and days and today in days:
         start = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
-        extra["shapes"] = [
+        shapes[:0] = [
             {
                 "type": "rect",
                 "xref": "x",
@@ -128,7 +132,7 @@ def _time_layout(
                 "layer": "below",
             }
         ]
-        extra["annotations"] = [
+        annotations[:0] = [
             {
                 "text": _("today, so far"),
                 "xref": "x",
@@ -141,6 +145,10 @@ def _time_layout(
                 "font": {"size": 11, "color": PALETTE[4]},
             }
         ]
+    if shapes:
+        extra["shapes"] = shapes
+    if annotations:
+        extra["annotations"] = annotations
     return _layout(hovermode="x unified", xaxis=xaxis, **extra)
 
 
@@ -172,7 +180,7 @@ def _line(
     ]
 
 
-def _bar(*, name: str, x: list[str], y: list[Any], today: str | None, **extra: Any) -> Any:
+def daily_bar(*, name: str, x: list[str], y: list[Any], today: str | None, **extra: Any) -> Any:
     """Daily bars; today's, partial, lighter."""
     marker = dict(extra.pop("marker", {}))
     if today is not None and today in x:
@@ -198,7 +206,7 @@ def _lines(table: Table, today: str) -> list[Any]:
     x = table.column("day")
     return [
         trace
-        for position, column in enumerate(table.columns[table.dimensions :])
+        for position, column in enumerate(table.counts())
         for trace in _line(
             name=column.label,
             x=x,
@@ -212,12 +220,12 @@ def _lines(table: Table, today: str) -> list[Any]:
 def _bars(table: Table, today: str) -> list[Any]:
     x = table.column("day")
     return [
-        _bar(name=column.label, x=x, y=table.column(column.key), today=today)
-        for column in table.columns[table.dimensions :]
+        daily_bar(name=column.label, x=x, y=table.column(column.key), today=today)
+        for column in table.counts()
     ]
 
 
-def _day_figure(table: Table, data: list[Any], today: str, **layout: Any) -> Figure:
+def day_figure(table: Table, data: list[Any], today: str, **layout: Any) -> Figure:
     return Figure(data, _time_layout(today=today, days=table.column("day"), **layout))
 
 
@@ -225,8 +233,8 @@ def _day_figure(table: Table, data: list[Any], today: str, **layout: Any) -> Fig
 
 
 def codes_per_day(table: Table) -> Figure:
-    today = _today()
-    return _day_figure(table, _lines(table, today), today)
+    today = today_iso()
+    return day_figure(table, _lines(table, today), today)
 
 
 def code_funnel(table: Table) -> Figure:
@@ -283,18 +291,18 @@ def time_to_redeem(table: Table) -> Figure:
 
 
 def uploads_per_day(table: Table) -> Figure:
-    today = _today()
+    today = today_iso()
     x = table.column("day")
     uploads, with_keys, keys = table.columns[1:]
     data = [
-        _bar(
+        daily_bar(
             name=uploads.label,
             x=x,
             y=table.column(uploads.key),
             marker={"color": PALETTE[0]},
             today=today,
         ),
-        _bar(
+        daily_bar(
             name=with_keys.label,
             x=x,
             y=table.column(with_keys.key),
@@ -310,7 +318,7 @@ def uploads_per_day(table: Table) -> Figure:
             yaxis="y2",
         ),
     ]
-    return _day_figure(
+    return day_figure(
         table,
         data,
         today,
@@ -335,11 +343,11 @@ def keys_per_upload(table: Table) -> Figure:
 
 
 def publication_per_day(table: Table) -> Figure:
-    today = _today()
+    today = today_iso()
     x = table.column("day")
     keys, batches = table.columns[1:]
     data = [
-        _bar(
+        daily_bar(
             name=keys.label,
             x=x,
             y=table.column(keys.key),
@@ -355,7 +363,7 @@ def publication_per_day(table: Table) -> Figure:
             yaxis="y2",
         ),
     ]
-    return _day_figure(
+    return day_figure(
         table,
         data,
         today,
@@ -369,22 +377,53 @@ def publication_per_day(table: Table) -> Figure:
 
 
 def failed_checks_per_day(table: Table) -> Figure:
-    today = _today()
-    return _day_figure(table, _bars(table, today), today, barmode="stack")
+    today = today_iso()
+    return day_figure(table, _bars(table, today), today, barmode="stack")
 
 
 def requests_per_day(table: Table) -> Figure:
-    today = _today()
-    return _day_figure(table, _lines(table, today), today)
+    """The requests counted, and on the right axis the cover traffic the apps' settings ask
+    of each app (one line, or one per platform when their settings differ)."""
+    today = today_iso()
+    x = table.column("day")
+    data = _lines(table, today)
+    per_app = {
+        platform: table.column(f"dummy_per_app_{platform}") for platform in sampling.PLATFORMS
+    }
+    android, ios = (per_app[platform] for platform in sampling.PLATFORMS)
+    if android == ios:
+        series = [(_("Dummy requests per app and day, from the settings"), android, "dot")]
+    else:
+        series = [
+            (_("Dummy requests per app and day, Android settings"), android, "dot"),
+            (_("Dummy requests per app and day, iOS settings"), ios, "dashdot"),
+        ]
+    if any(value is not None for _name, values, _dash in series for value in values):
+        data += [
+            go.Scatter(
+                name=name,
+                x=x,
+                y=values,
+                mode="lines",
+                line={"color": PALETTE[1], "dash": dash, "shape": "hv", "width": 1.5},
+                yaxis="y2",
+                hovertemplate=f"{name}: %{{y:.3~f}}<extra></extra>",
+                connectgaps=False,
+            )
+            for name, values, dash in series
+        ]
+        axis = {**_right_axis(_("Per app and day")), "tickformat": ".2~f"}
+        return day_figure(table, data, today, yaxis2=axis, margin={"r": 56})
+    return day_figure(table, data, today)
 
 
 # --- The apps' operational info ----------------------------------------------------------------
 
 
 def app_info_per_day(table: Table) -> Figure:
-    today = _today()
+    today = today_iso()
     x = table.column("day")
-    others = [c for c in table.columns[1:] if c.key != "exposure_notifications"]
+    others = [c for c in table.counts() if c.key != "exposure_notifications"]
     data: list[Any] = [
         trace
         for position, column in enumerate(others)
@@ -408,14 +447,140 @@ def app_info_per_day(table: Table) -> Figure:
         yaxis="y2",
         line={"dash": "dot"},
     )
-    return _day_figure(
+    estimate, changes = _estimate(table)
+    data += estimate
+    return day_figure(
         table,
         data,
         today,
         yaxis={"title": {"text": _("Apps")}},
         yaxis2=_right_axis(_("Exposure notifications")),
         margin={"r": 56},
+        shapes=[_day_mark(day) for day in changes],
+        annotations=[_day_label(day, _("sampling rate changed")) for day in changes],
     )
+
+
+def _percent(rate: float | None) -> str:
+    return "–" if rate is None else f"{floatformat(rate * 100, '-1')} %"
+
+
+def _rates_text(record: dict[str, Any]) -> str:
+    """The rates an estimate used, in words: "rate 60 % (100 % with an exposure)"."""
+    rates = {
+        platform: (
+            record[f"{platform}_without_exposure_sampling_rate"],
+            record[f"{platform}_with_exposure_sampling_rate"],
+        )
+        for platform in sampling.PLATFORMS
+    }
+    android, ios = rates[sampling.ANDROID], rates[sampling.IOS]
+    if android == ios:
+        return _("rate used: %(without)s (%(with)s with an exposure)") % {
+            "without": _percent(android[0]),
+            "with": _percent(android[1]),
+        }
+    return _(
+        "rates used: Android %(android)s (%(android_with)s with an exposure),"
+        " iOS %(ios)s (%(ios_with)s with an exposure)"
+    ) % {
+        "android": _percent(android[0]),
+        "android_with": _percent(android[1]),
+        "ios": _percent(ios[0]),
+        "ios_with": _percent(ios[1]),
+    }
+
+
+def _estimate_text(record: dict[str, Any]) -> str:
+    notes = record["estimate_note"].split()
+    if record["estimated_apps"] is None:
+        if sampling.RATE_ZERO in notes:
+            return _("no estimate: a sampling rate was 0")
+        return _("no estimate: no settings version yet")
+    lines = [_rates_text(record)]
+    if sampling.PLATFORMS_DIFFER in notes:
+        lines.append(
+            _("approximate: between %(low)s and %(high)s")
+            % {
+                "low": floatformat(record["estimated_apps_low"], "0g"),
+                "high": floatformat(record["estimated_apps_high"], "0g"),
+            }
+        )
+    if record["rate_changed"]:
+        lines.append(_("approximate: the sampling rate changed that day"))
+    if sampling.BUILD_OVERRIDE in notes:
+        lines.append(_("approximate: a build override gives some builds other rates"))
+    return "<br>".join(lines)
+
+
+def _estimate(table: Table) -> tuple[list[Any], list[str]]:
+    """The estimated apps (dashed, the reports' colour), circles on the days it is
+    approximate, and the days a rate changed."""
+    records = table.records()
+    x = [record["day"] for record in records]
+    y = [record["estimated_apps"] for record in records]
+    name = str(next(c.label for c in table.columns if c.key == "estimated_apps"))
+    if all(value is None for value in y):
+        return [], []
+    line = go.Scatter(
+        name=name,
+        x=x,
+        y=y,
+        mode="lines",
+        line={"color": PALETTE[0], "dash": "dash", "width": 2},
+        customdata=[_estimate_text(record) for record in records],
+        hovertemplate=f"{name}: %{{y:,d}}<br><i>%{{customdata}}</i><extra></extra>",
+        connectgaps=False,
+    )
+    approximate = [
+        (record["day"], record["estimated_apps"])
+        for record in records
+        if record["estimated_apps"] is not None and record["estimate_note"]
+    ]
+    traces: list[Any] = [line]
+    if approximate:
+        traces.append(
+            go.Scatter(
+                name=_("Estimate approximate that day"),
+                x=[day for day, _value in approximate],
+                y=[value for _day, value in approximate],
+                mode="markers",
+                marker={"symbol": "circle-open", "size": 8, "color": PALETTE[0]},
+                hoverinfo="skip",
+            )
+        )
+    changes = [record["day"] for record in records if record["rate_changed"]]
+    return traces, changes
+
+
+def _day_mark(day: str) -> dict[str, Any]:
+    """A thin vertical line across the plot on `day`."""
+    return {
+        "type": "line",
+        "xref": "x",
+        "yref": "paper",
+        "x0": day,
+        "x1": day,
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": PALETTE[4], "width": 1, "dash": "dot"},
+        "layer": "below",
+    }
+
+
+def _day_label(day: str, text: str) -> dict[str, Any]:
+    return {
+        "text": text,
+        "xref": "x",
+        "yref": "paper",
+        "x": day,
+        "y": 1,
+        "xanchor": "left",
+        "yanchor": "top",
+        "textangle": -90,
+        "showarrow": False,
+        "font": {"size": 11, "color": PALETTE[4]},
+    }
 
 
 def _region_layout(regions: int, **extra: Any) -> go.Layout:
@@ -497,9 +662,9 @@ def regions_compared(table: Table) -> Figure:
 
 
 def codes_per_operator(table: Table) -> Figure:
-    today = _today()
+    today = today_iso()
     data = [
-        _bar(name=name, x=days, y=codes, today=today)
+        daily_bar(name=name, x=days, y=codes, today=today)
         for name, days, codes in operator_series(table)
     ]
     days = sorted({day for _name, days, _codes in operator_series(table) for day in days})
