@@ -249,12 +249,28 @@ def requests_per_day(scope: Scope) -> Table:
                 kind=Kind.SETTING,
             )
         )
+    unknown = endless = 0
     for row in table.rows:
         day = days.get(date.fromisoformat(row[0]))
         for platform in sampling.PLATFORMS:
             settings = day.platforms.get(platform) if day else None
             rate = settings.dummy_per_day if settings else None
             row.append(round(rate, 4) if rate is not None else None)
+            if settings is None:
+                unknown += 1
+            elif settings.requests_per_sequence is None:
+                endless += 1
+    if unknown:
+        table.notes.append(
+            _("No expected cover traffic on days before the apps' first settings version.")
+        )
+    if endless:
+        table.notes.append(
+            _(
+                "No expected cover traffic on days when the settings let a dummy sequence go on"
+                " until the app stops it (a last probability of 1)."
+            )
+        )
     return table
 
 
