@@ -26,6 +26,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 
 from authority.dashboard import selectors
@@ -195,7 +196,7 @@ def keys_received_figure(table: Table) -> Figure:
                 today=today,
                 customdata=[
                     ", ".join(
-                        f"{code} {value}"
+                        f"{code} {floatformat(value, '0g')}"
                         for code, value in zip(others, values, strict=True)
                         if value
                     )
@@ -223,7 +224,9 @@ def batches_refused_figure(table: Table) -> Figure:
             if c.key.startswith(f"{key}_")
         ]
         why = [
-            "<br>".join(f"{text}: {record[part]}" for part, text in parts if record[part])
+            "<br>".join(
+                f"{text}: {floatformat(record[part], '0g')}" for part, text in parts if record[part]
+            )
             for record in records
         ]
         data.append(
