@@ -169,7 +169,10 @@ def test_different_rates_on_android_and_ios_give_an_approximate_estimate(
     assert line["y"] == [183, 183]  # between 100 / 0.6 and 100 / 0.5, whatever the split
     assert "between 167 and 200" in line["customdata"][0]
     assert "Android 50 % (100 % with an exposure), iOS 60 %" in line["customdata"][0]
-    assert trace(figure, "Estimate approximate that day")["x"] == params_days(params)
+    # The range the reports could stand for, as a band around the line.
+    low, high = trace(figure, "Estimate, lowest"), trace(figure, "Estimate, highest")
+    assert low["y"] == [167, 167] and high["y"] == [200, 200] and high["fill"] == "tonexty"
+    assert high["x"] == params_days(params)
     row = export(client, "app-info", **params)["rows"][0]
     assert (row["estimated_apps"], row["estimated_apps_low"], row["estimated_apps_high"]) == (
         183,

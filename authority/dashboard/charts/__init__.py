@@ -138,9 +138,9 @@ CHARTS: list[Chart] = [
         gettext_lazy("Real and dummy requests (whole country)"),
         gettext_lazy(
             "Requests from the app: real ones, cover traffic, and those refused for coming too"
-            " fast. The dotted line (right axis) is the cover traffic the apps' settings ask of"
-            " each app: dummy requests per app and day, on average (iOS apps send their dummy"
-            " uploads only when opened in time, so fewer)."
+            " fast. The strip below is the cover traffic the apps' settings ask of each app:"
+            " dummy requests per app and day, on average (iOS apps send their dummy uploads"
+            " only when opened in time, so fewer)."
         ),
         Audience.ADMINISTRATORS,
         tables.requests_per_day,

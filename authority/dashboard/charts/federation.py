@@ -110,7 +110,7 @@ def batches_refused_per_day(scope: Scope) -> Table:
     received = [
         Column(
             f"parts_refused_{code}",
-            f"{_('Received, refused')}: {_reason(code)}",
+            _("Received, refused: %(reason)s") % {"reason": _reason(code)},
             (Counter(metrics.CHUNKS_REFUSED, code),),
         )
         for code in sorted(reasons)
@@ -118,7 +118,7 @@ def batches_refused_per_day(scope: Scope) -> Table:
     sent = [
         Column(
             f"uploads_refused_{code}",
-            f"{_('Uploaded, refused')}: {_status(code)}",
+            _("Uploaded, refused: %(status)s") % {"status": _status(code)},
             (Counter(metrics.UPLOADS_REFUSED, code),),
         )
         for code in sorted(statuses)
@@ -240,5 +240,10 @@ def batches_refused_figure(table: Table) -> Figure:
                 hovertemplate=f"{column.label}: %{{y:,d}}<br><i>%{{customdata}}</i><extra></extra>",
             )
         )
-    layout = {"barmode": "stack", "yaxis": {"title": {"text": _("Batches")}, "tickformat": ",d"}}
-    return day_figure(table, data, today, **layout)
+    highest = max(
+        (record["parts_refused"] + record["uploads_refused"] for record in records), default=0
+    )
+    axis: dict[str, Any] = {"title": {"text": _("Batches")}, "tickformat": ",d"}
+    if highest <= 5:
+        axis["dtick"] = 1  # whole batches: no tick at 0.2 written as 0
+    return day_figure(table, data, today, barmode="stack", yaxis=axis)

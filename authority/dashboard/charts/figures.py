@@ -92,11 +92,9 @@ def encode(document: Any) -> str:
 
 
 def _layout(**extra: Any) -> go.Layout:
+    extra.setdefault("height", HEIGHT)
     return go.Layout(
-        template=TEMPLATE,
-        separators=",." if get_language() == "it" else ".,",
-        height=HEIGHT,
-        **extra,
+        template=TEMPLATE, separators=",." if get_language() == "it" else ".,", **extra
     )
 
 
@@ -382,39 +380,54 @@ def failed_checks_per_day(table: Table) -> Figure:
 
 
 def requests_per_day(table: Table) -> Figure:
-    """The requests counted, and on the right axis the cover traffic the apps' settings ask
-    of each app (one line, or one per platform when their settings differ)."""
+    """The requests counted and, in a strip below them on its own axis, the cover traffic the
+    apps' settings ask of each app (one line, or one per platform when their settings
+    differ): another unit, which a second axis over the counts would only tangle with them."""
     today = today_iso()
     x = table.column("day")
     data = _lines(table, today)
-    per_app = {
-        platform: table.column(f"dummy_per_app_{platform}") for platform in sampling.PLATFORMS
-    }
-    android, ios = (per_app[platform] for platform in sampling.PLATFORMS)
+    android, ios = (table.column(f"dummy_per_app_{p}") for p in sampling.PLATFORMS)
     if android == ios:
-        series = [(_("Dummy requests per app and day, from the settings"), android, "dot")]
+        series = [(_("Dummy requests per app and day, from the settings"), android, "solid")]
     else:
         series = [
-            (_("Dummy requests per app and day, Android settings"), android, "dot"),
-            (_("Dummy requests per app and day, iOS settings"), ios, "dashdot"),
+            (_("Dummy requests per app and day, Android settings"), android, "solid"),
+            (_("Dummy requests per app and day, iOS settings"), ios, "dash"),
         ]
-    if any(value is not None for _name, values, _dash in series for value in values):
-        data += [
-            go.Scatter(
-                name=name,
-                x=x,
-                y=values,
-                mode="lines",
-                line={"color": PALETTE[1], "dash": dash, "shape": "hv", "width": 1.5},
-                yaxis="y2",
-                hovertemplate=f"{name}: %{{y:.3~f}}<extra></extra>",
-                connectgaps=False,
-            )
-            for name, values, dash in series
-        ]
-        axis = {**_right_axis(_("Per app and day")), "tickformat": ".2~f"}
-        return day_figure(table, data, today, yaxis2=axis, margin={"r": 56})
-    return day_figure(table, data, today)
+    known = [value for _name, values, _dash in series for value in values if value is not None]
+    if not known:
+        return day_figure(table, data, today)
+    data += [
+        go.Scatter(
+            name=name,
+            x=x,
+            y=values,
+            mode="lines",
+            line={"color": PALETTE[1], "dash": dash, "shape": "hv", "width": 1.5},
+            yaxis="y2",
+            hovertemplate=f"{name}: %{{y:.3~f}}<extra></extra>",
+            connectgaps=False,
+        )
+        for name, values, dash in series
+    ]
+    strip = {
+        "domain": [0, 0.2],
+        "title": {"text": _("Per app and day"), "font": {"size": 11}},
+        "tickformat": ".2~f",
+        "nticks": 3,
+        "range": [0, max(known) * 1.3],
+        "fixedrange": True,
+        "gridcolor": GRID,
+    }
+    return day_figure(
+        table,
+        data,
+        today,
+        height=HEIGHT + 60,
+        xaxis={"anchor": "y2"},
+        yaxis={"domain": [0.3, 1]},
+        yaxis2=strip,
+    )
 
 
 # --- The apps' operational info ----------------------------------------------------------------
@@ -456,8 +469,10 @@ def app_info_per_day(table: Table) -> Figure:
         yaxis={"title": {"text": _("Apps")}},
         yaxis2=_right_axis(_("Exposure notifications")),
         margin={"r": 56},
+        # Seven lines in the legend: on a phone it takes half the figure.
+        height=HEIGHT + 60 if estimate else HEIGHT,
         shapes=[_day_mark(day) for day in changes],
-        annotations=[_day_label(day, _("sampling rate changed")) for day in changes],
+        annotations=[_day_label(day, _("sampling rate changed"), x) for day in changes],
     )
 
 
@@ -514,39 +529,65 @@ def _estimate_text(record: dict[str, Any]) -> str:
 
 
 def _estimate(table: Table) -> tuple[list[Any], list[str]]:
-    """The estimated apps (dashed, the reports' colour), circles on the days it is
-    approximate, and the days a rate changed."""
+    """The estimated apps (dashed, the reports' colour); where the platforms' rates differ, the
+    range the reports could stand for as a band around it; circles on the days a rate changed
+    or a build override applied; and the days a rate changed."""
     records = table.records()
     x = [record["day"] for record in records]
     y = [record["estimated_apps"] for record in records]
     name = str(next(c.label for c in table.columns if c.key == "estimated_apps"))
     if all(value is None for value in y):
         return [], []
-    line = go.Scatter(
-        name=name,
-        x=x,
-        y=y,
-        mode="lines",
-        line={"color": PALETTE[0], "dash": "dash", "width": 2},
-        customdata=[_estimate_text(record) for record in records],
-        hovertemplate=f"{name}: %{{y:,d}}<br><i>%{{customdata}}</i><extra></extra>",
-        connectgaps=False,
+    group: dict[str, Any] = {"legendgroup": "estimate", "showlegend": False, "hoverinfo": "skip"}
+    traces: list[Any] = []
+    if any(sampling.PLATFORMS_DIFFER in record["estimate_note"] for record in records):
+        edge = {"color": PALETTE[0], "width": 0}
+        traces += [
+            go.Scatter(
+                name=_("Estimate, lowest"),
+                x=x,
+                y=table.column("estimated_apps_low"),
+                line=edge,
+                **group,
+            ),
+            go.Scatter(
+                name=_("Estimate, highest"),
+                x=x,
+                y=table.column("estimated_apps_high"),
+                line=edge,
+                fill="tonexty",
+                fillcolor="rgba(0, 102, 204, 0.15)",
+                **group,
+            ),
+        ]
+    traces.append(
+        go.Scatter(
+            name=name,
+            x=x,
+            y=y,
+            mode="lines",
+            line={"color": PALETTE[0], "dash": "dash", "width": 2},
+            legendgroup="estimate",
+            customdata=[_estimate_text(record) for record in records],
+            hovertemplate=f"{name}: %{{y:,d}}<br><i>%{{customdata}}</i><extra></extra>",
+            connectgaps=False,
+        )
     )
-    approximate = [
+    circled = [
         (record["day"], record["estimated_apps"])
         for record in records
-        if record["estimated_apps"] is not None and record["estimate_note"]
+        if record["estimated_apps"] is not None
+        and {sampling.RATE_CHANGED, sampling.BUILD_OVERRIDE} & set(record["estimate_note"].split())
     ]
-    traces: list[Any] = [line]
-    if approximate:
+    if circled:
         traces.append(
             go.Scatter(
                 name=_("Estimate approximate that day"),
-                x=[day for day, _value in approximate],
-                y=[value for _day, value in approximate],
+                x=[day for day, _value in circled],
+                y=[value for _day, value in circled],
                 mode="markers",
                 marker={"symbol": "circle-open", "size": 8, "color": PALETTE[0]},
-                hoverinfo="skip",
+                **group,
             )
         )
     changes = [record["day"] for record in records if record["rate_changed"]]
@@ -568,16 +609,17 @@ def _day_mark(day: str) -> dict[str, Any]:
     }
 
 
-def _day_label(day: str, text: str) -> dict[str, Any]:
+def _day_label(day: str, text: str, days: list[str]) -> dict[str, Any]:
+    """A label above the plot at `day`, on the side where the plot has room for it."""
+    late = days.index(day) > len(days) / 2 if day in days else False
     return {
         "text": text,
         "xref": "x",
         "yref": "paper",
         "x": day,
         "y": 1,
-        "xanchor": "left",
-        "yanchor": "top",
-        "textangle": -90,
+        "xanchor": "right" if late else "left",
+        "yanchor": "bottom",
         "showarrow": False,
         "font": {"size": 11, "color": PALETTE[4]},
     }

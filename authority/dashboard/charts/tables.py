@@ -395,14 +395,12 @@ def _estimate_notes(days: dict[str, int]) -> list[str]:
     if count := days.get(sampling.PLATFORMS_DIFFER):
         notes.append(
             ngettext(
-                "Approximate on %(count)s day (circled): Android and iOS had different rates,"
-                " and reports with an exposure are not counted per platform, so the estimate"
-                " is the middle of what the reports could stand for (the hover label gives"
-                " the range).",
-                "Approximate on %(count)s days (circled): Android and iOS had different rates,"
-                " and reports with an exposure are not counted per platform, so the estimate"
-                " is the middle of what the reports could stand for (the hover label gives"
-                " the range).",
+                "Approximate on %(count)s day: Android and iOS had different rates, and"
+                " reports with an exposure are not counted per platform, so the estimate is"
+                " the middle of the shaded band, what the reports could stand for.",
+                "Approximate on %(count)s days: Android and iOS had different rates, and"
+                " reports with an exposure are not counted per platform, so the estimate is"
+                " the middle of the shaded band, what the reports could stand for.",
                 count,
             )
             % {"count": count}
@@ -410,17 +408,17 @@ def _estimate_notes(days: dict[str, int]) -> list[str]:
     if days.get(sampling.RATE_CHANGED):
         notes.append(
             _(
-                "Approximate on the day a rate changed (marked): phones take up new settings"
-                " over the following hours."
+                "Approximate on the day a rate changed (marked, the estimate circled): phones"
+                " take up new settings over the following hours."
             )
         )
     if count := days.get(sampling.BUILD_OVERRIDE):
         notes.append(
             ngettext(
-                "Approximate on %(count)s day: a build override gave some app builds other"
-                " rates; the estimate uses the rates of the other builds.",
-                "Approximate on %(count)s days: a build override gave some app builds other"
-                " rates; the estimate uses the rates of the other builds.",
+                "Approximate on %(count)s day (circled): a build override gave some app builds"
+                " other rates; the estimate uses the rates of the other builds.",
+                "Approximate on %(count)s days (circled): a build override gave some app builds"
+                " other rates; the estimate uses the rates of the other builds.",
                 count,
             )
             % {"count": count}
