@@ -96,20 +96,20 @@ def daily_counter_totals(
 
 
 def daily_bucket_totals(
-    scope: Scope, metric: str, *, national: bool = False
-) -> dict[str, dict[date, int]]:
-    """bucket -> day -> total of one counter, for every bucket counted in the scope."""
+    scope: Scope, metrics: Iterable[str], *, national: bool = False
+) -> dict[str, dict[str, dict[date, int]]]:
+    """metric -> bucket -> day -> total, for every bucket counted in the scope (one query)."""
     region = None if national else scope.region
     rows = (
-        _counters([metric], scope.since, scope.until, region)
-        .values_list("bucket", "day")
+        _counters(metrics, scope.since, scope.until, region)
+        .values_list("metric", "bucket", "day")
         .annotate(total=Sum("value"))
         .order_by()
     )
-    result: dict[str, dict[date, int]] = defaultdict(dict)
-    for bucket, day, total in rows:
-        result[bucket][day] = total
-    return dict(result)
+    result: dict[str, dict[str, dict[date, int]]] = {}
+    for metric, bucket, day, total in rows:
+        result.setdefault(metric, {}).setdefault(bucket, {})[day] = total
+    return result
 
 
 def totals(

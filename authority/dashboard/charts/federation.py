@@ -26,7 +26,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 
 from authority.dashboard import selectors
@@ -64,6 +63,32 @@ def _status(code: str) -> str:
     return _("HTTP %(status)s") % {"status": code}
 
 
+# Every counter the three charts draw, read once per page (`Scope.shared`).
+_METRICS = (
+    metrics.KEYS_SHARED,
+    metrics.KEYS_RECEIVED,
+    metrics.CHUNKS_REFUSED,
+    metrics.UPLOADS_REFUSED,
+)
+
+
+def _exchange(scope: Scope) -> dict[str, dict[str, dict[date, int]]]:
+    """metric -> bucket -> day -> keys or batches, for the federation's counters."""
+    if "federation" not in scope.shared:
+        scope.shared["federation"] = selectors.daily_bucket_totals(scope, _METRICS, national=True)
+    read: dict[str, dict[str, dict[date, int]]] = scope.shared["federation"]
+    return read
+
+
+def _whole(buckets: dict[str, dict[date, int]]) -> dict[date, int]:
+    """A counter's day totals, all its buckets together."""
+    totals: dict[date, int] = {}
+    for series in buckets.values():
+        for day, value in series.items():
+            totals[day] = totals.get(day, 0) + value
+    return totals
+
+
 def _national_days(
     scope: Scope, columns: list[Column], values: dict[str, dict[date, int]]
 ) -> Table:
@@ -81,17 +106,18 @@ def keys_uploaded_per_day(scope: Scope) -> Table:
     column = Column(
         "keys_shared", _("Keys uploaded to the gateway"), (Counter(metrics.KEYS_SHARED),)
     )
-    series = selectors.daily_counter_totals(scope, column.counters, national=True)
-    return _national_days(scope, [column], {column.key: series[Counter(metrics.KEYS_SHARED)]})
+    shared = _whole(_exchange(scope).get(metrics.KEYS_SHARED, {}))
+    return _national_days(scope, [column], {column.key: shared})
 
 
 def keys_received_per_day(scope: Scope) -> Table:
     """A column per country of origin (by code), in the order of their keys over the period."""
-    by_origin = selectors.daily_bucket_totals(scope, metrics.KEYS_RECEIVED, national=True)
-    origins = sorted(by_origin, key=lambda code: (-sum(by_origin[code].values()), code))
-    columns = [
-        Column(code, code, (Counter(metrics.KEYS_RECEIVED, code),)) for code in origins if code
-    ]
+    by_origin = _exchange(scope).get(metrics.KEYS_RECEIVED, {})
+    origins = sorted(
+        (code for code in by_origin if code),
+        key=lambda code: (-sum(by_origin[code].values()), code),
+    )
+    columns = [Column(code, code, (Counter(metrics.KEYS_RECEIVED, code),)) for code in origins]
     table = _national_days(scope, columns, by_origin)
     table.breakdowns = ((Counter(metrics.KEYS_RECEIVED), tuple(c.key for c in columns)),)
     return table
@@ -100,13 +126,9 @@ def keys_received_per_day(scope: Scope) -> Table:
 def batches_refused_per_day(scope: Scope) -> Table:
     """Parts of received batches that did not verify, and our uploads the gateway refused:
     each day's total, then its split by reason or by the gateway's answer."""
-    reasons = selectors.daily_bucket_totals(scope, metrics.CHUNKS_REFUSED, national=True)
-    statuses = selectors.daily_bucket_totals(scope, metrics.UPLOADS_REFUSED, national=True)
-    totals = selectors.daily_counter_totals(
-        scope,
-        [Counter(metrics.CHUNKS_REFUSED), Counter(metrics.UPLOADS_REFUSED)],
-        national=True,
-    )
+    read = _exchange(scope)
+    reasons = read.get(metrics.CHUNKS_REFUSED, {})
+    statuses = read.get(metrics.UPLOADS_REFUSED, {})
     received = [
         Column(
             f"parts_refused_{code}",
@@ -138,8 +160,8 @@ def batches_refused_per_day(scope: Scope) -> Table:
         *sent,
     ]
     values: dict[str, dict[date, int]] = {
-        "parts_refused": totals[Counter(metrics.CHUNKS_REFUSED)],
-        "uploads_refused": totals[Counter(metrics.UPLOADS_REFUSED)],
+        "parts_refused": _whole(reasons),
+        "uploads_refused": _whole(statuses),
         **{f"parts_refused_{code}": series for code, series in reasons.items()},
         **{f"uploads_refused_{code}": series for code, series in statuses.items()},
     }
@@ -196,7 +218,7 @@ def keys_received_figure(table: Table) -> Figure:
                 today=today,
                 customdata=[
                     ", ".join(
-                        f"{code} {floatformat(value, '0g')}"
+                        f"{code} {value}"
                         for code, value in zip(others, values, strict=True)
                         if value
                     )
@@ -224,9 +246,7 @@ def batches_refused_figure(table: Table) -> Figure:
             if c.key.startswith(f"{key}_")
         ]
         why = [
-            "<br>".join(
-                f"{text}: {floatformat(record[part], '0g')}" for part, text in parts if record[part]
-            )
+            "<br>".join(f"{text}: {record[part]}" for part, text in parts if record[part])
             for record in records
         ]
         data.append(

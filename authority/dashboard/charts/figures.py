@@ -480,16 +480,10 @@ def _percent(rate: float | None) -> str:
     return "–" if rate is None else f"{floatformat(rate * 100, '-1')} %"
 
 
-def _rates_text(record: dict[str, Any]) -> str:
-    """The rates an estimate used, in words: "rate 60 % (100 % with an exposure)"."""
-    rates = {
-        platform: (
-            record[f"{platform}_without_exposure_sampling_rate"],
-            record[f"{platform}_with_exposure_sampling_rate"],
-        )
-        for platform in sampling.PLATFORMS
-    }
-    android, ios = rates[sampling.ANDROID], rates[sampling.IOS]
+def _rates_text(rates: tuple[float | None, ...]) -> str:
+    """The rates an estimate used, in words: "rate used: 60 % (100 % with an exposure)".
+    `rates`: Android's without and with an exposure, then iOS'."""
+    android, ios = rates[:2], rates[2:]
     if android == ios:
         return _("rate used: %(without)s (%(with)s with an exposure)") % {
             "without": _percent(android[0]),
@@ -506,26 +500,44 @@ def _rates_text(record: dict[str, Any]) -> str:
     }
 
 
-def _estimate_text(record: dict[str, Any]) -> str:
-    notes = record["estimate_note"].split()
-    if record["estimated_apps"] is None:
-        if sampling.RATE_ZERO in notes:
-            return _("no estimate: a sampling rate was 0")
-        return _("no estimate: no settings version yet")
-    lines = [_rates_text(record)]
-    if sampling.PLATFORMS_DIFFER in notes:
-        lines.append(
-            _("approximate: between %(low)s and %(high)s")
-            % {
-                "low": floatformat(record["estimated_apps_low"], "0g"),
-                "high": floatformat(record["estimated_apps_high"], "0g"),
-            }
+def _estimate_texts(records: list[dict[str, Any]]) -> list[str]:
+    """Each day's hover text of the estimate: the rates it used, and why it is approximate.
+    (Two years are 730 texts from a few distinct rates: each is written once.)"""
+    written: dict[tuple[float | None, ...], str] = {}
+    thousands = "." if get_language() == "it" else ","
+    texts = []
+    for record in records:
+        notes = record["estimate_note"].split()
+        if record["estimated_apps"] is None:
+            texts.append(
+                _("no estimate: a sampling rate was 0")
+                if sampling.RATE_ZERO in notes
+                else _("no estimate: no settings version yet")
+            )
+            continue
+        rates = tuple(
+            record[f"{platform}_{kind}_exposure_sampling_rate"]
+            for platform in sampling.PLATFORMS
+            for kind in ("without", "with")
         )
-    if record["rate_changed"]:
-        lines.append(_("approximate: the sampling rate changed that day"))
-    if sampling.BUILD_OVERRIDE in notes:
-        lines.append(_("approximate: a build override gives some builds other rates"))
-    return "<br>".join(lines)
+        if rates not in written:
+            written[rates] = _rates_text(rates)
+        lines = [written[rates]]
+        if sampling.PLATFORMS_DIFFER in notes:
+            low, high = record["estimated_apps_low"], record["estimated_apps_high"]
+            lines.append(
+                _("approximate: between %(low)s and %(high)s")
+                % {
+                    "low": f"{low:,}".replace(",", thousands),
+                    "high": f"{high:,}".replace(",", thousands),
+                }
+            )
+        if record["rate_changed"]:
+            lines.append(_("approximate: the sampling rate changed that day"))
+        if sampling.BUILD_OVERRIDE in notes:
+            lines.append(_("approximate: a build override gives some builds other rates"))
+        texts.append("<br>".join(lines))
+    return texts
 
 
 def _estimate(table: Table) -> tuple[list[Any], list[str]]:
@@ -568,7 +580,7 @@ def _estimate(table: Table) -> tuple[list[Any], list[str]]:
             mode="lines",
             line={"color": PALETTE[0], "dash": "dash", "width": 2},
             legendgroup="estimate",
-            customdata=[_estimate_text(record) for record in records],
+            customdata=_estimate_texts(records),
             hovertemplate=f"{name}: %{{y:,d}}<br><i>%{{customdata}}</i><extra></extra>",
             connectgaps=False,
         )
