@@ -112,9 +112,10 @@ class DaySettings:
     """The settings that applied to the reports of one day, for one platform.
 
     `values` are those of the version in force at the end of the day (the base document: a
-    build override may give some builds other rates, `overridden` says so). `changed` is true
-    when versions with different values were in force during the day: estimates for that day
-    mix two rates, and the dashboard marks it.
+    build override may give some builds other rates, `overridden` says so, and
+    `overridden_keys` which of these settings an override gives another value). `changed` is
+    true when versions with different values were in force during the day: estimates for
+    that day mix two rates, and the dashboard marks it.
     """
 
     day: date
@@ -122,13 +123,26 @@ class DaySettings:
     values: dict[str, Any]
     changed: bool
     overridden: bool
+    overridden_keys: frozenset[str] = frozenset()
 
 
 def settings_by_day(platform: str, since: date, until: date) -> list[DaySettings]:
     """One entry per day from `since` to `until` (the authority's days), from one query; days
     before the first version are left out."""
-    zone = timezone.get_current_timezone()
     live = list(versions(platform).live().order_by("activates_at", "number"))
+    return _by_day(live, since, until)
+
+
+def settings_by_day_of_every_platform(since: date, until: date) -> dict[str, list[DaySettings]]:
+    """settings_by_day for every platform, from one query (the dashboard's per page)."""
+    live: dict[str, list[SettingsVersion]] = {}
+    for item in SettingsVersion.objects.live().order_by("activates_at", "number"):
+        live.setdefault(item.platform, []).append(item)
+    return {platform: _by_day(items, since, until) for platform, items in live.items()}
+
+
+def _by_day(live: list[SettingsVersion], since: date, until: date) -> list[DaySettings]:
+    zone = timezone.get_current_timezone()
     result = []
     day = since
     while day <= until:
@@ -150,6 +164,12 @@ def settings_by_day(platform: str, since: date, until: date) -> list[DaySettings
                 for override in last.overrides
                 for key in SAMPLING_KEYS
             )
-            result.append(DaySettings(day, last.number, values, changed, overridden))
+            differing = frozenset(
+                key
+                for override in last.overrides
+                for key, value in override.get("values", {}).items()
+                if key in SAMPLING_KEYS and value != values[key]
+            )
+            result.append(DaySettings(day, last.number, values, changed, overridden, differing))
         day += timedelta(days=1)
     return result

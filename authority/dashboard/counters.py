@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext_lazy as _
 
+from authority.federation import metrics as federation_metrics
 from authority.ingestion import metrics as device_metrics
 from authority.ingestion.analytics import metrics as app_metrics
 from authority.keys import metrics as key_metrics
@@ -24,6 +25,14 @@ NATIONAL_ONLY = frozenset(
         key_metrics.BATCHES_PUBLISHED,
         key_metrics.PADDING_KEYS_PUBLISHED,
         app_metrics.APP_REPORTS_REFUSED,
+        # The exchange with the European gateway is the country's.
+        federation_metrics.KEYS_SHARED,
+        federation_metrics.KEYS_SHARED_WITH,
+        federation_metrics.KEYS_RECEIVED,
+        federation_metrics.KEYS_INVALID,
+        federation_metrics.KEYS_REFUSED,
+        federation_metrics.CHUNKS_REFUSED,
+        federation_metrics.UPLOADS_REFUSED,
     }
 )
 

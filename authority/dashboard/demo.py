@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from authority.federation import metrics as federation_metrics
 from authority.ingestion import metrics as device_metrics
 from authority.ingestion.analytics import metrics as app_metrics
 from authority.keys import metrics as key_metrics
@@ -39,6 +40,15 @@ ANDROID_SHARE = 0.78
 ABROAD_SHARE = 0.01  # uploads and app reports from people living abroad, of the country's
 BATCHES_PER_DAY = 24
 MIN_KEYS_PER_BATCH = 1000
+# The European gateway: a few patients travelled; other countries' keys at their own pace.
+TRAVELLERS_SHARE = 0.04  # of our keys, shared with the countries their patients visited
+MIN_KEYS_PER_GATEWAY_BATCH = 150
+VISITED_SHARES = {"DE": 0.3, "FR": 0.22, "ES": 0.15, "AT": 0.1, "HR": 0.08, "GR": 0.08, "MT": 0.02}
+RECEIVED_PER_DAY_AT_PEAK = {
+    "DE": 4200, "FR": 1800, "ES": 900, "NL": 700, "AT": 450, "BE": 380, "PL": 260, "IE": 170,
+    "DK": 140, "HR": 70, "SI": 40, "LV": 12, "CY": 6, "MT": 4,
+}  # fmt: skip
+REFUSAL_REASONS = ("signature", "audit", "certificate")
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,9 @@ def history(
 ) -> Iterator[DailyCounter]:
     """Counters for every region and day in [since, until], national ones included."""
     rng = random.Random(seed)
+    # The gateway's figures draw from their own generator: the other counters stay as they were.
+    gateway_rng = random.Random(seed + 1)
+    waiting = [0]  # keys due for the gateway, not yet enough for a batch
     day = since
     while day <= until:
         national = {"uploads": 0, "redeemed": 0, "keys": 0, "reports": 0}
@@ -101,6 +114,7 @@ def history(
             yield from _region_day(rng, region, day, national)
         yield from _abroad_day(rng, day, national)
         yield from _national_day(rng, day, national)
+        yield from _gateway_day(gateway_rng, day, national, waiting)
         day += timedelta(days=1)
 
 
@@ -279,3 +293,32 @@ def _national_day(
         yield _counter(
             day, app_metrics.APP_REPORTS_REFUSED, refused, bucket=app_metrics.REFUSED_REPEAT
         )
+
+
+def _gateway_day(
+    rng: random.Random, day: date, national: dict[str, int], waiting: list[int]
+) -> Iterator[DailyCounter]:
+    """Keys shared with the European gateway (in batches of at least 150), received from it
+    by country of origin, and the odd refused batch."""
+    waiting[0] += _binomial(rng, national["keys"], TRAVELLERS_SHARE)
+    if waiting[0] >= MIN_KEYS_PER_GATEWAY_BATCH:
+        shared, waiting[0] = waiting[0], 0
+        yield _counter(day, federation_metrics.KEYS_SHARED, shared)
+        for country, share in VISITED_SHARES.items():
+            if count := _binomial(rng, shared, share):
+                yield _counter(day, federation_metrics.KEYS_SHARED_WITH, count, bucket=country)
+    for origin, at_peak in RECEIVED_PER_DAY_AT_PEAK.items():
+        level = epidemic_level(day, lag=sum(map(ord, origin)) % 40)
+        received = _poisson(rng, at_peak * (0.2 + 0.8 * level))
+        if received:
+            yield _counter(day, federation_metrics.KEYS_RECEIVED, received, bucket=origin)
+        if invalid := _binomial(rng, received, 0.01):
+            yield _counter(day, federation_metrics.KEYS_INVALID, invalid, bucket=origin)
+    if rng.random() < 0.03:
+        origin = rng.choice(list(RECEIVED_PER_DAY_AT_PEAK))
+        reason = rng.choice(REFUSAL_REASONS)
+        yield _counter(day, federation_metrics.CHUNKS_REFUSED, 1, bucket=reason)
+        yield _counter(day, federation_metrics.KEYS_REFUSED, _poisson(rng, 300) + 1, bucket=origin)
+    if rng.random() < 0.015:
+        status = rng.choice(("400", "207"))
+        yield _counter(day, federation_metrics.UPLOADS_REFUSED, 1, bucket=status)

@@ -8,6 +8,13 @@ figure (histogram buckets, codes per operator) are groups of their own under tha
 So no download, however its filter is set, and no set of downloads and open data files,
 gives a withheld figure away. The charts drawn on the page stay exact: the dashboard is for
 signed-in staff only.
+
+Estimates worked out from counts (apps = reports / sampling rate) are withheld whenever a
+count of their row they come from is: an estimate would give that count back. The apps'
+settings (sampling rates, cover traffic) are public and never withheld. A day's breakdown of a
+national counter by bucket (keys received by country) is a group under that day's total,
+which /metrics publishes: protected as the regions of a day are, insiders included (a
+country knows its own keys).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from datetime import date
 from typing import Any
 
 from authority.dashboard import selectors
-from authority.dashboard.charts.tables import Column, Layout, Table
+from authority.dashboard.charts.tables import Column, Kind, Layout, Table
 from authority.dashboard.counters import Counter
 from authority.dashboard.selectors import Scope
 from authority.statistics.disclosure import COUNTRY, DailyFigures, Total, protect_group
@@ -44,8 +51,16 @@ class ExportTable:
         ]
 
     def csv_rows(self) -> list[list[Any]]:
-        body = [[WITHHELD_IN_CSV if v is None else v for v in row] for row in self.rows]
-        return [[column.key for column in self.columns], *body]
+        """Withheld figures say so; a figure that does not exist (no estimate) is empty."""
+        keys = [column.key for column in self.columns]
+        body = [
+            [
+                WITHHELD_IN_CSV if key in withheld else ("" if value is None else value)
+                for key, value in zip(keys, row, strict=True)
+            ]
+            for row, withheld in zip(self.rows, self.suppressed, strict=True)
+        ]
+        return [keys, *body]
 
 
 def export_table(table: Table, scope: Scope, *, k: int) -> ExportTable:
@@ -54,13 +69,15 @@ def export_table(table: Table, scope: Scope, *, k: int) -> ExportTable:
     judged on their own figures."""
     figures = selectors.published_figures(scope.since, scope.until, _counters_of(table), k=k)
     cells = _CELLS[table.layout](table, scope, figures)
+    cells.update(_breakdowns(table, figures))
+    cells.update(_estimates(table, cells))
     kept = [i for i, column in enumerate(table.columns) if column.key not in table.totals]
     rows, suppressed = [], []
     for r, row in enumerate(table.rows):
         values = [cells.get((r, i), row[i]) for i in kept]
         rows.append(values)
         suppressed.append(
-            [table.columns[i].key for i, value in zip(kept, values, strict=True) if value is None]
+            [table.columns[i].key for i in kept if (r, i) in cells and cells[(r, i)] is None]
         )
     return ExportTable([table.columns[i] for i in kept], rows, suppressed, k)
 
@@ -69,10 +86,23 @@ Cells = dict[tuple[int, int], int | None]  # (row, column) -> figure, None when 
 
 
 def _counters_of(table: Table) -> set[Counter]:
-    wanted = {counter for column in table.columns for counter in column.counters}
+    broken_down = _broken_down(table)
+    wanted = {
+        counter
+        for i, column in enumerate(table.columns)
+        if i not in broken_down
+        for counter in column.counters
+    }
     wanted.update(counter for group in table.stages for counter in group)
     wanted.update(table.total)
+    wanted.update(total for total, _keys in table.breakdowns)
     return wanted
+
+
+def _broken_down(table: Table) -> set[int]:
+    """Positions of the columns that are a breakdown's parts."""
+    keys = [column.key for column in table.columns]
+    return {keys.index(key) for _total, parts in table.breakdowns for key in parts}
 
 
 def _area(scope: Scope) -> str | None:
@@ -80,7 +110,38 @@ def _area(scope: Scope) -> str | None:
 
 
 def _count_columns(table: Table) -> list[int]:
-    return [i for i, column in enumerate(table.columns) if column.counters]
+    """The columns judged cell by cell (a breakdown's parts are judged as a group)."""
+    broken_down = _broken_down(table)
+    return [i for i, column in enumerate(table.columns) if column.counters and i not in broken_down]
+
+
+def _breakdowns(table: Table, figures: DailyFigures) -> Cells:
+    """Each day's parts of a national counter (keys by country...): a group whose total is
+    that day's figure, known when it is published (/metrics), to be kept hidden when not."""
+    keys = [column.key for column in table.columns]
+    cells: Cells = {}
+    for total, parts in table.breakdowns:
+        positions = [keys.index(key) for key in parts]
+        for r, row in enumerate(table.rows):
+            values = [row[c] for c in positions]
+            shown = figures.figure([(date.fromisoformat(row[0]), total)], COUNTRY)
+            decision = protect_group(values, k=figures.k, total=_state(shown, sum(values)))
+            cells.update({(r, positions[i]): None for i in decision.withheld})
+    return cells
+
+
+def _estimates(table: Table, cells: Cells) -> Cells:
+    """An estimate worked out from a withheld count would give it back: withheld with it."""
+    keys = [column.key for column in table.columns]
+    withheld: Cells = {}
+    for c, column in enumerate(table.columns):
+        if column.kind is not Kind.ESTIMATE:
+            continue
+        sources = [keys.index(key) for key in column.sources]
+        for r in range(len(table.rows)):
+            if any((r, s) in cells and cells[(r, s)] is None for s in sources):
+                withheld[(r, c)] = None
+    return withheld
 
 
 def _days(table: Table, scope: Scope, figures: DailyFigures) -> Cells:

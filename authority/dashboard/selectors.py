@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import QuerySet, Sum
 
@@ -24,6 +25,9 @@ class Scope:
     since: date
     until: date
     region: Region | None = None
+    # Reads that several charts of one page share (the apps' settings of each day), made once
+    # per scope, that is once per request: not part of the scope's identity.
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def days(self) -> list[date]:
@@ -88,6 +92,23 @@ def daily_counter_totals(
             counter = Counter(row["metric"], row["bucket"])
             if counter in wanted:
                 result[counter][row["day"]] = row["total"]
+    return result
+
+
+def daily_bucket_totals(
+    scope: Scope, metrics: Iterable[str], *, national: bool = False
+) -> dict[str, dict[str, dict[date, int]]]:
+    """metric -> bucket -> day -> total, for every bucket counted in the scope (one query)."""
+    region = None if national else scope.region
+    rows = (
+        _counters(metrics, scope.since, scope.until, region)
+        .values_list("metric", "bucket", "day")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+    result: dict[str, dict[str, dict[date, int]]] = {}
+    for metric, bucket, day, total in rows:
+        result.setdefault(metric, {}).setdefault(bucket, {})[day] = total
     return result
 
 
@@ -163,7 +184,7 @@ def published_figures(
     if national:
         scope = Scope(since=since, until=until)
         series = daily_counter_totals(scope, national, national=True)
-        for counter in sorted(national):
+        for counter in sorted(national, key=lambda c: (c.metric, c.bucket or "")):
             for day in days:
                 figures.add_national(day, counter, series[counter].get(day, 0))
     return figures

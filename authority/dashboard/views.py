@@ -84,19 +84,16 @@ def overview_view(request: HttpRequest) -> HttpResponse:
     A filter that does not validate draws the default period's charts (the form says why)."""
     form, scope = scope_from_request(request.GET, request.user)
     query = scope_query(scope)
-    visible = [
-        {
-            "chart": chart,
-            "query": query,
-            "figure": json_script(
-                _chart_body(chart, _chart_data(chart, scope)),
-                f"chart-{chart.slug}-figure",
-                encoder=PlotlyJSONEncoder,
-            ),
-        }
-        for chart in charts.CHARTS
-        if _may_see(request.user, chart, scope)
-    ]
+    visible = []
+    for chart in charts.CHARTS:
+        if not _may_see(request.user, chart, scope):
+            continue
+        data = _chart_data(chart, scope)
+        figure = json_script(
+            _chart_body(chart, data), f"chart-{chart.slug}-figure", encoder=PlotlyJSONEncoder
+        )
+        notes = [] if data.empty else data.notes
+        visible.append({"chart": chart, "query": query, "figure": figure, "notes": notes})
     return render(
         request,
         "dashboard/overview.html",
@@ -122,6 +119,7 @@ def _chart_body(chart: Chart, data: ChartData) -> dict[str, Any]:
         "slug": chart.slug,
         "title": str(chart.title),
         "empty": data.empty,
+        "notes": data.notes,
         "figure": data.figure,
     }
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import uuid
 from base64 import b64encode
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +27,27 @@ from authority.otps import services as otp_services
 from authority.statistics.models import DailyCounter
 from authority.statistics.services import increment, local_day
 from tests.ingestion.conftest import AppClient, make_teks, upload_body
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def italian(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Italian strings wait in locale/it/LC_MESSAGES/pending-*.po until the lead merges them
+    into django.po (BRIEF): compiled here, ahead of django.mo, so that pages can be read in
+    Italian now. Once merged (the files gone), django.mo alone has them."""
+    pending = sorted((ROOT / "locale" / "it" / "LC_MESSAGES").glob("pending-*.po"))
+    if not pending:
+        return
+    folder = tmp_path_factory.mktemp("locale")
+    target = folder / "it" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    merged = folder / "pending.po"
+    subprocess.run(["msgcat", "--use-first", "-o", str(merged), *map(str, pending)], check=True)
+    subprocess.run(
+        ["msgfmt", "--check-format", "-o", str(target / "django.mo"), str(merged)], check=True
+    )
+    settings.LOCALE_PATHS = [folder, *settings.LOCALE_PATHS]
 
 
 @pytest.fixture(autouse=True)

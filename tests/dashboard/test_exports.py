@@ -243,8 +243,13 @@ def test_small_counts_are_withheld_in_csv_and_zeros_published(supervisor, signed
     response = signed_in(supervisor).get(
         "/statistics/charts/app-info/data.csv", {"since": today, "until": today}
     )
+    header, row = read_csv(response)
     # Marked like the open data's: a figure withheld to protect a small one is not small.
-    assert read_csv(response)[1] == [today, "withheld", "0", "withheld", "7", "0"]
+    assert row[:6] == [today, "withheld", "0", "withheld", "7", "0"]
+    # The estimate from the withheld count is withheld too; that from the zero is published.
+    figures = dict(zip(header, row, strict=True))
+    assert figures["estimated_apps"] == "withheld"
+    assert figures["estimated_apps_with_exposure"] == "0"
 
 
 def test_small_counts_are_null_in_json_and_named(administrator, signed_in, count, lazio):

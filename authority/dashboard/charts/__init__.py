@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
-from authority.dashboard.charts import figures, tables
+from authority.dashboard.charts import federation, figures, tables
 from authority.dashboard.charts.tables import Table
 from authority.dashboard.selectors import Scope
 
@@ -33,6 +33,11 @@ class ChartData:
     @property
     def empty(self) -> bool:
         return self.table.empty
+
+    @property
+    def notes(self) -> list[str]:
+        """What the page says under the chart about this period (days without an estimate)."""
+        return self.table.notes
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,10 @@ CHARTS: list[Chart] = [
         gettext_lazy("App operational info per day"),
         gettext_lazy(
             "Apps that reported, exposure notifications they had shown, and apps with each"
-            " permission on."
+            " permission on. Each app reports at most once a month, and only a sample of them"
+            " does (the sampling rates of the apps' settings): the dashed line divides each"
+            " day's reports by the rate in force that day, an estimate of the apps whose"
+            " monthly report fell on that day."
         ),
         Audience.EVERYONE,
         tables.app_info_per_day,
@@ -130,7 +138,9 @@ CHARTS: list[Chart] = [
         gettext_lazy("Real and dummy requests (whole country)"),
         gettext_lazy(
             "Requests from the app: real ones, cover traffic, and those refused for coming too"
-            " fast."
+            " fast. The strip below is the cover traffic the apps' settings ask of each app:"
+            " dummy requests per app and day, on average (iOS apps send their dummy uploads"
+            " only when opened in time, so fewer)."
         ),
         Audience.ADMINISTRATORS,
         tables.requests_per_day,
@@ -157,6 +167,39 @@ CHARTS: list[Chart] = [
         tables.app_info_by_region,
         figures.app_info_by_region,
         wide=True,
+    ),
+    Chart(
+        "federation-uploaded",
+        gettext_lazy("Keys uploaded to the European gateway"),
+        gettext_lazy(
+            "Our published keys the gateway stored each day, for the countries the patients"
+            " said they visited (nothing while federation is off)."
+        ),
+        Audience.NATIONAL,
+        federation.keys_uploaded_per_day,
+        federation.keys_uploaded_figure,
+    ),
+    Chart(
+        "federation-received",
+        gettext_lazy("Keys received from the European gateway"),
+        gettext_lazy(
+            "Keys of other countries kept for our phones each day (verified and valid for"
+            " phones), by country of origin."
+        ),
+        Audience.NATIONAL,
+        federation.keys_received_per_day,
+        federation.keys_received_figure,
+    ),
+    Chart(
+        "federation-refused",
+        gettext_lazy("Batches refused in the exchange with the gateway"),
+        gettext_lazy(
+            "Parts of downloaded batches we refused because they did not verify (their keys"
+            " reach no phone), and our uploads the gateway refused; the hover label says why."
+        ),
+        Audience.NATIONAL,
+        federation.batches_refused_per_day,
+        federation.batches_refused_figure,
     ),
     Chart(
         "operators",

@@ -18,10 +18,12 @@ from datetime import date, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
+from django.template.defaultfilters import floatformat
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from plotly.utils import PlotlyJSONEncoder
 
+from authority.dashboard import sampling
 from authority.dashboard.charts.tables import Table, operator_series
 from authority.statistics.services import local_day
 
@@ -90,15 +92,13 @@ def encode(document: Any) -> str:
 
 
 def _layout(**extra: Any) -> go.Layout:
+    extra.setdefault("height", HEIGHT)
     return go.Layout(
-        template=TEMPLATE,
-        separators=",." if get_language() == "it" else ".,",
-        height=HEIGHT,
-        **extra,
+        template=TEMPLATE, separators=",." if get_language() == "it" else ".,", **extra
     )
 
 
-def _today() -> str:
+def today_iso() -> str:
     return local_day().isoformat()
 
 
@@ -112,9 +112,11 @@ def _time_layout(
     if days and len(set(days)) <= 7:
         # A few days: plotly.js would otherwise tick every few hours of a day axis.
         xaxis["dtick"] = 86_400_000
+    shapes = list(extra.pop("shapes", []))
+    annotations = list(extra.pop("annotations", []))
     if today is not None and days and today in days:
         start = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
-        extra["shapes"] = [
+        shapes[:0] = [
             {
                 "type": "rect",
                 "xref": "x",
@@ -128,7 +130,7 @@ def _time_layout(
                 "layer": "below",
             }
         ]
-        extra["annotations"] = [
+        annotations[:0] = [
             {
                 "text": _("today, so far"),
                 "xref": "x",
@@ -141,6 +143,10 @@ def _time_layout(
                 "font": {"size": 11, "color": PALETTE[4]},
             }
         ]
+    if shapes:
+        extra["shapes"] = shapes
+    if annotations:
+        extra["annotations"] = annotations
     return _layout(hovermode="x unified", xaxis=xaxis, **extra)
 
 
@@ -172,7 +178,7 @@ def _line(
     ]
 
 
-def _bar(*, name: str, x: list[str], y: list[Any], today: str | None, **extra: Any) -> Any:
+def daily_bar(*, name: str, x: list[str], y: list[Any], today: str | None, **extra: Any) -> Any:
     """Daily bars; today's, partial, lighter."""
     marker = dict(extra.pop("marker", {}))
     if today is not None and today in x:
@@ -198,7 +204,7 @@ def _lines(table: Table, today: str) -> list[Any]:
     x = table.column("day")
     return [
         trace
-        for position, column in enumerate(table.columns[table.dimensions :])
+        for position, column in enumerate(table.counts())
         for trace in _line(
             name=column.label,
             x=x,
@@ -212,12 +218,12 @@ def _lines(table: Table, today: str) -> list[Any]:
 def _bars(table: Table, today: str) -> list[Any]:
     x = table.column("day")
     return [
-        _bar(name=column.label, x=x, y=table.column(column.key), today=today)
-        for column in table.columns[table.dimensions :]
+        daily_bar(name=column.label, x=x, y=table.column(column.key), today=today)
+        for column in table.counts()
     ]
 
 
-def _day_figure(table: Table, data: list[Any], today: str, **layout: Any) -> Figure:
+def day_figure(table: Table, data: list[Any], today: str, **layout: Any) -> Figure:
     return Figure(data, _time_layout(today=today, days=table.column("day"), **layout))
 
 
@@ -225,8 +231,8 @@ def _day_figure(table: Table, data: list[Any], today: str, **layout: Any) -> Fig
 
 
 def codes_per_day(table: Table) -> Figure:
-    today = _today()
-    return _day_figure(table, _lines(table, today), today)
+    today = today_iso()
+    return day_figure(table, _lines(table, today), today)
 
 
 def code_funnel(table: Table) -> Figure:
@@ -283,18 +289,18 @@ def time_to_redeem(table: Table) -> Figure:
 
 
 def uploads_per_day(table: Table) -> Figure:
-    today = _today()
+    today = today_iso()
     x = table.column("day")
     uploads, with_keys, keys = table.columns[1:]
     data = [
-        _bar(
+        daily_bar(
             name=uploads.label,
             x=x,
             y=table.column(uploads.key),
             marker={"color": PALETTE[0]},
             today=today,
         ),
-        _bar(
+        daily_bar(
             name=with_keys.label,
             x=x,
             y=table.column(with_keys.key),
@@ -310,7 +316,7 @@ def uploads_per_day(table: Table) -> Figure:
             yaxis="y2",
         ),
     ]
-    return _day_figure(
+    return day_figure(
         table,
         data,
         today,
@@ -335,11 +341,11 @@ def keys_per_upload(table: Table) -> Figure:
 
 
 def publication_per_day(table: Table) -> Figure:
-    today = _today()
+    today = today_iso()
     x = table.column("day")
     keys, batches = table.columns[1:]
     data = [
-        _bar(
+        daily_bar(
             name=keys.label,
             x=x,
             y=table.column(keys.key),
@@ -355,7 +361,7 @@ def publication_per_day(table: Table) -> Figure:
             yaxis="y2",
         ),
     ]
-    return _day_figure(
+    return day_figure(
         table,
         data,
         today,
@@ -369,22 +375,68 @@ def publication_per_day(table: Table) -> Figure:
 
 
 def failed_checks_per_day(table: Table) -> Figure:
-    today = _today()
-    return _day_figure(table, _bars(table, today), today, barmode="stack")
+    today = today_iso()
+    return day_figure(table, _bars(table, today), today, barmode="stack")
 
 
 def requests_per_day(table: Table) -> Figure:
-    today = _today()
-    return _day_figure(table, _lines(table, today), today)
+    """The requests counted and, in a strip below them on its own axis, the cover traffic the
+    apps' settings ask of each app (one line, or one per platform when their settings
+    differ): another unit, which a second axis over the counts would only tangle with them."""
+    today = today_iso()
+    x = table.column("day")
+    data = _lines(table, today)
+    android, ios = (table.column(f"dummy_per_app_{p}") for p in sampling.PLATFORMS)
+    if android == ios:
+        series = [(_("Dummy requests per app and day, from the settings"), android, "solid")]
+    else:
+        series = [
+            (_("Dummy requests per app and day, Android settings"), android, "solid"),
+            (_("Dummy requests per app and day, iOS settings"), ios, "dash"),
+        ]
+    known = [value for _name, values, _dash in series for value in values if value is not None]
+    if not known:
+        return day_figure(table, data, today)
+    data += [
+        go.Scatter(
+            name=name,
+            x=x,
+            y=values,
+            mode="lines",
+            line={"color": PALETTE[1], "dash": dash, "shape": "hv", "width": 1.5},
+            yaxis="y2",
+            hovertemplate=f"{name}: %{{y:.3~f}}<extra></extra>",
+            connectgaps=False,
+        )
+        for name, values, dash in series
+    ]
+    strip = {
+        "domain": [0, 0.2],
+        "title": {"text": _("Per app and day"), "font": {"size": 11}},
+        "tickformat": ".2~f",
+        "nticks": 3,
+        "range": [0, max(known) * 1.3],
+        "fixedrange": True,
+        "gridcolor": GRID,
+    }
+    return day_figure(
+        table,
+        data,
+        today,
+        height=HEIGHT + 60,
+        xaxis={"anchor": "y2"},
+        yaxis={"domain": [0.3, 1]},
+        yaxis2=strip,
+    )
 
 
 # --- The apps' operational info ----------------------------------------------------------------
 
 
 def app_info_per_day(table: Table) -> Figure:
-    today = _today()
+    today = today_iso()
     x = table.column("day")
-    others = [c for c in table.columns[1:] if c.key != "exposure_notifications"]
+    others = [c for c in table.counts() if c.key != "exposure_notifications"]
     data: list[Any] = [
         trace
         for position, column in enumerate(others)
@@ -408,14 +460,181 @@ def app_info_per_day(table: Table) -> Figure:
         yaxis="y2",
         line={"dash": "dot"},
     )
-    return _day_figure(
+    estimate, changes = _estimate(table)
+    data += estimate
+    return day_figure(
         table,
         data,
         today,
         yaxis={"title": {"text": _("Apps")}},
         yaxis2=_right_axis(_("Exposure notifications")),
         margin={"r": 56},
+        # Seven lines in the legend: on a phone it takes half the figure.
+        height=HEIGHT + 60 if estimate else HEIGHT,
+        shapes=[_day_mark(day) for day in changes],
+        annotations=[_day_label(day, _("sampling rate changed"), x) for day in changes],
     )
+
+
+def _percent(rate: float | None) -> str:
+    return "–" if rate is None else f"{floatformat(rate * 100, '-1')} %"
+
+
+def _rates_text(rates: tuple[float | None, ...]) -> str:
+    """The rates an estimate used, in words: "rate used: 60 % (100 % with an exposure)".
+    `rates`: Android's without and with an exposure, then iOS'."""
+    android, ios = rates[:2], rates[2:]
+    if android == ios:
+        return _("rate used: %(without)s (%(with)s with an exposure)") % {
+            "without": _percent(android[0]),
+            "with": _percent(android[1]),
+        }
+    return _(
+        "rates used: Android %(android)s (%(android_with)s with an exposure),"
+        " iOS %(ios)s (%(ios_with)s with an exposure)"
+    ) % {
+        "android": _percent(android[0]),
+        "android_with": _percent(android[1]),
+        "ios": _percent(ios[0]),
+        "ios_with": _percent(ios[1]),
+    }
+
+
+def _estimate_texts(records: list[dict[str, Any]]) -> list[str]:
+    """Each day's hover text of the estimate: the rates it used, and why it is approximate.
+    (Two years are 730 texts from a few distinct rates: each is written once.)"""
+    written: dict[tuple[float | None, ...], str] = {}
+    thousands = "." if get_language() == "it" else ","
+    texts = []
+    for record in records:
+        notes = record["estimate_note"].split()
+        if record["estimated_apps"] is None:
+            texts.append(
+                _("no estimate: a sampling rate was 0")
+                if sampling.RATE_ZERO in notes
+                else _("no estimate: no settings version yet")
+            )
+            continue
+        rates = tuple(
+            record[f"{platform}_{kind}_exposure_sampling_rate"]
+            for platform in sampling.PLATFORMS
+            for kind in ("without", "with")
+        )
+        if rates not in written:
+            written[rates] = _rates_text(rates)
+        lines = [written[rates]]
+        if sampling.PLATFORMS_DIFFER in notes:
+            low, high = record["estimated_apps_low"], record["estimated_apps_high"]
+            lines.append(
+                _("approximate: between %(low)s and %(high)s")
+                % {
+                    "low": f"{low:,}".replace(",", thousands),
+                    "high": f"{high:,}".replace(",", thousands),
+                }
+            )
+        if record["rate_changed"]:
+            lines.append(_("approximate: the sampling rate changed that day"))
+        if sampling.BUILD_OVERRIDE in notes:
+            lines.append(_("approximate: a build override gives some builds other rates"))
+        texts.append("<br>".join(lines))
+    return texts
+
+
+def _estimate(table: Table) -> tuple[list[Any], list[str]]:
+    """The estimated apps (dashed, the reports' colour); where the platforms' rates differ, the
+    range the reports could stand for as a band around it; circles on the days a rate changed
+    or a build override applied; and the days a rate changed."""
+    records = table.records()
+    x = [record["day"] for record in records]
+    y = [record["estimated_apps"] for record in records]
+    name = str(next(c.label for c in table.columns if c.key == "estimated_apps"))
+    if all(value is None for value in y):
+        return [], []
+    group: dict[str, Any] = {"legendgroup": "estimate", "showlegend": False, "hoverinfo": "skip"}
+    traces: list[Any] = []
+    if any(sampling.PLATFORMS_DIFFER in record["estimate_note"] for record in records):
+        edge = {"color": PALETTE[0], "width": 0}
+        traces += [
+            go.Scatter(
+                name=_("Estimate, lowest"),
+                x=x,
+                y=table.column("estimated_apps_low"),
+                line=edge,
+                **group,
+            ),
+            go.Scatter(
+                name=_("Estimate, highest"),
+                x=x,
+                y=table.column("estimated_apps_high"),
+                line=edge,
+                fill="tonexty",
+                fillcolor="rgba(0, 102, 204, 0.15)",
+                **group,
+            ),
+        ]
+    traces.append(
+        go.Scatter(
+            name=name,
+            x=x,
+            y=y,
+            mode="lines",
+            line={"color": PALETTE[0], "dash": "dash", "width": 2},
+            legendgroup="estimate",
+            customdata=_estimate_texts(records),
+            hovertemplate=f"{name}: %{{y:,d}}<br><i>%{{customdata}}</i><extra></extra>",
+            connectgaps=False,
+        )
+    )
+    circled = [
+        (record["day"], record["estimated_apps"])
+        for record in records
+        if record["estimated_apps"] is not None
+        and {sampling.RATE_CHANGED, sampling.BUILD_OVERRIDE} & set(record["estimate_note"].split())
+    ]
+    if circled:
+        traces.append(
+            go.Scatter(
+                name=_("Estimate approximate that day"),
+                x=[day for day, _value in circled],
+                y=[value for _day, value in circled],
+                mode="markers",
+                marker={"symbol": "circle-open", "size": 8, "color": PALETTE[0]},
+                **group,
+            )
+        )
+    changes = [record["day"] for record in records if record["rate_changed"]]
+    return traces, changes
+
+
+def _day_mark(day: str) -> dict[str, Any]:
+    """A thin vertical line across the plot on `day`."""
+    return {
+        "type": "line",
+        "xref": "x",
+        "yref": "paper",
+        "x0": day,
+        "x1": day,
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": PALETTE[4], "width": 1, "dash": "dot"},
+        "layer": "below",
+    }
+
+
+def _day_label(day: str, text: str, days: list[str]) -> dict[str, Any]:
+    """A label above the plot at `day`, on the side where the plot has room for it."""
+    late = days.index(day) > len(days) / 2 if day in days else False
+    return {
+        "text": text,
+        "xref": "x",
+        "yref": "paper",
+        "x": day,
+        "y": 1,
+        "xanchor": "right" if late else "left",
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"size": 11, "color": PALETTE[4]},
+    }
 
 
 def _region_layout(regions: int, **extra: Any) -> go.Layout:
@@ -497,9 +716,9 @@ def regions_compared(table: Table) -> Figure:
 
 
 def codes_per_operator(table: Table) -> Figure:
-    today = _today()
+    today = today_iso()
     data = [
-        _bar(name=name, x=days, y=codes, today=today)
+        daily_bar(name=name, x=days, y=codes, today=today)
         for name, days, codes in operator_series(table)
     ]
     days = sorted({day for _name, days, _codes in operator_series(table) for day in days})

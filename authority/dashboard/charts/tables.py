@@ -8,13 +8,15 @@ that the downloads withhold them as every other publication does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from authority.accounts.models import Region, User
-from authority.dashboard import selectors
+from authority.dashboard import sampling, selectors
 from authority.dashboard.counters import ABROAD_CODE, ABROAD_NAME, Counter, counters
 from authority.dashboard.selectors import Scope
 from authority.ingestion import metrics as device_metrics
@@ -34,11 +36,21 @@ class Layout(Enum):
     OPERATORS = "operators"  # a row per day and person; a day's rows add up to the region's
 
 
+class Kind(Enum):
+    """What a column holds (what the downloads withhold, and what makes a chart empty)."""
+
+    COUNT = "count"  # counts (or rows' names): withheld as the table's layout says
+    ESTIMATE = "estimate"  # worked out from counts of its row (`sources`): withheld with them
+    SETTING = "setting"  # from the apps' published settings, or notes about them: never withheld
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
     label: str
     counters: tuple[Counter, ...] = ()  # what its figures add up; none for a column naming rows
+    kind: Kind = Kind.COUNT
+    sources: tuple[str, ...] = ()  # ESTIMATE: the columns of its row it is worked out from
 
 
 @dataclass
@@ -52,11 +64,24 @@ class Table:
     totals: tuple[str, ...] = ()
     stages: list[tuple[Counter, ...]] = field(default_factory=list)  # STAGES: each row's counters
     total: tuple[Counter, ...] = ()  # BUCKETS: what the buckets add up to
+    # DAYS of national counters: columns that split one counter's day by bucket (the
+    # countries a key came from...), whose day total another release publishes.
+    breakdowns: tuple[tuple[Counter, tuple[str, ...]], ...] = ()
+    notes: list[str] = field(default_factory=list)  # said under the chart (why no estimate...)
 
     @property
     def empty(self) -> bool:
-        """Nothing to draw: every count is zero."""
-        return not any(value for row in self.rows for value in row[self.dimensions :])
+        """Nothing to draw: every count is zero (estimates and settings are no data alone)."""
+        counts = [
+            i
+            for i, column in enumerate(self.columns)
+            if i >= self.dimensions and column.kind is Kind.COUNT
+        ]
+        return not any(row[i] for row in self.rows for i in counts)
+
+    def counts(self) -> list[Column]:
+        """The columns of counts, after those naming the rows."""
+        return [c for c in self.columns[self.dimensions :] if c.kind is Kind.COUNT]
 
     def column(self, key: str) -> list[Any]:
         position = [column.key for column in self.columns].index(key)
@@ -199,7 +224,7 @@ def failed_checks_per_day(scope: Scope) -> Table:
 
 
 def requests_per_day(scope: Scope) -> Table:
-    return _days(
+    table = _days(
         scope,
         [
             Column("real", _("Real requests"), counters(device_metrics.REAL_REQUESTS)),
@@ -212,6 +237,41 @@ def requests_per_day(scope: Scope) -> Table:
         ],
         national=True,
     )
+    # What the settings ask of each app: read beside the dummy requests counted.
+    days = sampling.sampling_days(scope)
+    names = {sampling.ANDROID: "Android", sampling.IOS: "iOS"}
+    for platform in sampling.PLATFORMS:
+        table.columns.append(
+            Column(
+                f"dummy_per_app_{platform}",
+                _("Dummy requests per app and day, from the %(platform)s settings")
+                % {"platform": names[platform]},
+                kind=Kind.SETTING,
+            )
+        )
+    unknown = endless = 0
+    for row in table.rows:
+        day = days.get(date.fromisoformat(row[0]))
+        for platform in sampling.PLATFORMS:
+            settings = day.platforms.get(platform) if day else None
+            rate = settings.dummy_per_day if settings else None
+            row.append(round(rate, 4) if rate is not None else None)
+            if settings is None:
+                unknown += 1
+            elif settings.requests_per_sequence is None:
+                endless += 1
+    if unknown:
+        table.notes.append(
+            _("No expected cover traffic on days before the apps' first settings version.")
+        )
+    if endless:
+        table.notes.append(
+            _(
+                "No expected cover traffic on days when the settings let a dummy sequence go on"
+                " until the app stops it (a last probability of 1)."
+            )
+        )
+    return table
 
 
 # --- The apps' operational info ----------------------------------------------------------------
@@ -240,7 +300,130 @@ def _app_info_columns() -> list[Column]:
 
 
 def app_info_per_day(scope: Scope) -> Table:
-    return _days(scope, _app_info_columns())
+    """The reports counted, and the apps they stand for at the sampling rates of each day
+    (authority/dashboard/sampling.py): the estimates are withheld in downloads whenever a
+    count they are worked out from is."""
+    table = _days(scope, _app_info_columns())
+    sources = ("app_reports", "exposure_notifications")
+    rate_labels = {
+        (sampling.ANDROID, sampling.RATE_WITH): _("Android sampling rate, with an exposure"),
+        (sampling.ANDROID, sampling.RATE_WITHOUT): _("Android sampling rate, without exposure"),
+        (sampling.IOS, sampling.RATE_WITH): _("iOS sampling rate, with an exposure"),
+        (sampling.IOS, sampling.RATE_WITHOUT): _("iOS sampling rate, without exposure"),
+    }
+    table.columns += [
+        Column(
+            "estimated_apps",
+            _("Estimated apps (count ÷ sampling rate)"),
+            kind=Kind.ESTIMATE,
+            sources=sources,
+        ),
+        Column(
+            "estimated_apps_with_exposure",
+            _("Estimated apps that had notified an exposure"),
+            kind=Kind.ESTIMATE,
+            sources=("exposure_notifications",),
+        ),
+        Column("estimated_apps_low", _("Estimate, lowest"), kind=Kind.ESTIMATE, sources=sources),
+        Column("estimated_apps_high", _("Estimate, highest"), kind=Kind.ESTIMATE, sources=sources),
+        *(
+            Column(f"{platform}_{key.removeprefix('operational_info_')}", label, kind=Kind.SETTING)
+            for (platform, key), label in rate_labels.items()
+        ),
+        Column("rate_changed", _("Sampling rate changed"), kind=Kind.SETTING),
+        Column("estimate_note", _("About the estimate"), kind=Kind.SETTING),
+    ]
+    days = sampling.sampling_days(scope)
+    reports, exposed = (_position(table, key) for key in sources)
+    noted: dict[str, int] = {}
+    for row in table.rows:
+        day = days.get(date.fromisoformat(row[0]))
+        guess = sampling.estimate(row[reports], row[exposed], day)
+        settings = [day.platforms.get(p) if day else None for p in sampling.PLATFORMS]
+        rates = [
+            getattr(platform, rate) if platform else None
+            for platform in settings
+            for rate in ("with_exposure", "without_exposure")
+        ]
+        row += [
+            guess.apps,
+            guess.with_exposure,
+            guess.low,
+            guess.high,
+            *rates,
+            bool(day and day.rates_changed),
+            " ".join(guess.notes),
+        ]
+        for note in guess.notes:
+            noted[note] = noted.get(note, 0) + 1
+    table.notes = _estimate_notes(noted)
+    return table
+
+
+def _position(table: Table, key: str) -> int:
+    return [column.key for column in table.columns].index(key)
+
+
+def _estimate_notes(days: dict[str, int]) -> list[str]:
+    """What the page says under the chart about the days without an estimate, or with an
+    approximate one."""
+    notes = []
+    if count := days.get(sampling.NO_SETTINGS):
+        notes.append(
+            ngettext(
+                "No estimate for %(count)s day: the apps' settings had no version yet, so"
+                " there is no sampling rate to divide by.",
+                "No estimate for %(count)s days: the apps' settings had no version yet, so"
+                " there is no sampling rate to divide by.",
+                count,
+            )
+            % {"count": count}
+        )
+    if count := days.get(sampling.RATE_ZERO):
+        notes.append(
+            ngettext(
+                "No estimate for %(count)s day with a sampling rate of 0: apps were asked to"
+                " send none of those reports, so their count says nothing about how many"
+                " apps there are.",
+                "No estimate for %(count)s days with a sampling rate of 0: apps were asked to"
+                " send none of those reports, so their count says nothing about how many"
+                " apps there are.",
+                count,
+            )
+            % {"count": count}
+        )
+    if count := days.get(sampling.PLATFORMS_DIFFER):
+        notes.append(
+            ngettext(
+                "Approximate on %(count)s day: Android and iOS had different rates, and"
+                " reports with an exposure are not counted per platform, so the estimate is"
+                " the middle of the shaded band, what the reports could stand for.",
+                "Approximate on %(count)s days: Android and iOS had different rates, and"
+                " reports with an exposure are not counted per platform, so the estimate is"
+                " the middle of the shaded band, what the reports could stand for.",
+                count,
+            )
+            % {"count": count}
+        )
+    if days.get(sampling.RATE_CHANGED):
+        notes.append(
+            _(
+                "Approximate on the day a rate changed (marked, the estimate circled): phones"
+                " take up new settings over the following hours."
+            )
+        )
+    if count := days.get(sampling.BUILD_OVERRIDE):
+        notes.append(
+            ngettext(
+                "Approximate on %(count)s day (circled): a build override gave some app builds"
+                " other rates; the estimate uses the rates of the other builds.",
+                "Approximate on %(count)s days (circled): a build override gave some app builds"
+                " other rates; the estimate uses the rates of the other builds.",
+                count,
+            )
+            % {"count": count}
+        )
+    return notes
 
 
 def _areas(scope: Scope, columns: list[Column]) -> Table:
