@@ -3,8 +3,8 @@ people who lost them. Read-only, and never a secret.
 
 These are our own devices (authority.accounts.models): the authenticator's seed sealed at rest,
 the backup codes as keyed hashes. django-otp's TOTPDevice and StaticDevice, whose admin would
-show seeds and codes in clear (and only in English), hold no rows since migration 0007 and stay
-out of the admin (admin.py). Every column, filter and action is labelled here, in our catalogue:
+show seeds and codes in clear (and only in English), hold no rows since migrations 0005 and 0007
+moved them into ours, and stay out of the admin (admin.py). Every column, filter and action is labelled here, in our catalogue:
 django-otp's fields have no translatable names of their own.
 """
 
