@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -20,17 +21,24 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_static.models import StaticDevice as DjangoOtpStaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice as DjangoOtpTOTPDevice
 
+from authority.accounts import admin_second_factor  # noqa: F401  (registers the devices' pages)
 from authority.accounts.access import staff_member
 from authority.accounts.models import Province, Region, User
 from authority.accounts.services import people
 
-# Device rows hold TOTP secrets and backup codes: administrators reset them, never read them.
-for model in (TOTPDevice, StaticDevice):
+# django-otp's own devices keep TOTP seeds and backup codes in clear, and no rows since our
+# devices replaced them (migration 0007): their admin pages, which would show those secrets,
+# stay off. Ours are in admin_second_factor.py.
+for model in (DjangoOtpTOTPDevice, DjangoOtpStaticDevice):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
+# What people may do follows their role (permissions.py); a group would grant nothing, and
+# nobody can be put in one (StaffAdmin has no groups field).
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
 
 
 class ProvinceInline(admin.TabularInline[Province, Region]):

@@ -14,6 +14,7 @@ from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
@@ -168,6 +169,10 @@ class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
         verbose_name = _("backup codes")
         verbose_name_plural = _("backup codes")
 
+    def __str__(self) -> str:
+        # django-otp's would show the stored name, in English ("Backup codes (operator-lazio)").
+        return gettext("backup codes of %(username)s") % {"username": self.user.username}
+
     def get_throttle_factor(self) -> int:
         return 1
 
@@ -251,6 +256,9 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     class Meta(Device.Meta):
         verbose_name = _("authenticator app")
         verbose_name_plural = _("authenticator apps")
+
+    def __str__(self) -> str:
+        return gettext("authenticator app of %(username)s") % {"username": self.user.username}
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:

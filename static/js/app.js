@@ -1,4 +1,5 @@
-// Behaviour shared by every page: session-expiry warning, copy and print buttons, confirmations.
+// Behaviour shared by every page: the menu button of narrow screens, session-expiry warning, copy
+// and print buttons, confirmations.
 // Loaded as a file (the Content-Security-Policy forbids inline scripts).
 (function () {
   "use strict";
@@ -87,6 +88,34 @@
     timer = setInterval(tick, 1000);
   }
 
+  // The menu button (narrow screens; css/app.css hides it on wider ones): opens and closes the
+  // navigation it controls. Escape closes it from the button or a link, and gives the focus back
+  // to the button, so that the keyboard is never left on a link that has just disappeared.
+  function navigationMenu() {
+    var toggle = document.querySelector("[data-nav-toggle]");
+    if (!toggle) return;
+    var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+    if (!menu) return;
+
+    function isOpen() {
+      return toggle.getAttribute("aria-expanded") === "true";
+    }
+
+    function setOpen(open) {
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      menu.classList.toggle("app-nav-open", open);
+    }
+
+    toggle.addEventListener("click", function () { setOpen(!isOpen()); });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || !isOpen()) return;
+      if (document.activeElement === toggle || menu.contains(document.activeElement)) {
+        setOpen(false);
+        toggle.focus();
+      }
+    });
+  }
+
   function copyButtons() {
     document.querySelectorAll("[data-copy-target]").forEach(function (button) {
       button.addEventListener("click", function () {
@@ -123,6 +152,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    navigationMenu();
     sessionWarning();
     copyButtons();
     printButtons();

@@ -192,6 +192,25 @@ def test_on_a_phone_every_code_can_be_revoked_without_scrolling_sideways(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_on_a_phone_an_api_key_can_be_revoked_without_scrolling_sideways(
+    page, live_server, busy_site, supervisor, axe, language
+):
+    sign_in(page, live_server, supervisor)
+    in_language(page, live_server, language)
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto("/codes/api-keys/")
+    revoke = page.get_by_role(
+        "button",
+        name={"en": "Revoke", "it": "Revoca"}[language]
+        + " Health information system of the region",
+    )
+    box = revoke.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert sideways_scroll(page) == 0
+    assert axe() == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_the_codes_list_fits_and_is_accessible(
     page, live_server, busy_site, supervisor, axe, language
 ):

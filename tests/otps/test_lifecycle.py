@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from authority.audit.models import Action, AuditEntry
 from authority.formats.otp import otp_sha256_hex
+from authority.l10n import moments
 from authority.otps import metrics, services
 from authority.otps.models import OnsetKind, Otp, OtpState
 from tasks.otps import expire_and_purge_codes
@@ -110,6 +111,13 @@ def test_the_list_shows_references_states_and_times_never_codes(issued, operator
     assert issued.otp.reference in page
     assert "Waiting for the app" in page
     assert issued.code not in page
+
+
+def test_the_list_writes_the_closing_time_as_the_other_times(issued, operator, signed_in):
+    services.revoke_otp(actor=operator, otp=issued.otp)
+    closed = moments.short_datetime(Otp.objects.get().closed_at)
+    page = signed_in(operator).get("/codes/").content.decode()
+    assert f'data-label="Closed">{closed}</td>' in page
 
 
 def test_the_list_shows_a_pending_code_past_its_expiry_as_expired(issued, operator, signed_in):

@@ -205,7 +205,7 @@ def test_an_administrator_sees_publication_health(morning, administrator, lazio,
     health = section(home(signed_in(administrator)), "publication-health")
     assert "Batch 7, published 40\xa0minutes ago" in health
     assert "3 keys stored and not yet published" in health
-    assert "Version v1, made 0 days ago." in health
+    assert "Version v1, made today." in health
     assert "Nobody is guessing codes." in health
     assert "health-warn" not in health
     assert 'data-testid="health-federation"' not in health  # federation is off

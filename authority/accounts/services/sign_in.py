@@ -9,7 +9,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_otp import devices_for_user, match_token
+from django_otp import devices_for_user
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticToken
 
@@ -75,7 +75,7 @@ def confirm_authenticator(*, user: User, device: TOTPDevice, token: str) -> list
 def verify_second_factor(*, user: User, token: str) -> Device | None:
     """The user's device that accepts `token` (an authenticator code, or a backup code, which
     is then used up), or None. Either way the audit trail records the attempt."""
-    device: Device | None = match_token(user, token)
+    device = _device_accepting(user=user, token=token)
     if device is None:
         record_event(action=Action.SECOND_FACTOR_FAILED, actor=user)
         return None
@@ -87,6 +87,31 @@ def verify_second_factor(*, user: User, token: str) -> Device | None:
         )
     record_event(action=Action.LOGIN, actor=user)
     return device
+
+
+# The order a code is tried in: the authenticator first. A device that refuses a code counts it
+# as a wrong attempt (django-otp's throttling), and django-otp's match_token, which tries every
+# device in model order, put the backup codes first: each authenticator login counted as a wrong
+# backup code, until after a few weeks of logins backup codes were refused for days and one
+# mistyped code was answered with that wait. A code that is not the app's still counts against
+# the app, so wrong codes of either kind keep making both wait, as the sign-in page says.
+SECOND_FACTOR_ORDER: tuple[type[TOTPDevice] | type[BackupCodeDevice], ...] = (
+    TOTPDevice,
+    BackupCodeDevice,
+)
+
+
+def _device_accepting(*, user: User, token: str) -> Device | None:
+    with transaction.atomic():
+        for model in SECOND_FACTOR_ORDER:
+            # django-otp's DeviceManager is an unparameterised Manager: its rows are typed here.
+            devices: list[Device] = list(
+                model.objects.filter(user=user, confirmed=True).select_for_update()
+            )
+            for device in devices:
+                if device.verify_token(token):
+                    return device
+    return None
 
 
 def second_factor_wait(user: User) -> datetime | None:
