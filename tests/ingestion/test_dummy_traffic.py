@@ -57,8 +57,10 @@ def test_dummy_requests_are_validated_like_real_ones(app_client, authorized_otp)
 
 
 class HeldResponses:
-    """Stands in for the clock's sleep only (a test never sleeps): what each response was held
-    for, with the monotonic clock the view reads."""
+    """Stands in for the clock the device views read (a test never sleeps): it records what
+    each response was held for, and stands still, so a request's own work takes no time on it
+    however busy the machine is (each answer is held for its whole target: on the real clock
+    a slow request on a loaded machine needed no hold at all, and the count came out short)."""
 
     def __init__(self) -> None:
         self.held: list[float] = []
@@ -68,15 +70,16 @@ class HeldResponses:
 
     @staticmethod
     def monotonic() -> float:
-        return time.monotonic()
+        return 1_000.0
 
 
 @pytest.fixture
 def held(monkeypatch) -> HeldResponses:
-    from authority.api import timing
+    from authority.api import device, timing
 
     clock = HeldResponses()
     monkeypatch.setattr(timing, "time", clock)
+    monkeypatch.setattr(device, "time", clock)
     return clock
 
 
