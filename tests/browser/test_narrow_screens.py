@@ -121,6 +121,9 @@ def test_no_page_scrolls_sideways_on_a_phone_or_a_tablet(
 ):
     sign_in(page, live_server, request.getfixturevalue(role))
     in_language(page, live_server, language)
+    # Every page at three widths, charts included, on a CI machine running two workers: a
+    # page that settles late is slow, not too wide (CI timed one out at the default 15 s).
+    page.set_default_timeout(60_000)
     too_wide = []
     for path in pages_of(role):
         url = path.format(**busy_site)

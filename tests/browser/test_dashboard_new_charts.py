@@ -20,13 +20,9 @@ from authority.appconfig.models import SettingsVersion
 from authority.dashboard.demo import DemoRegion, history
 from authority.statistics.models import DailyCounter
 from authority.statistics.services import local_day
-from tests.browser import conftest as browser_fixtures
 from tests.browser.test_dashboard import drawn_charts, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-browser = browser_fixtures.browser
-page = browser_fixtures.page
 
 NEW_CHARTS = ("app-info", "requests", "federation-uploaded", "federation-received",
               "federation-refused")  # fmt: skip
@@ -63,7 +59,7 @@ def history_with_a_rate_change(lazio, lombardia) -> str:
 
 @pytest.mark.parametrize("width", [390, 1280])
 def test_the_new_charts_draw_in_italian_without_errors(
-    page, live_server, italian, history_with_a_rate_change, administrator, width
+    page, live_server, history_with_a_rate_change, administrator, width
 ):
     sign_in(page, live_server, administrator)
     page.context.add_cookies([{"name": "django_language", "value": "it", "url": live_server.url}])
