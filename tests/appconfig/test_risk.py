@@ -5,7 +5,7 @@ v1 ExposureConfiguration) and the Immuni apps' warning rule. Pure code: no datab
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from authority.appconfig import risk
@@ -164,6 +164,8 @@ def test_an_exposure_below_the_minimum_risk_score_is_not_counted_and_never_warns
     assert risk.warning_threshold(strict, 20) == 30
 
 
+# No deadline: a busy test machine is not what this checks (speed lives in benchmarks/).
+@settings(deadline=None)
 @given(
     st.lists(st.tuples(st.integers(0, 120), st.integers(0, 60)), min_size=1, max_size=5),
     st.integers(0, 30),
